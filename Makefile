@@ -1,0 +1,31 @@
+# make demo   set up .venv (first time) and run the exam-scores experiment into runs/exam_scores/
+# make test   set up .venv (first time) and run the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench figures clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "logreg_jax needs Python >= 3.11, found " + sys.version.split()[0] + " (set PYTHON=python3.11 or newer)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python experiments/train.py configs/exam_scores.toml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Regenerates the figures committed under docs/ and shown in the README.
+figures: $(STAMP)
+	$(BIN)/python experiments/train.py configs/exam_scores.toml
+	cp runs/exam_scores/decision_boundary.png docs/exam_scores_decision_boundary.png
+	$(BIN)/python experiments/train.py configs/exam_scores_converged.toml
+	cp runs/exam_scores_converged/decision_boundary.png docs/exam_scores_converged_decision_boundary.png
+
+clean:
+	rm -rf runs .pytest_cache

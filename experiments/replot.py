@@ -1,0 +1,36 @@
+"""Redraw the figures of a run folder from its saved config and parameters, without training.
+
+    python experiments/replot.py runs/exam_scores [--set plot.levels=10 ...]
+
+Overrides may only touch the plot section; the figures in the folder are replaced in place.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+
+from logreg_jax.cli import run_main
+from logreg_jax.config import config_from_dict, config_to_dict
+from logreg_jax.errors import ConfigError
+from logreg_jax.runs import load_fit, write_figures
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="a run folder written by experiments/train.py")
+    parser.add_argument("--set", action="append", default=[], metavar="plot.KEY=VALUE")
+    args = parser.parse_args(argv)
+    for text in args.set:
+        if not text.startswith("plot."):
+            raise ConfigError(f"--set {text!r}: only plot.* keys can change without retraining")
+    fitted = load_fit(args.run)
+    cfg = config_from_dict(config_to_dict(fitted.cfg), str(args.run / "config.json"), args.set)
+    for note in write_figures(args.run, fitted._replace(cfg=cfg)):
+        print(note)
+    print(f"redrew the figures in {args.run}/")
+
+
+if __name__ == "__main__":
+    run_main(main)

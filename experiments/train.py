@@ -1,0 +1,37 @@
+"""Train a model from a config and write its run folder.
+
+    python experiments/train.py configs/exam_scores.toml [--set key=value ...] [--out DIR]
+
+Prints the loss every ``train.log_every`` epochs, then the final loss, training accuracy and
+predictions; writes runs/<name>/ with config.json, metrics.json, history.csv, params.npz,
+decision_boundary.png and loss.png. On the exam scores it should reach ~89 % training accuracy.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+
+import logreg_jax as lj
+from logreg_jax.cli import parse_args, run_main
+from logreg_jax.runs import write_run
+
+
+def main(argv=None):
+    cfg, out = parse_args(argv, __doc__.splitlines()[0])
+    print(f"{cfg.name}: {cfg.model.name} on {cfg.data.path}, {cfg.optimizer.name} "
+          f"(lr {cfg.optimizer.learning_rate:g}), {cfg.train.epochs} epochs, {cfg.dtype}")
+    fitted = lj.fit(cfg, callback=lambda epoch, loss, gnorm: print(
+        f"  epoch {epoch:>6}  loss {loss:.6f}  |grad| {gnorm:.3e}"))
+    metrics = lj.summarize(fitted)
+    for note in write_run(out, fitted, metrics):
+        print(note)
+    print(f"final loss {metrics['final_loss']:.6f}, training accuracy {metrics['train_accuracy']:.3f}, "
+          f"gradient check {metrics['gradient_check']:.2e}")
+    for p in metrics.get("predictions", []):
+        print(f"  P(y = 1 | x = {p['x']}) = {p['probability']:.4f}")
+    print(f"wrote {out}/")
+
+
+if __name__ == "__main__":
+    run_main(main)

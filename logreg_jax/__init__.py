@@ -1,0 +1,29 @@
+"""logreg_jax: logistic regression (and beyond) as pure, differentiable JAX functions.
+
+    import logreg_jax as lj
+    data = lj.load_dataset("data/exam_scores.txt")
+    X = lj.add_bias(lj.Standardizer.fit(data.X)(data.X))
+    lj.cross_entropy(theta, X, data.y), lj.analytic_gradient(theta, X, data.y)
+"""
+
+from logreg_jax.config import Config, config_from_dict, load_config
+from logreg_jax.data import Dataset, load_dataset
+from logreg_jax.errors import ConfigError, DataError, LogregError, TrainingDiverged
+from logreg_jax.experiment import Fit, fit, gradient_check, precision, predict, summarize
+from logreg_jax.features import FeatureMap, Standardizer, add_bias, polynomial_features, theta_in_raw_units
+from logreg_jax.logistic import analytic_gradient, predict_proba, sigmoid, sigmoid_derivative
+from logreg_jax.loss import autodiff_gradient, binary_cross_entropy, cross_entropy, l2_penalty, objective
+from logreg_jax.model import LOGISTIC, Model, get_model
+from logreg_jax.train import History, make_optimizer, train
+
+__all__ = [
+    "Config", "config_from_dict", "load_config",
+    "Dataset", "load_dataset",
+    "ConfigError", "DataError", "LogregError", "TrainingDiverged",
+    "Fit", "fit", "gradient_check", "precision", "predict", "summarize",
+    "FeatureMap", "Standardizer", "add_bias", "polynomial_features", "theta_in_raw_units",
+    "analytic_gradient", "predict_proba", "sigmoid", "sigmoid_derivative",
+    "autodiff_gradient", "binary_cross_entropy", "cross_entropy", "l2_penalty", "objective",
+    "LOGISTIC", "Model", "get_model",
+    "History", "make_optimizer", "train",
+]

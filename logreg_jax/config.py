@@ -1,0 +1,252 @@
+"""Experiment configuration: frozen dataclasses, TOML files and typed ``--set`` overrides.
+
+Every default lives here, in the dataclass fields. A TOML file sets any subset of them; a
+command-line override ``--set section.key=value`` is parsed as a TOML value and applied on top.
+Unknown keys, wrongly typed values and impossible values are rejected with a
+:class:`~logreg_jax.errors.ConfigError` naming the file, the key and the value.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from logreg_jax.errors import ConfigError
+
+MODELS = ("logistic",)
+INITS = ("uniform", "zeros", "normal")
+OPTIMIZERS = ("sgd", "momentum", "adam")
+DTYPES = ("float32", "float64")
+
+
+class _Invalid(Exception):
+    """Raised by a ``__post_init__`` check: (field name, what was expected)."""
+
+
+def _require(ok: bool, name: str, expected: str) -> None:
+    if not ok:
+        raise _Invalid(name, expected)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    path: str = "data/exam_scores.txt"  # comma-separated rows, label last; relative to the cwd
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    polynomial_degree: int = 1  # 1 = raw features; d > 1 maps 2 features to all monomials up to d
+    standardize: bool = True  # mean 0 / std 1 per column, statistics of the training data
+
+    def __post_init__(self):
+        _require(self.polynomial_degree >= 1, "polynomial_degree", "an integer >= 1")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "logistic"
+    init: str = "uniform"  # uniform in [0, 1) as in the tutorial, zeros, or normal
+
+    def __post_init__(self):
+        _require(self.name in MODELS, "name", f"one of {', '.join(MODELS)}")
+        _require(self.init in INITS, "init", f"one of {', '.join(INITS)}")
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    l2: float = 0.0  # penalty (l2 / 2m) * sum of squared weights, bias excluded
+
+    def __post_init__(self):
+        _require(math.isfinite(self.l2) and self.l2 >= 0, "l2", "a finite number >= 0")
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    name: str = "sgd"
+    learning_rate: float = 1.0
+    momentum: float = 0.9  # used by "momentum"
+    nesterov: bool = False  # used by "momentum"
+
+    def __post_init__(self):
+        _require(self.name in OPTIMIZERS, "name", f"one of {', '.join(OPTIMIZERS)}")
+        _require(math.isfinite(self.learning_rate) and self.learning_rate > 0, "learning_rate",
+                 "a finite number > 0")
+        _require(0 <= self.momentum < 1, "momentum", "a number in [0, 1)")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 100  # full-batch gradient steps
+    log_every: int = 10  # epochs per compiled chunk and per progress line
+
+    def __post_init__(self):
+        _require(self.epochs > 0, "epochs", "an integer > 0")
+        _require(self.log_every > 0, "log_every", "an integer > 0")
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    points: tuple[tuple[float, ...], ...] = ((45.0, 85.0),)  # raw feature values to predict
+
+
+@dataclass(frozen=True)
+class PlotConfig:
+    x1: tuple[float, float] | None = None  # grid range of feature 1; unset: data range + 5 %
+    x2: tuple[float, float] | None = None  # grid range of feature 2; unset: data range + 5 %
+    step: float | None = None  # grid spacing; unset: 300 points per axis
+    levels: int = 20  # filled-contour levels of P(y = 1) between 0 and 1
+    cmap: str = "RdYlBu"
+    axis_labels: tuple[str, str] | None = None  # unset: the data's feature names
+    class_names: tuple[str, str] = ("y = 0", "y = 1")  # legend entries for labels 0 and 1
+
+    def __post_init__(self):
+        for name in ("x1", "x2"):
+            lo_hi = getattr(self, name)
+            _require(lo_hi is None or lo_hi[0] < lo_hi[1], name, "[low, high] with low < high")
+        _require(self.step is None or self.step > 0, "step", "a number > 0")
+        _require(self.levels >= 2, "levels", "an integer >= 2")
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str = "run"  # the run folder is runs/<name>/ unless --out is given
+    seed: int = 0  # the one PRNG seed every key is split from
+    dtype: str = "float32"  # float32 or float64 for parameters and data
+    data: DataConfig = field(default_factory=DataConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    predict: PredictConfig = field(default_factory=PredictConfig)
+    plot: PlotConfig = field(default_factory=PlotConfig)
+
+    def __post_init__(self):
+        _require(self.name.strip() != "" and "/" not in self.name, "name", "a non-empty name without '/'")
+        _require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Checks a TOML value against a type hint; returns it converted (lists become tuples)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(value, inner, key)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise _Invalid(key, f"a list ({_type_name(hint)})")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0], key) for v in value)
+        if len(value) != len(args):
+            raise _Invalid(key, f"a list of {len(args)} values")
+        return tuple(_coerce(v, a, key) for v, a in zip(value, args))
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Invalid(key, "a number")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(key, "an integer")
+        return value
+    if hint in (bool, str) and not isinstance(value, hint):
+        raise _Invalid(key, "true or false" if hint is bool else "a string")
+    return value
+
+
+def _build(cls: type, raw: dict, prefix: str, source: str) -> Any:
+    """Builds dataclass ``cls`` from a nested dict, rejecting unknown keys."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in names:
+            known = ", ".join(sorted(prefix + n for n in names))
+            raise ConfigError(f"{source}: unknown key {prefix + key!r} (known here: {known})")
+    kwargs = {}
+    for name, value in raw.items():
+        key, hint = prefix + name, hints[name]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: {key} = {value!r}: expected a table [{key}]")
+            kwargs[name] = _build(hint, value, key + ".", source)
+            continue
+        try:
+            kwargs[name] = _coerce(value, hint, name)
+        except _Invalid as err:
+            raise ConfigError(f"{source}: {key} = {value!r}: expected {err.args[1]}") from None
+    try:
+        return cls(**kwargs)
+    except _Invalid as err:
+        name, expected = err.args
+        value = getattr(cls, name, None) if name not in raw else raw[name]
+        raise ConfigError(f"{source}: {prefix + name} = {value!r}: expected {expected}") from None
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"a.b=value"`` → (["a", "b"], value), the value parsed as TOML (bare words as strings)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {text!r}: expected key=value, e.g. --set optimizer.learning_rate=0.5")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        # An unquoted word such as adam is not TOML; take it as the string the user meant.
+        parsed = value.strip()
+    return key.split("."), parsed
+
+
+def config_from_dict(raw: dict, source: str = "<dict>", overrides: typing.Sequence[str] = ()) -> Config:
+    """Builds a :class:`Config` from nested dicts, applying ``--set`` style overrides on top.
+
+    Args:
+        raw: the parsed TOML (or ``config.json``) tables.
+        source: the file name used in error messages.
+        overrides: strings ``"section.key=value"``.
+
+    Raises:
+        ConfigError: unknown key, wrong type or impossible value, naming key, value and source.
+    """
+    raw = copy.deepcopy(raw)
+    for text in overrides:
+        path, value = parse_override(text)
+        table = raw
+        for part in path[:-1]:
+            table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"--set {text!r}: {part!r} is a value, not a table")
+        table[path[-1]] = value
+    where = source + (f" (with --set {' '.join(overrides)})" if overrides else "")
+    return _build(Config, raw, "", where)
+
+
+def load_config(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
+    """Reads a TOML config file and applies overrides; see :func:`config_from_dict`."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    return config_from_dict(raw, str(path), overrides)
+
+
+def config_to_dict(cfg: Config) -> dict:
+    """The resolved config as plain JSON-ready dicts (tuples become lists, unset stays None)."""
+    return dataclasses.asdict(cfg)

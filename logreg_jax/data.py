@@ -1,0 +1,108 @@
+"""Loading labelled datasets from text files.
+
+A dataset file holds comma-separated numbers, one sample per line, the 0/1 label in the last
+column, and optionally one header line of column names. Everything here is host-side NumPy: the
+data are checked once, loudly, before any JAX code sees them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from logreg_jax.errors import DataError
+
+
+class Dataset(NamedTuple):
+    """A labelled dataset.
+
+    Attributes:
+        X: (m, n) float64 features.
+        y: (m,) float64 labels, each 0.0 or 1.0.
+        feature_names: n column names (from the header line, else ``x1 … xn``).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...]
+
+
+def _parse_float(field: str, where: str) -> float:
+    try:
+        value = float(field)
+    except ValueError:
+        raise DataError(f"{where}: {field.strip()!r} is not a number") from None
+    if not math.isfinite(value):
+        raise DataError(f"{where}: {field.strip()!r} is not finite (NaN and inf are not allowed)")
+    return value
+
+
+def _is_header(fields: list[str]) -> bool:
+    """A first line is a header when none of its fields parses as a number."""
+    def numeric(field: str) -> bool:
+        try:
+            float(field)
+        except ValueError:
+            return False
+        return True
+
+    return not any(numeric(f) for f in fields)
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Reads a comma-separated dataset with the label in the last column.
+
+    Args:
+        path: a text file; blank lines are skipped, the first line may be a header of names.
+
+    Returns:
+        The :class:`Dataset`, with ``X`` of shape (m, n) and ``y`` of shape (m,), both float64.
+
+    Raises:
+        DataError: the file is missing or empty, a row has the wrong number of fields (naming the
+            line), a field is not a finite number, a label is not 0 or 1, or only one class occurs.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such data file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: cannot read data file ({err.__class__.__name__})") from None
+
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not lines:
+        raise DataError(f"{path}: the file is empty, expected comma-separated rows of numbers")
+
+    first_fields = [f.strip() for f in lines[0][1].split(",")]
+    names = None
+    if _is_header(first_fields):
+        names = tuple(first_fields[:-1])
+        lines = lines[1:]
+        if not lines:
+            raise DataError(f"{path}: the file has a header line but no data rows")
+
+    width = len(names) + 1 if names is not None else len(lines[0][1].split(","))
+    if width < 2:
+        raise DataError(f"{path}:{lines[0][0]}: expected at least 2 fields (features, then the label)")
+    rows = []
+    for n, line in lines:
+        fields = line.split(",")
+        if len(fields) != width:
+            raise DataError(f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}")
+        rows.append([_parse_float(f, f"{path}:{n}") for f in fields])
+
+    table = np.asarray(rows, dtype=np.float64)
+    X, y = table[:, :-1], table[:, -1]
+    bad = np.flatnonzero((y != 0.0) & (y != 1.0))
+    if bad.size:
+        n = lines[bad[0]][0]
+        raise DataError(f"{path}:{n}: label {y[bad[0]]:g} is not 0 or 1 (the label is the last column)")
+    if np.unique(y).size < 2:
+        raise DataError(f"{path}: every label is {y[0]:g}; a classifier needs both classes 0 and 1")
+    if names is None:
+        names = tuple(f"x{j + 1}" for j in range(X.shape[1]))
+    return Dataset(X=X, y=y, feature_names=names)

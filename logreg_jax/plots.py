@@ -1,0 +1,95 @@
+"""Figures of a trained model: the probability map over two raw features, and training curves.
+
+Functions return :class:`matplotlib.figure.Figure` objects built without pyplot (no global
+state, no display needed); callers save them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from matplotlib.figure import Figure
+
+# The tutorial's colours: positives in blue, negatives in red.
+POSITIVE_COLOR = (28 / 255, 159 / 255, 251 / 255)
+NEGATIVE_COLOR = (252 / 255, 81 / 255, 80 / 255)
+
+
+def grid_axes(X_raw: np.ndarray, plot_cfg) -> tuple[np.ndarray, np.ndarray]:
+    """The two 1-D grid axes: the configured ranges and step, else the data range plus 5 %."""
+    axes = []
+    for j, lo_hi in enumerate((plot_cfg.x1, plot_cfg.x2)):
+        if lo_hi is None:
+            lo, hi = X_raw[:, j].min(), X_raw[:, j].max()
+            pad = 0.05 * (hi - lo)
+            lo_hi = (lo - pad, hi + pad)
+        lo, hi = lo_hi
+        if plot_cfg.step is None:
+            axes.append(np.linspace(lo, hi, 300))
+        else:
+            axes.append(np.arange(lo, hi + plot_cfg.step / 2, plot_cfg.step))
+    return axes[0], axes[1]
+
+
+def probability_map(ax, prob_fn: Callable[[np.ndarray], np.ndarray], X_raw, y, plot_cfg,
+                    feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")):
+    """Draws P(y = 1) as filled contours over the grid, the P = 0.5 line, and the data.
+
+    Args:
+        ax: a matplotlib Axes.
+        prob_fn: (k, 2) raw feature rows → (k,) probabilities.
+        X_raw: (m, 2) raw training features.
+        y: (m,) labels in {0, 1}.
+        plot_cfg: a ``PlotConfig`` (grid ranges, step, levels, colormap).
+
+    Returns:
+        The filled-contour set (for a colorbar).
+    """
+    a1, a2 = grid_axes(X_raw, plot_cfg)
+    g1, g2 = np.meshgrid(a1, a2)
+    probs = prob_fn(np.column_stack([g1.ravel(), g2.ravel()])).reshape(g1.shape)
+    filled = ax.contourf(g1, g2, probs, levels=np.linspace(0, 1, plot_cfg.levels + 1),
+                         cmap=plot_cfg.cmap, vmin=0, vmax=1)
+    if probs.min() < 0.5 < probs.max():
+        ax.contour(g1, g2, probs, levels=[0.5], colors="k", linewidths=1.5)
+    for label, color, marker in ((0, NEGATIVE_COLOR, "o"), (1, POSITIVE_COLOR, "^")):
+        pts = X_raw[y == label]
+        ax.scatter(pts[:, 0], pts[:, 1], color=color, marker=marker, edgecolors="k", linewidths=0.6,
+                   s=36, label=class_names[label], zorder=3)
+    ax.set_xlabel(feature_names[0])
+    ax.set_ylabel(feature_names[1])
+    ax.set_xlim(a1[0], a1[-1])
+    ax.set_ylim(a2[0], a2[-1])
+    return filled
+
+
+def decision_boundary_figure(prob_fn, X_raw, y, plot_cfg, title: str = "",
+                             feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")) -> Figure:
+    """One probability map with a colorbar, a legend naming the P = 0.5 line, and a title."""
+    from matplotlib.lines import Line2D
+
+    fig = Figure(figsize=(7, 5.6), layout="constrained")
+    ax = fig.add_subplot()
+    filled = probability_map(ax, prob_fn, X_raw, y, plot_cfg, feature_names, class_names)
+    fig.colorbar(filled, ax=ax, label="P(y = 1)", ticks=np.linspace(0, 1, 6))
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="k", lw=1.5, label="P = 0.5"))
+    ax.legend(handles=handles, loc="upper right", framealpha=0.9)
+    ax.set_title(title)
+    return fig
+
+
+def training_figure(loss: np.ndarray, grad_norm: np.ndarray, title: str = "") -> Figure:
+    """Loss and gradient norm against epoch, side by side (gradient norm on a log scale)."""
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    ax_loss, ax_grad = fig.subplots(1, 2)
+    epochs = np.arange(1, loss.size + 1)
+    ax_loss.plot(epochs, loss, color="C0")
+    ax_loss.set(xlabel="epoch", ylabel="training loss (cross-entropy)", title="loss")
+    ax_grad.semilogy(epochs, grad_norm, color="C1")
+    ax_grad.set(xlabel="epoch", ylabel="‖∇C‖", title="gradient norm")
+    for ax in (ax_loss, ax_grad):
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(title)
+    return fig

@@ -1,0 +1,151 @@
+"""Run folders: written complete or not at all, and read back for re-plotting.
+
+A run folder holds ``config.json`` (the resolved config), ``metrics.json``, ``history.csv``
+(epoch, loss, grad_norm), ``params.npz`` (parameters and the fitted feature map) and figures.
+Everything is first written to a hidden sibling folder that is renamed into place at the end,
+so an error half-way leaves no partial run behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import jax
+import numpy as np
+
+from logreg_jax.config import Config, config_from_dict, config_to_dict
+from logreg_jax.data import load_dataset
+from logreg_jax.errors import LogregError
+from logreg_jax.experiment import Fit, predict, prepare
+from logreg_jax.features import FeatureMap, Standardizer
+from logreg_jax.plots import decision_boundary_figure, training_figure
+from logreg_jax.train import History
+
+
+@contextlib.contextmanager
+def staged_folder(out: str | Path) -> Iterator[Path]:
+    """Yields an empty staging folder that replaces ``out`` only if the block succeeds.
+
+    The staging folder sits beside ``out`` (same file system, so the final rename is atomic);
+    an existing ``out`` is replaced, and on any error the staging folder is deleted.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    stage.chmod(0o755)  # mkdtemp makes it private; a run folder is an ordinary folder
+    try:
+        yield stage
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            os.replace(out, old / out.name)
+            os.replace(stage, out)
+            shutil.rmtree(old)
+        else:
+            os.replace(stage, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.write_text(json.dumps(obj, indent=2) + "\n")
+
+
+def write_history(path: Path, history: History) -> None:
+    """``history.csv``: one row per epoch, full float64 precision."""
+    rows = np.column_stack([np.arange(1, history.loss.size + 1), history.loss, history.grad_norm])
+    np.savetxt(path, rows, delimiter=",", header="epoch,loss,grad_norm", comments="", fmt=["%d", "%.17g", "%.17g"])
+
+
+def read_history(path: Path) -> History:
+    table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+    return History(loss=table[:, 1], grad_norm=table[:, 2], final_loss=float("nan"))
+
+
+def save_params(path: Path, params: Any, feature_map: FeatureMap) -> None:
+    """``params.npz``: each parameter leaf under ``params/<path>``, and the feature map."""
+    arrays = {f"params/{jax.tree_util.keystr(k)}": np.asarray(v)
+              for k, v in jax.tree_util.tree_flatten_with_path(params)[0]}
+    arrays["features/degree"] = np.asarray(feature_map.degree)
+    arrays["features/bias"] = np.asarray(feature_map.bias)
+    if feature_map.standardizer is not None:
+        arrays["features/mean"] = feature_map.standardizer.mean
+        arrays["features/std"] = feature_map.standardizer.std
+    np.savez(path, **arrays)
+
+
+def load_params(path: Path, like: Any) -> tuple[Any, FeatureMap]:
+    """Reads ``params.npz`` back into the pytree structure of ``like`` (e.g. a fresh init)."""
+    with np.load(path) as npz:
+        leaves_with_paths, treedef = jax.tree_util.tree_flatten_with_path(like)
+        leaves = [npz[f"params/{jax.tree_util.keystr(k)}"] for k, _ in leaves_with_paths]
+        standardizer = (Standardizer(npz["features/mean"], npz["features/std"])
+                        if "features/mean" in npz else None)
+        feature_map = FeatureMap(int(npz["features/degree"]), standardizer, bool(npz["features/bias"]))
+    return jax.tree_util.tree_unflatten(treedef, leaves), feature_map
+
+
+def read_config(run_dir: str | Path) -> Config:
+    """The resolved config a run folder was written with."""
+    path = Path(run_dir) / "config.json"
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise LogregError(f"{path}: not found; is {run_dir} a run folder written by experiments/train.py?") from None
+    return config_from_dict(raw, str(path))
+
+
+def write_config(path: Path, cfg: Config) -> None:
+    write_json(path, config_to_dict(cfg))
+
+
+def write_figures(folder: Path, fitted: Fit) -> list[str]:
+    """Writes ``loss.png`` and, for two raw features, ``decision_boundary.png``.
+
+    Returns:
+        Notes on figures that were skipped, for the script to print.
+    """
+    cfg, data = fitted.cfg, fitted.data
+    title = f"{cfg.name}: {cfg.model.name}, {cfg.optimizer.name} (lr {cfg.optimizer.learning_rate:g})"
+    save_figure(training_figure(fitted.history.loss, fitted.history.grad_norm, title), folder / "loss.png")
+    if data.X.shape[1] != 2:
+        return [f"decision_boundary.png skipped: the data have {data.X.shape[1]} features, the plot needs 2"]
+    fig = decision_boundary_figure(lambda pts: predict(fitted, pts), data.X, data.y, cfg.plot, title,
+                                   cfg.plot.axis_labels or data.feature_names, cfg.plot.class_names)
+    save_figure(fig, folder / "decision_boundary.png")
+    return []
+
+
+def save_figure(fig, path: Path) -> None:
+    """Saves a PNG under a temporary name, then renames it, so a re-plot never leaves half a file."""
+    partial = path.with_name(f".{path.name}.partial")
+    fig.savefig(partial, dpi=120, format="png")
+    os.replace(partial, path)
+
+
+def write_run(out: str | Path, fitted: Fit, metrics: dict) -> list[str]:
+    """Writes the complete run folder ``out`` atomically; returns notes on skipped figures."""
+    with staged_folder(out) as folder:
+        write_config(folder / "config.json", fitted.cfg)
+        write_json(folder / "metrics.json", metrics)
+        write_history(folder / "history.csv", fitted.history)
+        save_params(folder / "params.npz", fitted.params, fitted.feature_map)
+        return write_figures(folder, fitted)
+
+
+def load_fit(run_dir: str | Path) -> Fit:
+    """Rebuilds a :class:`Fit` from a run folder (reloading its training data) without training."""
+    run_dir = Path(run_dir)
+    cfg = read_config(run_dir)
+    data = load_dataset(cfg.data.path)
+    model, _, X = prepare(cfg, data)
+    like = jax.eval_shape(lambda: model.init(jax.random.key(0), X.shape[1], cfg.model))
+    params, feature_map = load_params(run_dir / "params.npz", like)
+    history = read_history(run_dir / "history.csv")
+    final_loss = json.loads((run_dir / "metrics.json").read_text())["final_loss"]
+    return Fit(cfg, data, model, feature_map, params, history._replace(final_loss=final_loss))

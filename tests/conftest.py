@@ -1,0 +1,53 @@
+"""Shared fixtures: float64 on demand, the bundled data, and in-process experiment scripts."""
+
+import importlib.util
+import os
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _run_from_repo_root(monkeypatch):
+    """Configs name data paths relative to the repository root, as the README runs them."""
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture
+def x64():
+    """float64 for this test only (never flipped globally for the session)."""
+    with jax.enable_x64(True):
+        yield
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261128)
+
+
+def load_script(name: str):
+    """Imports experiments/<name>.py as a module, so tests call its ``main(argv)`` in-process."""
+    path = ROOT / "experiments" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"experiments_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def rel_err(a, b) -> float:
+    """max |a − b| / max |b|, the relative error used throughout the tests."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), np.finfo(np.float64).tiny))
+
+
+def write_text(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+os.environ.setdefault("MPLBACKEND", "Agg")

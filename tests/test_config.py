@@ -1,0 +1,77 @@
+"""Configs: TOML files, typed overrides, and errors naming file, key and value."""
+
+import pytest
+
+import logreg_jax as lj
+from logreg_jax.config import parse_override
+from conftest import write_text
+
+
+def test_shipped_configs_load():
+    cfg = lj.load_config("configs/exam_scores.toml")
+    assert (cfg.optimizer.name, cfg.optimizer.learning_rate, cfg.train.epochs) == ("sgd", 1.0, 100)
+    assert (cfg.model.init, cfg.features.standardize, cfg.plot.step, cfg.plot.levels) == ("uniform", True, 0.5, 20)
+    assert cfg.predict.points == ((45.0, 85.0),)
+    assert lj.load_config("configs/exam_scores_converged.toml").dtype == "float64"
+
+
+def test_overrides_are_typed_like_toml():
+    cfg = lj.load_config("configs/exam_scores.toml", [
+        "optimizer.learning_rate=0.5", "train.epochs=7", "features.standardize=false",
+        "optimizer.name=adam", 'name="other"', "predict.points=[[1, 2], [3.5, 4]]", "loss.l2=1"])
+    assert cfg.optimizer.learning_rate == 0.5 and cfg.train.epochs == 7
+    assert cfg.features.standardize is False and cfg.optimizer.name == "adam" and cfg.name == "other"
+    assert cfg.predict.points == ((1.0, 2.0), (3.5, 4.0)) and cfg.loss.l2 == 1.0
+    assert isinstance(cfg.loss.l2, float)
+
+
+def test_parse_override():
+    assert parse_override("a.b=1e-3") == (["a", "b"], 1e-3)
+    assert parse_override("a=[1, 2]") == (["a"], [1, 2])
+    assert parse_override("a=adam") == (["a"], "adam")
+
+
+@pytest.mark.parametrize("override,message", [
+    ("optimizer.learning_rate=0", "optimizer.learning_rate = 0: expected a finite number > 0"),
+    ("optimizer.learning_rate=-1.5", "optimizer.learning_rate = -1.5"),
+    ("optimizer.learning_rate=fast", "optimizer.learning_rate = 'fast': expected a number"),
+    ("train.epochs=0", "train.epochs = 0: expected an integer > 0"),
+    ("train.epochs=1.5", "train.epochs = 1.5: expected an integer"),
+    ("train.epochs=true", "train.epochs = True: expected an integer"),
+    ("optimizer.name=rmsprop", "optimizer.name = 'rmsprop': expected one of sgd, momentum, adam"),
+    ("model.init=ones", "model.init = 'ones': expected one of uniform, zeros, normal"),
+    ("model.name=svm", "model.name = 'svm'"),
+    ("features.standardize=1", "features.standardize = 1: expected true or false"),
+    ("optimizer.lr=0.1", "unknown key 'optimizer.lr'"),
+    ("optimiser.learning_rate=0.1", "unknown key 'optimiser'"),
+    ("loss.l2=-1", "loss.l2 = -1"),
+    ("dtype=float16", "dtype = 'float16'"),
+    ("plot.x1=[110, 20]", "plot.x1 = [110, 20]"),
+    ("train.epochs.x=1", "'epochs' is a value, not a table"),
+])
+def test_bad_overrides_name_key_value_and_file(override, message):
+    with pytest.raises(lj.ConfigError) as err:
+        lj.load_config("configs/exam_scores.toml", [override])
+    assert message in str(err.value)
+    if "is a value" not in message:
+        assert "configs/exam_scores.toml" in str(err.value)
+
+
+def test_set_without_equals():
+    with pytest.raises(lj.ConfigError, match="expected key=value"):
+        lj.load_config("configs/exam_scores.toml", ["optimizer.learning_rate"])
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(lj.ConfigError, match="no such config file"):
+        lj.load_config(tmp_path / "missing.toml")
+    with pytest.raises(lj.ConfigError, match="not valid TOML"):
+        lj.load_config(write_text(tmp_path, "bad.toml", "[train\nepochs = 1"))
+    with pytest.raises(lj.ConfigError, match=r"bad2.toml: unknown key 'train.epoch'"):
+        lj.load_config(write_text(tmp_path, "bad2.toml", "[train]\nepoch = 1\n"))
+    with pytest.raises(lj.ConfigError, match=r"bad3.toml: train.epochs = -3"):
+        lj.load_config(write_text(tmp_path, "bad3.toml", "[train]\nepochs = -3\n"))
+
+
+def test_defaults_live_in_one_place():
+    assert lj.config_from_dict({}) == lj.Config()
