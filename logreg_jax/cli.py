@@ -11,8 +11,8 @@ from logreg_jax.config import Config, load_config
 from logreg_jax.errors import LogregError
 
 
-def parse_args(argv: Sequence[str] | None, description: str) -> tuple[Config, Path]:
-    """Parses ``CONFIG [--set key=value ...] [--out DIR]``.
+def parse_args(argv: Sequence[str] | None, description: str, cls: type = Config) -> tuple[Config, Path]:
+    """Parses ``CONFIG [--set key=value ...] [--out DIR]`` into a config of dataclass ``cls``.
 
     Returns:
         The resolved config and the run folder (``--out``, else ``runs/<name>``).
@@ -24,7 +24,7 @@ def parse_args(argv: Sequence[str] | None, description: str) -> tuple[Config, Pa
                              "e.g. --set optimizer.learning_rate=0.5")
     parser.add_argument("--out", type=Path, help="run folder (default: runs/<name>)")
     args = parser.parse_args(argv)
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, args.set, cls)
     return cfg, args.out if args.out is not None else Path("runs") / cfg.name
 
 

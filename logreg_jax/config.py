@@ -211,13 +211,16 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.split("."), parsed
 
 
-def config_from_dict(raw: dict, source: str = "<dict>", overrides: typing.Sequence[str] = ()) -> Config:
+def config_from_dict(raw: dict, source: str = "<dict>", overrides: typing.Sequence[str] = (),
+                     cls: type = Config) -> Any:
     """Builds a :class:`Config` from nested dicts, applying ``--set`` style overrides on top.
 
     Args:
         raw: the parsed TOML (or ``config.json``) tables.
         source: the file name used in error messages.
         overrides: strings ``"section.key=value"``.
+        cls: the frozen dataclass to build; an experiment with keys of its own passes a subclass
+            of :class:`Config` that adds them (with their defaults).
 
     Raises:
         ConfigError: unknown key, wrong type or impossible value, naming key, value and source.
@@ -232,10 +235,10 @@ def config_from_dict(raw: dict, source: str = "<dict>", overrides: typing.Sequen
                 raise ConfigError(f"--set {text!r}: {part!r} is a value, not a table")
         table[path[-1]] = value
     where = source + (f" (with --set {' '.join(overrides)})" if overrides else "")
-    return _build(Config, raw, "", where)
+    return _build(cls, raw, "", where)
 
 
-def load_config(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
+def load_config(path: str | Path, overrides: typing.Sequence[str] = (), cls: type = Config) -> Any:
     """Reads a TOML config file and applies overrides; see :func:`config_from_dict`."""
     path = Path(path)
     try:
@@ -244,7 +247,7 @@ def load_config(path: str | Path, overrides: typing.Sequence[str] = ()) -> Confi
         raise ConfigError(f"{path}: no such config file") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    return config_from_dict(raw, str(path), overrides)
+    return config_from_dict(raw, str(path), overrides, cls)
 
 
 def config_to_dict(cfg: Config) -> dict:

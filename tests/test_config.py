@@ -75,3 +75,16 @@ def test_bad_files(tmp_path):
 
 def test_defaults_live_in_one_place():
     assert lj.config_from_dict({}) == lj.Config()
+
+
+def test_experiments_extend_the_config_with_their_own_keys():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class SweepConfig(lj.Config):
+        lambdas: tuple[float, ...] = (0.0, 1.0)
+
+    cfg = lj.config_from_dict({"lambdas": [2, 3]}, "s.toml", ["train.epochs=5"], cls=SweepConfig)
+    assert cfg.lambdas == (2.0, 3.0) and cfg.train.epochs == 5
+    with pytest.raises(lj.ConfigError, match="s.toml: lambdas = 'x'"):
+        lj.config_from_dict({"lambdas": "x"}, "s.toml", cls=SweepConfig)
