@@ -22,7 +22,7 @@ from logreg_jax.errors import ConfigError
 
 MODELS = ("logistic",)
 INITS = ("uniform", "zeros", "normal")
-OPTIMIZERS = ("sgd", "momentum", "adam")
+OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs")
 DTYPES = ("float32", "float64")
 
 
@@ -69,8 +69,8 @@ class LossConfig:
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    name: str = "sgd"
-    learning_rate: float = 1.0
+    name: str = "sgd"  # sgd, momentum, adam, lbfgs
+    learning_rate: float = 1.0  # unused by lbfgs, whose line search picks each step
     momentum: float = 0.9  # used by "momentum"
     nesterov: bool = False  # used by "momentum"
 

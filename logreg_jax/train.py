@@ -24,7 +24,8 @@ def make_optimizer(cfg) -> optax.GradientTransformation:
     """The optax optimizer named by an ``OptimizerConfig``.
 
     ``sgd`` is the tutorial's θ := θ − η ∇C; ``momentum`` is heavy-ball (or Nesterov) SGD;
-    ``adam`` is Adam with optax's defaults for everything but the learning rate.
+    ``adam`` is Adam with optax's defaults for everything but the learning rate; ``lbfgs`` is
+    optax's L-BFGS with its zoom line search, which chooses the step (the learning rate is unused).
     """
     if cfg.name == "sgd":
         return optax.sgd(cfg.learning_rate)
@@ -32,6 +33,8 @@ def make_optimizer(cfg) -> optax.GradientTransformation:
         return optax.sgd(cfg.learning_rate, momentum=cfg.momentum, nesterov=cfg.nesterov)
     if cfg.name == "adam":
         return optax.adam(cfg.learning_rate)
+    if cfg.name == "lbfgs":
+        return optax.lbfgs()
     raise ValueError(f"unknown optimizer {cfg.name!r}")
 
 
@@ -52,12 +55,16 @@ class History(NamedTuple):
 @functools.partial(jax.jit, static_argnames=("model", "optimizer", "steps"))
 def _run_chunk(params, opt_state, X, y, l2, *, model, optimizer, steps):
     """``steps`` epochs of full-batch training, compiled as one scan."""
-    value_and_grad = jax.value_and_grad(objective, argnums=1)
+    def loss_fn(params):
+        return objective(model, params, X, y, l2)
+
+    # Line-search optimizers (L-BFGS) need the loss itself; the others ignore the extra arguments.
+    optimizer = optax.with_extra_args_support(optimizer)
 
     def epoch(carry, _):
         params, opt_state = carry
-        loss, grads = value_and_grad(model, params, X, y, l2)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
+        loss, grads = jax.value_and_grad(loss_fn)(params)
+        updates, opt_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn)
         params = optax.apply_updates(params, updates)
         return (params, opt_state), (loss, optax.tree.norm(grads))
 

@@ -38,7 +38,7 @@ def test_parse_override():
     ("train.epochs=0", "train.epochs = 0: expected an integer > 0"),
     ("train.epochs=1.5", "train.epochs = 1.5: expected an integer"),
     ("train.epochs=true", "train.epochs = True: expected an integer"),
-    ("optimizer.name=rmsprop", "optimizer.name = 'rmsprop': expected one of sgd, momentum, adam"),
+    ("optimizer.name=rmsprop", "optimizer.name = 'rmsprop': expected one of sgd, momentum, adam, lbfgs"),
     ("model.init=ones", "model.init = 'ones': expected one of uniform, zeros, normal"),
     ("model.name=svm", "model.name = 'svm'"),
     ("features.standardize=1", "features.standardize = 1: expected true or false"),

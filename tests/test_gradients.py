@@ -108,3 +108,12 @@ def test_sigmoid_and_its_derivative(x64):
     np.testing.assert_allclose(lj.sigmoid(z), 1 / (1 + np.exp(-np.asarray(z))), rtol=1e-15)
     np.testing.assert_allclose(lj.sigmoid_derivative(z), jax.vmap(jax.grad(lj.sigmoid))(z), rtol=1e-14)
     assert float(lj.sigmoid(jnp.asarray(-1e4))) == 0.0 and float(lj.sigmoid(jnp.asarray(1e4))) == 1.0
+
+
+def test_synthetic_linear_data_is_seeded_and_learnable():
+    from logreg_jax.synthetic import linear_dataset
+    a = linear_dataset(jax.random.key(1), 500, 4)
+    b = linear_dataset(jax.random.key(1), 500, 4)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert a.X.shape == (500, 4) and a.X.dtype == np.float32 and set(np.unique(a.y)) == {0.0, 1.0}
+    assert 0.2 < a.y.mean() < 0.8

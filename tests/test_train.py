@@ -68,3 +68,16 @@ def test_inits():
     import jax
     theta = lj.LOGISTIC.init(jax.random.key(0), 1000, lj.Config().model)
     assert float(theta.min()) >= 0 and float(theta.max()) < 1 and abs(float(theta.mean()) - 0.5) < 0.05
+
+
+def test_lbfgs_reaches_the_maximum_likelihood_fit(x64):
+    """optax L-BFGS with its line search reaches the exam-scores optimum (scikit-learn's, unpenalized)."""
+    from sklearn.linear_model import LogisticRegression
+
+    data = lj.load_dataset("data/exam_scores.txt")
+    cfg = lj.config_from_dict({"dtype": "float64", "optimizer": {"name": "lbfgs"}, "train": {"epochs": 40}})
+    fitted = lj.fit(cfg, data)
+    X = fitted.feature_map(data.X)[:, 1:]
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, data.y)
+    np.testing.assert_allclose(fitted.params, np.r_[ref.intercept_, ref.coef_[0]], rtol=1e-6)
+    assert fitted.history.grad_norm[-1] < 1e-8
