@@ -14,7 +14,8 @@ from logreg_jax.features import FeatureMap, Standardizer, add_bias, polynomial_f
 from logreg_jax.logistic import analytic_gradient, predict_proba, sigmoid, sigmoid_derivative
 from logreg_jax.loss import autodiff_gradient, binary_cross_entropy, cross_entropy, l2_penalty, objective
 from logreg_jax.model import LOGISTIC, Model, get_model
-from logreg_jax.train import History, make_optimizer, train
+from logreg_jax.newton import newton, scale_by_newton
+from logreg_jax.train import History, make_optimizer, optimizer_from, run_epochs, train
 
 __all__ = [
     "Config", "config_from_dict", "load_config",
@@ -25,5 +26,6 @@ __all__ = [
     "analytic_gradient", "predict_proba", "sigmoid", "sigmoid_derivative",
     "autodiff_gradient", "binary_cross_entropy", "cross_entropy", "l2_penalty", "objective",
     "LOGISTIC", "Model", "get_model",
-    "History", "make_optimizer", "train",
+    "newton", "scale_by_newton",
+    "History", "make_optimizer", "optimizer_from", "run_epochs", "train",
 ]

@@ -22,7 +22,7 @@ from logreg_jax.errors import ConfigError
 
 MODELS = ("logistic",)
 INITS = ("uniform", "zeros", "normal")
-OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs")
+OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
 DTYPES = ("float32", "float64")
 
 
@@ -69,25 +69,29 @@ class LossConfig:
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    name: str = "sgd"  # sgd, momentum, adam, lbfgs
-    learning_rate: float = 1.0  # unused by lbfgs, whose line search picks each step
+    name: str = "sgd"  # sgd, momentum, adam, lbfgs, newton
+    learning_rate: float = 1.0  # unused by lbfgs and newton, whose line searches pick each step
     momentum: float = 0.9  # used by "momentum"
     nesterov: bool = False  # used by "momentum"
+    damping: float = 0.1  # newton: solves (H + damping·‖∇C‖·I) d = −∇C, see logreg_jax/newton.py
 
     def __post_init__(self):
         _require(self.name in OPTIMIZERS, "name", f"one of {', '.join(OPTIMIZERS)}")
         _require(math.isfinite(self.learning_rate) and self.learning_rate > 0, "learning_rate",
                  "a finite number > 0")
         _require(0 <= self.momentum < 1, "momentum", "a number in [0, 1)")
+        _require(math.isfinite(self.damping) and self.damping >= 0, "damping", "a finite number >= 0")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 100  # full-batch gradient steps
+    epochs: int = 100  # the most full-batch steps
     log_every: int = 10  # epochs per compiled chunk and per progress line
+    tol: float = 0.0  # stop once ‖∇C‖ <= tol (checked every epoch, inside the compiled loop); 0 = off
 
     def __post_init__(self):
         _require(self.epochs > 0, "epochs", "an integer > 0")
+        _require(math.isfinite(self.tol) and self.tol >= 0, "tol", "a finite number >= 0")
         _require(self.log_every > 0, "log_every", "an integer > 0")
 
 

@@ -56,6 +56,13 @@ def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
     return model, feature_map, feature_map(data.X).astype(cfg.dtype)
 
 
+def initial_params(model: Model, seed, n_inputs: int, model_cfg):
+    """The initial parameters for ``seed`` (an int, or a traced one inside ``vmap``)."""
+    # One split, at the top, into named keys: each consumer owns its key.
+    init_key, _shuffle_key = jax.random.split(jax.random.key(seed))
+    return model.init(init_key, n_inputs, model_cfg)
+
+
 def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
     """Trains the configured model.
 
@@ -75,12 +82,10 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
                               f"{cfg.data.path} has {data.X.shape[1]} features")
     model, feature_map, X = prepare(cfg, data)
     with precision(cfg):
-        # One split, at the top, into named keys: each consumer owns its key.
-        init_key, _shuffle_key = jax.random.split(jax.random.key(cfg.seed))
-        params = model.init(init_key, X.shape[1], cfg.model)
+        params = initial_params(model, cfg.seed, X.shape[1], cfg.model)
         params, history = train(model, params, jnp.asarray(X), jnp.asarray(data.y, X.dtype),
                                 optimizer=make_optimizer(cfg.optimizer), epochs=cfg.train.epochs,
-                                l2=cfg.loss.l2, chunk=cfg.train.log_every,
+                                l2=cfg.loss.l2, tol=cfg.train.tol, chunk=cfg.train.log_every,
                                 learning_rate=cfg.optimizer.learning_rate, callback=callback)
         params = jax.tree_util.tree_map(np.asarray, params)
     return Fit(cfg, data, model, feature_map, params, history)
@@ -113,9 +118,10 @@ def summarize(fitted: Fit) -> dict:
     points = [list(p) for p in fitted.cfg.predict.points]
     metrics = {
         "final_loss": fitted.history.final_loss,
-        "final_grad_norm": float(fitted.history.grad_norm[-1]),
+        "final_grad_norm": fitted.history.final_grad_norm,
         "train_accuracy": float(np.mean((probs >= 0.5) == (fitted.data.y == 1))),
-        "epochs": int(fitted.history.loss.size),
+        "epochs": int(fitted.history.loss.size),  # iterations actually run (fewer if converged)
+        "converged": fitted.history.converged,  # stopped by train.tol
         "n_samples": int(fitted.data.y.size),
     }
     if fitted.model.name == "logistic":

@@ -18,64 +18,114 @@ import optax
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.loss import objective
 from logreg_jax.model import Model
+from logreg_jax.newton import newton
 
 
 def make_optimizer(cfg) -> optax.GradientTransformation:
-    """The optax optimizer named by an ``OptimizerConfig``.
+    """The optax optimizer named by an ``OptimizerConfig``; see :func:`optimizer_from`."""
+    return optimizer_from(cfg.name, learning_rate=cfg.learning_rate, momentum=cfg.momentum,
+                          nesterov=cfg.nesterov, damping=cfg.damping)
+
+
+def optimizer_from(name: str, *, learning_rate=1.0, momentum=0.9, nesterov: bool = False,
+                   damping=0.1) -> optax.GradientTransformation:
+    """An optax optimizer from its hyperparameters, which may be traced arrays (as in a sweep).
 
     ``sgd`` is the tutorial's θ := θ − η ∇C; ``momentum`` is heavy-ball (or Nesterov) SGD;
     ``adam`` is Adam with optax's defaults for everything but the learning rate; ``lbfgs`` is
-    optax's L-BFGS with its zoom line search, which chooses the step (the learning rate is unused).
+    optax's L-BFGS with its zoom line search, and ``newton`` is damped Newton with a backtracking
+    line search (:mod:`logreg_jax.newton`): both choose their own steps (the learning rate is unused).
     """
-    if cfg.name == "sgd":
-        return optax.sgd(cfg.learning_rate)
-    if cfg.name == "momentum":
-        return optax.sgd(cfg.learning_rate, momentum=cfg.momentum, nesterov=cfg.nesterov)
-    if cfg.name == "adam":
-        return optax.adam(cfg.learning_rate)
-    if cfg.name == "lbfgs":
+    if name == "sgd":
+        return optax.sgd(learning_rate)
+    if name == "momentum":
+        return optax.sgd(learning_rate, momentum=momentum, nesterov=nesterov)
+    if name == "adam":
+        return optax.adam(learning_rate)
+    if name == "lbfgs":
         return optax.lbfgs()
-    raise ValueError(f"unknown optimizer {cfg.name!r}")
+    if name == "newton":
+        return newton(damping)
+    raise ValueError(f"unknown optimizer {name!r}")
 
 
 class History(NamedTuple):
-    """What training recorded.
+    """What training recorded, one row per iteration actually run.
 
     Attributes:
-        loss: (epochs,) float64, the loss at the parameters each epoch started from.
-        grad_norm: (epochs,) float64, the global L2 norm of the gradient there.
+        loss: (iterations,) float64, the loss at the parameters each iteration started from.
+        grad_norm: (iterations,) float64, the global L2 norm of the gradient there.
         final_loss: the loss at the returned parameters.
+        final_grad_norm: the gradient norm at the returned parameters.
+        converged: whether training stopped because the gradient norm fell to ``tol``.
     """
 
     loss: np.ndarray
     grad_norm: np.ndarray
     final_loss: float
+    final_grad_norm: float = float("nan")
+    converged: bool = False
 
 
-@functools.partial(jax.jit, static_argnames=("model", "optimizer", "steps"))
-def _run_chunk(params, opt_state, X, y, l2, *, model, optimizer, steps):
-    """``steps`` epochs of full-batch training, compiled as one scan."""
+def run_epochs(model: Model, optimizer, params, opt_state, stopped, X, y, l2, tol, steps: int):
+    """``steps`` full-batch iterations as one ``lax.scan`` (call it inside ``jit`` or ``vmap``).
+
+    An iteration whose starting gradient norm is ≤ ``tol`` (when ``tol`` > 0) sets ``stopped``;
+    from then on the parameters and optimizer state stay frozen and the rows are marked inactive.
+
+    Args:
+        model: the :class:`Model`.
+        optimizer: an optax transformation (its hyperparameters may be traced).
+        params, opt_state: where to start.
+        stopped: () bool, whether training has already converged.
+        X: (m, n) inputs. y: (m,) labels. l2: () penalty. tol: () gradient-norm threshold.
+        steps: number of iterations (static).
+
+    Returns:
+        (params, opt_state, stopped, losses, norms, active), the last three of shape (steps,):
+        the loss and gradient norm at the start of each iteration, and whether it took a step.
+    """
     def loss_fn(params):
         return objective(model, params, X, y, l2)
 
-    # Line-search optimizers (L-BFGS) need the loss itself; the others ignore the extra arguments.
+    # Line-search optimizers (L-BFGS, Newton) need the loss itself; the others ignore the extras.
     optimizer = optax.with_extra_args_support(optimizer)
 
-    def epoch(carry, _):
+    def step(grads, loss, carry):
         params, opt_state = carry
-        loss, grads = jax.value_and_grad(loss_fn)(params)
         updates, opt_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn)
-        params = optax.apply_updates(params, updates)
-        return (params, opt_state), (loss, optax.tree.norm(grads))
+        return optax.apply_updates(params, updates), opt_state
 
-    (params, opt_state), (losses, norms) = jax.lax.scan(epoch, (params, opt_state), length=steps)
-    return params, opt_state, losses, norms
+    def epoch(carry, _):
+        params, opt_state, stopped = carry
+        loss, grads = jax.value_and_grad(loss_fn)(params)
+        norm = optax.tree.norm(grads)
+        stopped = stopped | ((tol > 0) & (norm <= tol))
+        # cond, not where: a converged run skips the (for Newton, costly) update entirely.
+        params, opt_state = jax.lax.cond(stopped, lambda g, v, c: c, step, grads, loss, (params, opt_state))
+        return (params, opt_state, stopped), (loss, norm, ~stopped)
+
+    (params, opt_state, stopped), (losses, norms, active) = jax.lax.scan(
+        epoch, (params, opt_state, stopped), length=steps)
+    return params, opt_state, stopped, losses, norms, active
+
+
+@functools.partial(jax.jit, static_argnames=("model", "optimizer", "steps"))
+def _run_chunk(params, opt_state, stopped, X, y, l2, tol, *, model, optimizer, steps):
+    """``steps`` epochs of full-batch training, compiled as one scan."""
+    return run_epochs(model, optimizer, params, opt_state, stopped, X, y, l2, tol, steps)
+
+
+@functools.partial(jax.jit, static_argnames=("model",))
+def _loss_and_norm(params, X, y, l2, *, model):
+    loss, grads = jax.value_and_grad(objective, argnums=1)(model, params, X, y, l2)
+    return loss, optax.tree.norm(grads)
 
 
 def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation, epochs: int,
-          l2: float = 0.0, chunk: int = 100, learning_rate: float | None = None,
+          l2: float = 0.0, tol: float = 0.0, chunk: int = 100, learning_rate: float | None = None,
           callback: Callable[[int, float, float], None] | None = None) -> tuple[Any, History]:
-    """Trains ``params`` for ``epochs`` full-batch steps.
+    """Trains ``params`` for at most ``epochs`` full-batch steps.
 
     Args:
         model: the :class:`Model`.
@@ -83,14 +133,16 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
         X: (m, n) inputs, in the dtype to train in.
         y: (m,) labels in {0, 1}.
         optimizer: an optax gradient transformation.
-        epochs: number of steps.
+        epochs: the most steps.
         l2: L2 penalty strength.
+        tol: stop at the first iteration whose gradient norm is ≤ tol (checked inside the compiled
+            loop, every iteration); 0 never stops early.
         chunk: epochs per compiled call (and per ``callback``).
         learning_rate: only quoted in the divergence message.
-        callback: called after each chunk with (epochs done, latest loss, latest gradient norm).
+        callback: called after each chunk with (iterations done, latest loss, latest gradient norm).
 
     Returns:
-        (final params, :class:`History`).
+        (final params, :class:`History` of the iterations actually run).
 
     Raises:
         TrainingDiverged: the loss or gradient became non-finite; the message names the epoch.
@@ -98,25 +150,28 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
     X = jnp.asarray(X)
     y = jnp.asarray(y, dtype=X.dtype)
     l2 = jnp.asarray(l2, dtype=X.dtype)
+    tol = jnp.asarray(tol, dtype=X.dtype)
     opt_state = optimizer.init(params)
+    stopped = jnp.asarray(False)
     losses, norms, done = [], [], 0
-    while done < epochs:
+    while done < epochs and not bool(stopped):
         steps = min(chunk, epochs - done)
-        params, opt_state, loss, norm = _run_chunk(params, opt_state, X, y, l2,
-                                                   model=model, optimizer=optimizer, steps=steps)
-        loss, norm = np.asarray(loss, np.float64), np.asarray(norm, np.float64)
+        params, opt_state, stopped, loss, norm, active = _run_chunk(
+            params, opt_state, stopped, X, y, l2, tol, model=model, optimizer=optimizer, steps=steps)
+        used = int(np.sum(np.asarray(active)))
+        loss, norm = np.asarray(loss, np.float64)[:used], np.asarray(norm, np.float64)[:used]
         bad = np.flatnonzero(~(np.isfinite(loss) & np.isfinite(norm)))
         if bad.size:
             _diverged(f"at epoch {done + int(bad[0]) + 1}", loss[bad[0]], learning_rate)
         losses.append(loss)
         norms.append(norm)
-        done += steps
-        if callback is not None:
+        done += used
+        if callback is not None and used:
             callback(done, float(loss[-1]), float(norm[-1]))
-    final_loss = float(objective(model, params, X, y, l2))
+    final_loss, final_norm = (float(v) for v in _loss_and_norm(params, X, y, l2, model=model))
     if not np.isfinite(final_loss):
-        _diverged(f"after epoch {epochs}", final_loss, learning_rate)
-    return params, History(np.concatenate(losses), np.concatenate(norms), final_loss)
+        _diverged(f"after epoch {done}", final_loss, learning_rate)
+    return params, History(np.concatenate(losses), np.concatenate(norms), final_loss, final_norm, bool(stopped))
 
 
 def _diverged(when: str, loss: float, learning_rate: float | None):
