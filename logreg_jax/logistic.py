@@ -45,6 +45,11 @@ def logits(theta, X):
     return X @ theta
 
 
+def logits_fm(theta, Xt):
+    """z = θ Xt for feature-major inputs: (n,), (n, m) → (m,), contracting the contiguous axis."""
+    return theta @ Xt
+
+
 def weights(theta):
     """The entries the L2 penalty acts on: θ_1 … θ_{n−1}; the bias θ_0 is left alone."""
     return theta[1:]

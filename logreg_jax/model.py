@@ -21,6 +21,8 @@ class Model(NamedTuple):
         weights: ``params -> pytree`` of the entries the L2 penalty acts on (biases excluded).
         gradient: the hand-derived ``(params, X, y, l2) -> grads`` of the loss, or None.
         bias_column: whether inputs carry a leading column of ones (the model has no bias of its own).
+        logits_fm: optional ``(params, Xt) -> z`` for feature-major inputs Xt (n_inputs, k), the
+            layout training streams (:mod:`logreg_jax.blocks`); None uses ``logits(params, Xt.T)``.
     """
 
     name: str
@@ -29,6 +31,7 @@ class Model(NamedTuple):
     weights: Callable[[Any], Any]
     gradient: Callable[..., Any] | None
     bias_column: bool
+    logits_fm: Callable[[Any, Any], Any] | None = None
 
 
 LOGISTIC = Model(
@@ -38,6 +41,7 @@ LOGISTIC = Model(
     weights=logistic.weights,
     gradient=logistic.analytic_gradient,
     bias_column=True,
+    logits_fm=logistic.logits_fm,
 )
 
 

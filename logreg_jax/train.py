@@ -15,6 +15,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from logreg_jax import blocks as blk
+from logreg_jax.blocks import Blocks
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.loss import objective
 from logreg_jax.model import Model
@@ -67,7 +69,14 @@ class History(NamedTuple):
     converged: bool = False
 
 
-def run_epochs(model: Model, optimizer, params, opt_state, stopped, X, y, l2, tol, steps: int):
+def data_objective(model: Model, params, X, y, l2, mesh=None):
+    """The training loss on either layout: :class:`Blocks` (y unused) or (m, n) rows and (m,) y."""
+    if isinstance(X, Blocks):
+        return blk.objective(model, params, X, l2, mesh)
+    return objective(model, params, X, y, l2)
+
+
+def run_epochs(model: Model, optimizer, params, opt_state, stopped, X, y, l2, tol, steps: int, mesh=None):
     """``steps`` full-batch iterations as one ``lax.scan`` (call it inside ``jit`` or ``vmap``).
 
     An iteration whose starting gradient norm is ≤ ``tol`` (when ``tol`` > 0) sets ``stopped``;
@@ -78,15 +87,16 @@ def run_epochs(model: Model, optimizer, params, opt_state, stopped, X, y, l2, to
         optimizer: an optax transformation (its hyperparameters may be traced).
         params, opt_state: where to start.
         stopped: () bool, whether training has already converged.
-        X: (m, n) inputs. y: (m,) labels. l2: () penalty. tol: () gradient-norm threshold.
-        steps: number of iterations (static).
+        X: (m, n) inputs, or :class:`Blocks` (then y is unused). y: (m,) labels.
+        l2: () penalty. tol: () gradient-norm threshold. steps: number of iterations (static).
+        mesh: with :class:`Blocks` sharded over its ``"data"`` axis, the mesh (static); else None.
 
     Returns:
         (params, opt_state, stopped, losses, norms, active), the last three of shape (steps,):
         the loss and gradient norm at the start of each iteration, and whether it took a step.
     """
     def loss_fn(params):
-        return objective(model, params, X, y, l2)
+        return data_objective(model, params, X, y, l2, mesh)
 
     # Line-search optimizers (L-BFGS, Newton) need the loss itself; the others ignore the extras.
     optimizer = optax.with_extra_args_support(optimizer)
@@ -110,28 +120,30 @@ def run_epochs(model: Model, optimizer, params, opt_state, stopped, X, y, l2, to
     return params, opt_state, stopped, losses, norms, active
 
 
-@functools.partial(jax.jit, static_argnames=("model", "optimizer", "steps"))
-def _run_chunk(params, opt_state, stopped, X, y, l2, tol, *, model, optimizer, steps):
+@functools.partial(jax.jit, static_argnames=("model", "optimizer", "steps", "mesh"))
+def _run_chunk(params, opt_state, stopped, X, y, l2, tol, *, model, optimizer, steps, mesh):
     """``steps`` epochs of full-batch training, compiled as one scan."""
-    return run_epochs(model, optimizer, params, opt_state, stopped, X, y, l2, tol, steps)
+    return run_epochs(model, optimizer, params, opt_state, stopped, X, y, l2, tol, steps, mesh)
 
 
-@functools.partial(jax.jit, static_argnames=("model",))
-def _loss_and_norm(params, X, y, l2, *, model):
-    loss, grads = jax.value_and_grad(objective, argnums=1)(model, params, X, y, l2)
+@functools.partial(jax.jit, static_argnames=("model", "mesh"))
+def _loss_and_norm(params, X, y, l2, *, model, mesh):
+    loss, grads = jax.value_and_grad(data_objective, argnums=1)(model, params, X, y, l2, mesh)
     return loss, optax.tree.norm(grads)
 
 
 def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation, epochs: int,
           l2: float = 0.0, tol: float = 0.0, chunk: int = 100, learning_rate: float | None = None,
-          callback: Callable[[int, float, float], None] | None = None) -> tuple[Any, History]:
+          callback: Callable[[int, float, float], None] | None = None, mesh=None) -> tuple[Any, History]:
     """Trains ``params`` for at most ``epochs`` full-batch steps.
 
     Args:
         model: the :class:`Model`.
         params: initial parameter pytree.
-        X: (m, n) inputs, in the dtype to train in.
-        y: (m,) labels in {0, 1}.
+        X: (m, n) inputs in the dtype to train in, copied into feature-major :class:`Blocks`;
+            or the :class:`Blocks` themselves (prepared without a copy, see
+            :mod:`logreg_jax.prepare`; sharded over ``mesh`` when given).
+        y: (m,) labels in {0, 1}; None with :class:`Blocks`.
         optimizer: an optax gradient transformation.
         epochs: the most steps.
         l2: L2 penalty strength.
@@ -140,6 +152,8 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
         chunk: epochs per compiled call (and per ``callback``).
         learning_rate: only quoted in the divergence message.
         callback: called after each chunk with (iterations done, latest loss, latest gradient norm).
+        mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis that the Blocks are sharded over
+            (data-parallel: each device sums its blocks, XLA all-reduces loss and gradient).
 
     Returns:
         (final params, :class:`History` of the iterations actually run).
@@ -147,17 +161,19 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
     Raises:
         TrainingDiverged: the loss or gradient became non-finite; the message names the epoch.
     """
-    X = jnp.asarray(X)
-    y = jnp.asarray(y, dtype=X.dtype)
-    l2 = jnp.asarray(l2, dtype=X.dtype)
-    tol = jnp.asarray(tol, dtype=X.dtype)
+    if not isinstance(X, Blocks):
+        X = blk.from_rows(X, np.asarray(y, np.asarray(X).dtype))
+    dtype = X.X.dtype
+    y = None
+    l2 = jnp.asarray(l2, dtype=dtype)
+    tol = jnp.asarray(tol, dtype=dtype)
     opt_state = optimizer.init(params)
     stopped = jnp.asarray(False)
     losses, norms, done = [], [], 0
     while done < epochs and not bool(stopped):
         steps = min(chunk, epochs - done)
         params, opt_state, stopped, loss, norm, active = _run_chunk(
-            params, opt_state, stopped, X, y, l2, tol, model=model, optimizer=optimizer, steps=steps)
+            params, opt_state, stopped, X, y, l2, tol, model=model, optimizer=optimizer, steps=steps, mesh=mesh)
         used = int(np.sum(np.asarray(active)))
         loss, norm = np.asarray(loss, np.float64)[:used], np.asarray(norm, np.float64)[:used]
         bad = np.flatnonzero(~(np.isfinite(loss) & np.isfinite(norm)))
@@ -168,7 +184,7 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
         done += used
         if callback is not None and used:
             callback(done, float(loss[-1]), float(norm[-1]))
-    final_loss, final_norm = (float(v) for v in _loss_and_norm(params, X, y, l2, model=model))
+    final_loss, final_norm = (float(v) for v in _loss_and_norm(params, X, y, l2, model=model, mesh=mesh))
     if not np.isfinite(final_loss):
         _diverged(f"after epoch {done}", final_loss, learning_rate)
     return params, History(np.concatenate(losses), np.concatenate(norms), final_loss, final_norm, bool(stopped))

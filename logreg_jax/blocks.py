@@ -1,0 +1,166 @@
+"""Training inputs stored for streaming: feature-major blocks of samples.
+
+Inputs X (m, n) are stored as ``Blocks.X`` of shape (nb, n, B): block b holds samples
+bB … bB + B − 1, one row per input column. Why: a linear model's logits contract over the
+feature axis; with each block's samples contiguous per feature, θ @ X_b is a streaming read, and
+scanning over blocks of about 1 MB lets the gradient's second use of X_b (X_b r_b) hit the cache
+instead of memory, so an epoch reads X from memory about once. (On CPU, XLA computes Xᵀr of a
+row-major X by materialising the transpose every epoch, several reads of X.)
+
+The last block is padded with zeros; padded samples are masked out of every sum by their index,
+so no weight array has to be stored. With a mesh, the blocks are split over its ``"data"`` axis
+(rows sharded, parameters replicated) and each device sums its own blocks before one all-reduce.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import PartitionSpec as P
+
+from logreg_jax.loss import l2_penalty
+from logreg_jax.model import Model
+
+BLOCK_BYTES = 1 << 20  # ~1 MB per block: fits in L2 beside its logits, large enough to amortise the loop
+
+
+@functools.partial(jax.tree_util.register_dataclass, data_fields=["X", "y"], meta_fields=["m"])
+@dataclasses.dataclass(frozen=True)
+class Blocks:
+    """Training inputs in feature-major blocks.
+
+    Attributes:
+        X: (nb, n, B) inputs, block b holding samples bB … bB + B − 1 (zero padding after m).
+        y: (nb, B) labels in {0, 1}, in X's dtype (zero padding after m).
+        m: the number of real samples (static: it fixes the mask and the mean).
+    """
+
+    X: jax.Array
+    y: jax.Array
+    m: int
+
+    @property
+    def n_inputs(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def block(self) -> int:
+        return self.X.shape[2]
+
+
+def block_size(n_inputs: int, itemsize: int, m: int | None = None) -> int:
+    """Samples per block: ~``BLOCK_BYTES`` per block, a multiple of 128, no more than m needs."""
+    size = max(128, BLOCK_BYTES // (n_inputs * itemsize) // 128 * 128)
+    return size if m is None else min(size, -(-m // 128) * 128)
+
+
+def n_blocks(m: int, block: int, multiple: int = 1) -> int:
+    """Blocks for m samples, rounded up to a multiple of ``multiple`` (the devices to split over)."""
+    nb = -(-m // block)
+    return -(-nb // multiple) * multiple
+
+
+def from_rows(X, y, *, block: int | None = None, multiple: int = 1) -> Blocks:
+    """Blocks from (m, n) rows and (m,) labels (a copy; for data that fit in memory twice).
+
+    Args:
+        X: (m, n) inputs. y: (m,) labels.
+        block: samples per block (default :func:`block_size`).
+        multiple: make the number of blocks a multiple of this (the devices of a mesh).
+    """
+    X = np.asarray(X)
+    m, n = X.shape
+    block = block or block_size(n, X.dtype.itemsize, m)
+    nb = n_blocks(m, block, multiple)
+    Xp = np.zeros((nb * block, n), X.dtype)
+    Xp[:m] = X
+    yp = np.zeros(nb * block, X.dtype)
+    yp[:m] = np.asarray(y)
+    return Blocks(jnp.asarray(Xp.reshape(nb, block, n).transpose(0, 2, 1)), jnp.asarray(yp.reshape(nb, block)), m)
+
+
+def to_rows(blocks: Blocks) -> tuple[np.ndarray, np.ndarray]:
+    """The (m, n) rows and (m,) labels back, as NumPy arrays."""
+    nb, n, block = blocks.X.shape
+    X = np.asarray(blocks.X).transpose(0, 2, 1).reshape(nb * block, n)[:blocks.m]
+    return X, np.asarray(blocks.y).reshape(-1)[:blocks.m]
+
+
+def block_logits(model: Model, params, Xb):
+    """Logits of one feature-major block (n, B) → (B,), through the model's own feature-major
+    logits when it has them, else its row logits on the (cache-resident) transposed block."""
+    if model.logits_fm is not None:
+        return model.logits_fm(params, Xb)
+    return model.logits(params, Xb.T)
+
+
+def _per_block(blocks: Blocks, fn, first_block):
+    """Scans ``fn(Xb, yb, valid) -> pytree`` over the blocks; ``valid`` masks the padding."""
+    block = blocks.block
+    ids = jnp.arange(blocks.X.shape[0]) + first_block
+
+    def body(_, xs):
+        Xb, yb, b = xs
+        valid = b * block + jnp.arange(block) < blocks.m
+        return None, fn(Xb, yb, valid)
+
+    return jax.lax.scan(body, None, (blocks.X, blocks.y, ids))[1]
+
+
+def _sharded(mesh, fn, blocks: Blocks, *args):
+    """``fn(blocks, first_block, *args)`` summed over the devices of ``mesh`` (or run as is)."""
+    if mesh is None:
+        return fn(blocks, 0, *args)
+
+    def local(X, y, *args):
+        first = jax.lax.axis_index("data") * X.shape[0]
+        return jax.lax.psum(fn(Blocks(X, y, blocks.m), first, *args), "data")
+
+    spec = P("data")
+    return jax.shard_map(local, mesh=mesh, in_specs=(spec, spec) + (P(),) * len(args),
+                         out_specs=P())(blocks.X, blocks.y, *args)
+
+
+def _loss_sum(blocks: Blocks, first_block, params, *, model):
+    def one(Xb, yb, valid):
+        z = block_logits(model, params, Xb)
+        # Mean cross-entropy as in loss.binary_cross_entropy, summed here and divided by m once.
+        terms = -yb * jax.nn.log_sigmoid(z) - (1 - yb) * jax.nn.log_sigmoid(-z)
+        return jnp.sum(jnp.where(valid, terms, 0))
+
+    return jnp.sum(_per_block(blocks, one, first_block))
+
+
+def objective(model: Model, params, blocks: Blocks, l2=0.0, mesh=None):
+    """The mean cross-entropy plus L2 penalty of :func:`logreg_jax.objective`, over blocks.
+
+    Args:
+        model: the :class:`Model`. params: its parameter pytree.
+        blocks: the training :class:`Blocks` (sharded over ``mesh`` when given).
+        l2: penalty strength λ ≥ 0.
+        mesh: a ``jax.sharding.Mesh`` with a ``"data"`` axis, or None for one device.
+
+    Returns:
+        Scalar loss, differentiable in ``params`` (the gradient is all-reduced over the mesh).
+    """
+    total = _sharded(mesh, functools.partial(_loss_sum, model=model), blocks, params)
+    return total / blocks.m + l2_penalty(model.weights(params), l2, blocks.m)
+
+
+def _correct_sum(blocks: Blocks, first_block, params, *, model):
+    def one(Xb, yb, valid):
+        hit = (block_logits(model, params, Xb) >= 0) == (yb == 1)
+        return jnp.sum(valid & hit)
+
+    return jnp.sum(_per_block(blocks, one, first_block))
+
+
+@functools.partial(jax.jit, static_argnames=("model", "mesh"))
+def accuracy(model: Model, params, blocks: Blocks, mesh=None):
+    """The fraction of samples whose prediction P(y = 1) ≥ 0.5 matches the label."""
+    hits = _sharded(mesh, functools.partial(_correct_sum, model=model), blocks, params)
+    return hits / blocks.m
