@@ -90,6 +90,17 @@ def to_rows(blocks: Blocks) -> tuple[np.ndarray, np.ndarray]:
     return X, np.asarray(blocks.y).reshape(-1)[:blocks.m]
 
 
+def sample_rows(blocks: Blocks, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Up to k (n,) input rows and their labels, from the blocks this process holds first."""
+    X, y = blocks.X, blocks.y
+    if isinstance(X, jax.Array) and not X.is_fully_addressable:
+        X, y = X.addressable_data(0), y.addressable_data(0)
+    nb = min(X.shape[0], -(-k // blocks.block))
+    first = Blocks(X[:nb], y[:nb], min(blocks.m, nb * blocks.block))
+    rows, labels = to_rows(first)
+    return rows[:k], labels[:k]
+
+
 def block_logits(model: Model, params, Xb):
     """Logits of one feature-major block (n, B) → (B,), through the model's own feature-major
     logits when it has them, else its row logits on the (cache-resident) transposed block."""

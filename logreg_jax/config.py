@@ -36,8 +36,20 @@ def _require(ok: bool, name: str, expected: str) -> None:
 
 
 @dataclass(frozen=True)
+class SyntheticConfig:
+    m: int = 0  # samples; 0 = off (data.path is read instead)
+    d: int = 2  # features (Gaussian; labels from a logistic model, see logreg_jax/sources.py)
+    seed: int = 0  # the data's own seed (the run's seed still drives init and shuffling)
+
+    def __post_init__(self):
+        _require(self.m >= 0, "m", "an integer >= 0")
+        _require(self.d >= 1, "d", "an integer >= 1")
+
+
+@dataclass(frozen=True)
 class DataConfig:
-    path: str = "data/exam_scores.txt"  # comma-separated rows, label last; relative to the cwd
+    path: str = "data/exam_scores.txt"  # comma-separated rows, label last, or a .npy (m, d + 1) array; relative to the cwd
+    synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)  # m > 0: generated rows instead of path
 
 
 @dataclass(frozen=True)
@@ -88,11 +100,29 @@ class TrainConfig:
     epochs: int = 100  # the most full-batch steps
     log_every: int = 10  # epochs per compiled chunk and per progress line
     tol: float = 0.0  # stop once ‖∇C‖ <= tol (checked every epoch, inside the compiled loop); 0 = off
+    batch_size: int | None = None  # unset: full batch; else minibatches reshuffled every epoch
 
     def __post_init__(self):
         _require(self.epochs > 0, "epochs", "an integer > 0")
         _require(math.isfinite(self.tol) and self.tol >= 0, "tol", "a finite number >= 0")
         _require(self.log_every > 0, "log_every", "an integer > 0")
+        _require(self.batch_size is None or self.batch_size > 0, "batch_size", "an integer > 0")
+
+
+@dataclass(frozen=True)
+class DistributedConfig:
+    data_parallel: bool = False  # shard the rows over every device (of every process), replicate params
+    coordinator: str = ""  # host:port of process 0, for num_processes > 1 (jax.distributed.initialize)
+    num_processes: int = 1  # processes of one run; each reads only the rows of its own devices
+    process_id: int = 0  # this process, 0 … num_processes − 1
+
+    def __post_init__(self):
+        _require(self.num_processes >= 1, "num_processes", "an integer >= 1")
+        _require(0 <= self.process_id < self.num_processes, "process_id", "an integer in [0, num_processes)")
+        _require(self.num_processes == 1 or ":" in self.coordinator, "coordinator",
+                 "host:port of process 0 when num_processes > 1")
+        _require(self.num_processes == 1 or self.data_parallel, "data_parallel",
+                 "true when num_processes > 1")
 
 
 @dataclass(frozen=True)
@@ -129,6 +159,7 @@ class Config:
     loss: LossConfig = field(default_factory=LossConfig)
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
     plot: PlotConfig = field(default_factory=PlotConfig)
 

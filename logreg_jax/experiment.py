@@ -13,13 +13,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from logreg_jax import blocks, distributed, pipeline
 from logreg_jax.config import Config
-from logreg_jax.data import Dataset, load_dataset
+from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
 from logreg_jax.features import FeatureMap, theta_in_raw_units
 from logreg_jax.loss import objective
+from logreg_jax.minibatch import evaluate, train_minibatch
 from logreg_jax.model import Model, get_model
+from logreg_jax.sources import ArraySource, open_source
 from logreg_jax.train import History, make_optimizer, train
+
+CHECK_ROWS = 4096  # samples the gradient check uses (all of them for smaller data)
 
 
 def precision(cfg: Config):
@@ -32,19 +37,25 @@ class Fit(NamedTuple):
 
     Attributes:
         cfg: the resolved config.
-        data: the training :class:`Dataset` (raw features).
+        data: the training :class:`Dataset` (raw features), or for a ``.npy`` file or synthetic
+            data the row source (:mod:`logreg_jax.sources`: ``X``, ``y`` read lazily, ``m`` rows).
         model: the :class:`Model`.
         feature_map: raw features → model inputs, fitted on ``data``.
         params: trained parameter pytree (NumPy leaves, in ``cfg.dtype``).
         history: the training :class:`History`.
+        inputs: the prepared training :class:`~logreg_jax.blocks.Blocks` (None for minibatch
+            training, which reads the source batch by batch); metrics are computed from them.
+        mesh: the data-parallel mesh the inputs are sharded over, or None.
     """
 
     cfg: Config
-    data: Dataset
+    data: Any
     model: Model
     feature_map: FeatureMap
     params: Any
     history: History
+    inputs: blocks.Blocks | None = None
+    mesh: Any = None
 
 
 def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
@@ -56,39 +67,66 @@ def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
     return model, feature_map, feature_map(data.X).astype(cfg.dtype)
 
 
+def run_keys(seed):
+    """The run's named keys (init, shuffle): one split of ``key(seed)``, at the top."""
+    init_key, shuffle_key = jax.random.split(jax.random.key(seed))
+    return init_key, shuffle_key
+
+
 def initial_params(model: Model, seed, n_inputs: int, model_cfg):
     """The initial parameters for ``seed`` (an int, or a traced one inside ``vmap``)."""
-    # One split, at the top, into named keys: each consumer owns its key.
-    init_key, _shuffle_key = jax.random.split(jax.random.key(seed))
-    return model.init(init_key, n_inputs, model_cfg)
+    return model.init(run_keys(seed)[0], n_inputs, model_cfg)
 
 
 def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
     """Trains the configured model.
 
+    The training inputs are written once, feature-major, in ``cfg.dtype`` (see
+    :mod:`logreg_jax.pipeline`): no full-size float64 or row-major copy of the data is made.
+
     Args:
         cfg: the experiment config.
-        data: the training data; loaded from ``cfg.data.path`` when None.
+        data: the training data; read from ``cfg.data`` (a text or ``.npy`` file, or synthetic)
+            when None.
         callback: ``(epochs done, loss, grad norm)`` progress hook, see :func:`train`.
 
     Raises:
         DataError, ConfigError, TrainingDiverged: bad data, prediction points that do not fit
             the data, or a non-finite loss (naming the epoch).
     """
-    data = load_dataset(cfg.data.path) if data is None else data
+    distributed.initialize(cfg.distributed)  # before any JAX computation
+    source = open_source(cfg.data, data)
     for point in cfg.predict.points:
-        if len(point) != data.X.shape[1]:
+        if len(point) != source.d:
             raise ConfigError(f"predict.points: {list(point)} has {len(point)} values, but "
-                              f"{cfg.data.path} has {data.X.shape[1]} features")
-    model, feature_map, X = prepare(cfg, data)
+                              f"{source.name} has {source.d} features")
+    model = get_model(cfg.model.name)
     with precision(cfg):
-        params = initial_params(model, cfg.seed, X.shape[1], cfg.model)
-        params, history = train(model, params, jnp.asarray(X), jnp.asarray(data.y, X.dtype),
-                                optimizer=make_optimizer(cfg.optimizer), epochs=cfg.train.epochs,
-                                l2=cfg.loss.l2, tol=cfg.train.tol, chunk=cfg.train.log_every,
-                                learning_rate=cfg.optimizer.learning_rate, callback=callback)
-        params = jax.tree_util.tree_map(np.asarray, params)
-    return Fit(cfg, data, model, feature_map, params, history)
+        mesh = pipeline.data_mesh() if cfg.distributed.data_parallel else None
+        n = pipeline.n_inputs(source.d, cfg.features.polynomial_degree, model.bias_column)
+        lo, hi = pipeline.local_rows(source, n, cfg.dtype, mesh)
+        feature_map = pipeline.fit_feature_map(
+            source, degree=cfg.features.polynomial_degree, standardize=cfg.features.standardize,
+            bias=model.bias_column, lo=lo, hi=hi,
+            gather=distributed.gather if jax.process_count() > 1 else None)
+        params = initial_params(model, cfg.seed, n, cfg.model)
+        common = dict(optimizer=make_optimizer(cfg.optimizer), epochs=cfg.train.epochs, l2=cfg.loss.l2,
+                      tol=cfg.train.tol, chunk=cfg.train.log_every,
+                      learning_rate=cfg.optimizer.learning_rate, callback=callback)
+        inputs = None
+        if cfg.train.batch_size is None:
+            inputs = pipeline.build_blocks(source, feature_map, cfg.dtype, mesh)
+            params, history = train(model, params, inputs, None, mesh=mesh, **common)
+        else:
+            if mesh is not None:
+                raise ConfigError("train.batch_size with distributed.data_parallel is not supported; "
+                                  "unset one of them")
+            params, history = train_minibatch(model, params, source, feature_map, cfg.dtype,
+                                              batch_size=cfg.train.batch_size, key=run_keys(cfg.seed)[1],
+                                              **common)
+        params = distributed.to_host(params)
+    return Fit(cfg, source.dataset if isinstance(source, ArraySource) else source, model, feature_map,
+               params, history, inputs, mesh)
 
 
 def predict(fitted: Fit, X_raw) -> np.ndarray:
@@ -99,30 +137,46 @@ def predict(fitted: Fit, X_raw) -> np.ndarray:
         return np.asarray(jax.nn.sigmoid(z), dtype=np.float64)
 
 
+def check_rows(fitted: Fit) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``CHECK_ROWS`` prepared training rows (model inputs) and labels, for checks."""
+    if fitted.inputs is not None:
+        return blocks.sample_rows(fitted.inputs, CHECK_ROWS)
+    rows = fitted.data.read(0, min(fitted.data.m, CHECK_ROWS))
+    return fitted.feature_map(np.asarray(rows[0], np.float64)).astype(fitted.cfg.dtype), rows[1]
+
+
 def gradient_check(fitted: Fit) -> float | None:
-    """max |hand-derived − autodiff| gradient at the trained params (None if no hand gradient)."""
+    """max |hand-derived − autodiff| gradient at the trained params (None if no hand gradient),
+    on the prepared training inputs (their first ``CHECK_ROWS`` samples)."""
     if fitted.model.gradient is None:
         return None
-    _, _, X = prepare(fitted.cfg, fitted.data)
+    X, y = check_rows(fitted)
     with precision(fitted.cfg):
-        args = (fitted.params, jnp.asarray(X), jnp.asarray(fitted.data.y, X.dtype), fitted.cfg.loss.l2)
+        args = (fitted.params, jnp.asarray(X), jnp.asarray(y, X.dtype), fitted.cfg.loss.l2)
         auto = jax.grad(objective, argnums=1)(fitted.model, *args)
         hand = fitted.model.gradient(*args)
         diffs = jax.tree_util.tree_map(lambda a, b: jnp.max(jnp.abs(a - b)), hand, auto)
         return float(max(jax.tree_util.tree_leaves(diffs)))
 
 
+def train_accuracy(fitted: Fit) -> float:
+    """Training accuracy from the prepared inputs (streamed from the source after minibatches)."""
+    with precision(fitted.cfg):
+        if fitted.inputs is not None:
+            return float(blocks.accuracy(fitted.model, fitted.params, fitted.inputs, fitted.mesh))
+        return evaluate(fitted.model, fitted.params, fitted.data, fitted.feature_map, fitted.cfg.dtype)[2]
+
+
 def summarize(fitted: Fit) -> dict:
     """The run's ``metrics.json``: loss, accuracy, parameters, predictions, gradient check."""
-    probs = predict(fitted, fitted.data.X)
     points = [list(p) for p in fitted.cfg.predict.points]
     metrics = {
         "final_loss": fitted.history.final_loss,
         "final_grad_norm": fitted.history.final_grad_norm,
-        "train_accuracy": float(np.mean((probs >= 0.5) == (fitted.data.y == 1))),
+        "train_accuracy": train_accuracy(fitted),
         "epochs": int(fitted.history.loss.size),  # iterations actually run (fewer if converged)
         "converged": fitted.history.converged,  # stopped by train.tol
-        "n_samples": int(fitted.data.y.size),
+        "n_samples": int(fitted.inputs.m if fitted.inputs is not None else fitted.data.m),
     }
     if fitted.model.name == "logistic":
         metrics["theta"] = np.asarray(fitted.params, np.float64).tolist()

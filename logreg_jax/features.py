@@ -88,7 +88,11 @@ class Standardizer(NamedTuple):
     def fit(cls, X, names: tuple[str, ...] | None = None) -> "Standardizer":
         """Learns the statistics of (m, n) ``X``; a constant column cannot be scaled."""
         X = np.asarray(X, dtype=np.float64)
-        mean, std = X.mean(axis=0), X.std(axis=0)
+        return cls.from_moments(X.mean(axis=0), X.std(axis=0), names)
+
+    @classmethod
+    def from_moments(cls, mean, std, names: tuple[str, ...] | None = None) -> "Standardizer":
+        """The scaling for known column means and stds (e.g. accumulated over chunks)."""
         flat = np.flatnonzero(std <= 1e-12 * np.maximum(1.0, np.abs(mean)))
         if flat.size:
             j = int(flat[0])

@@ -20,9 +20,11 @@ import jax
 import numpy as np
 
 from logreg_jax.config import Config, config_from_dict, config_to_dict
-from logreg_jax.data import load_dataset
 from logreg_jax.errors import LogregError
-from logreg_jax.experiment import Fit, predict, prepare
+from logreg_jax.experiment import Fit, predict
+from logreg_jax.model import get_model
+from logreg_jax.pipeline import n_inputs
+from logreg_jax.sources import ArraySource, open_source
 from logreg_jax.features import FeatureMap, Standardizer
 from logreg_jax.plots import decision_boundary_figure, training_figure
 from logreg_jax.train import History
@@ -142,10 +144,12 @@ def load_fit(run_dir: str | Path) -> Fit:
     """Rebuilds a :class:`Fit` from a run folder (reloading its training data) without training."""
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)
-    data = load_dataset(cfg.data.path)
-    model, _, X = prepare(cfg, data)
-    like = jax.eval_shape(lambda: model.init(jax.random.key(0), X.shape[1], cfg.model))
+    source = open_source(cfg.data)
+    model = get_model(cfg.model.name)
+    n = n_inputs(source.d, cfg.features.polynomial_degree, model.bias_column)
+    like = jax.eval_shape(lambda: model.init(jax.random.key(0), n, cfg.model))
     params, feature_map = load_params(run_dir / "params.npz", like)
     history = read_history(run_dir / "history.csv")
     final_loss = json.loads((run_dir / "metrics.json").read_text())["final_loss"]
+    data = source.dataset if isinstance(source, ArraySource) else source
     return Fit(cfg, data, model, feature_map, params, history._replace(final_loss=final_loss))

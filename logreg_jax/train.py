@@ -142,7 +142,7 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
         params: initial parameter pytree.
         X: (m, n) inputs in the dtype to train in, copied into feature-major :class:`Blocks`;
             or the :class:`Blocks` themselves (prepared without a copy, see
-            :mod:`logreg_jax.prepare`; sharded over ``mesh`` when given).
+            :mod:`logreg_jax.pipeline`; sharded over ``mesh`` when given).
         y: (m,) labels in {0, 1}; None with :class:`Blocks`.
         optimizer: an optax gradient transformation.
         epochs: the most steps.

@@ -1,0 +1,109 @@
+"""Minibatch training straight from a row source: the data are read batch by batch.
+
+Every epoch draws a permutation of the m rows from ``fold_in(shuffle_key, epoch)``; each batch
+is read from the source (for a ``.npy`` file, only its rows, sorted so the reads go forward
+through the file), mapped by the fitted feature map, and fed to one jitted optax step. Nothing
+holds the whole data set, so a memory-mapped file larger than memory trains as well as a small
+one; metrics at the end stream over the rows in chunks the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from logreg_jax.loss import l2_penalty, objective
+from logreg_jax.model import Model
+from logreg_jax.features import FeatureMap
+from logreg_jax.pipeline import CHUNK_ROWS
+from logreg_jax.train import History, _diverged
+
+
+@functools.partial(jax.jit, static_argnames=("model", "optimizer"))
+def _step(params, opt_state, X, y, l2, *, model, optimizer):
+    def loss_fn(params):
+        return objective(model, params, X, y, l2)
+
+    loss, grads = jax.value_and_grad(loss_fn)(params)
+    updates, opt_state = optax.with_extra_args_support(optimizer).update(
+        grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn)
+    return optax.apply_updates(params, updates), opt_state, loss, optax.tree.norm(grads)
+
+
+@functools.partial(jax.jit, static_argnames=("model",))
+def _sums(params, X, y, *, model):
+    """Summed cross-entropy, its gradient, and correct predictions over the rows of one chunk."""
+    def total(params):
+        return objective(model, params, X, y) * X.shape[0]
+
+    loss, grads = jax.value_and_grad(total)(params)
+    correct = jnp.sum((model.logits(params, X) >= 0) == (y == 1))
+    return loss, grads, correct
+
+
+def _mapped(source, feature_map: FeatureMap, dtype, rows) -> tuple[jax.Array, jax.Array]:
+    X, y = source.take(rows) if isinstance(rows, np.ndarray) else source.read(*rows)
+    return jnp.asarray(feature_map(np.asarray(X, np.float64)), dtype), jnp.asarray(y, dtype)
+
+
+def evaluate(model: Model, params, source, feature_map: FeatureMap, dtype, l2: float = 0.0):
+    """(loss, gradient norm, accuracy) over every row of ``source``, streamed in chunks."""
+    loss, grads, correct = 0.0, None, 0
+    for lo in range(0, source.m, CHUNK_ROWS):
+        X, y = _mapped(source, feature_map, dtype, (lo, min(source.m, lo + CHUNK_ROWS)))
+        part = _sums(params, X, y, model=model)
+        loss, correct = loss + float(part[0]), correct + int(part[2])
+        grads = part[1] if grads is None else jax.tree_util.tree_map(jnp.add, grads, part[1])
+    m = source.m
+    penalty, penalty_grad = jax.value_and_grad(lambda p: l2_penalty(model.weights(p), l2, m))(params)
+    full = jax.tree_util.tree_map(lambda g, h: g / m + h, grads, penalty_grad)
+    return loss / m + float(penalty), float(optax.tree.norm(full)), correct / m
+
+
+def train_minibatch(model: Model, params, source, feature_map: FeatureMap, dtype, *, batch_size: int,
+                    key, optimizer: optax.GradientTransformation, epochs: int, l2: float = 0.0,
+                    tol: float = 0.0, chunk: int = 10, learning_rate: float | None = None,
+                    callback: Callable[[int, float, float], None] | None = None) -> tuple[Any, History]:
+    """Trains on batches of ``batch_size`` rows read from ``source``, reshuffled every epoch.
+
+    Args:
+        model, params, optimizer, epochs, l2, learning_rate: as for :func:`logreg_jax.train`.
+        source: a row source (:mod:`logreg_jax.sources`). feature_map: the fitted map.
+        dtype: the training dtype. batch_size: rows per step (the last batch may be smaller).
+        key: the run's shuffle key.
+        tol: stop after an epoch whose mean batch gradient norm is ≤ tol (0: never).
+        chunk: epochs between ``callback`` calls.
+
+    Returns:
+        (params, :class:`History`): per epoch, the mean over its batches of the loss and gradient
+        norm at the parameters each batch started from; final loss and gradient norm over all rows.
+    """
+    opt_state = optimizer.init(params)
+    l2_arr = jnp.asarray(l2, dtype)
+    losses, norms, converged = [], [], False
+    for epoch in range(epochs):
+        order = np.asarray(jax.random.permutation(jax.random.fold_in(key, epoch), source.m))
+        loss_sum = norm_sum = 0.0
+        for start in range(0, source.m, batch_size):
+            rows = np.sort(order[start:start + batch_size])
+            X, y = _mapped(source, feature_map, dtype, rows)
+            params, opt_state, loss, norm = _step(params, opt_state, X, y, l2_arr, model=model, optimizer=optimizer)
+            loss_sum, norm_sum = loss_sum + float(loss) * rows.size, norm_sum + float(norm) * rows.size
+        losses.append(loss_sum / source.m)
+        norms.append(norm_sum / source.m)
+        if not (np.isfinite(losses[-1]) and np.isfinite(norms[-1])):
+            _diverged(f"at epoch {epoch + 1}", losses[-1], learning_rate)
+        converged = tol > 0 and norms[-1] <= tol
+        if callback is not None and ((epoch + 1) % chunk == 0 or converged or epoch + 1 == epochs):
+            callback(epoch + 1, losses[-1], norms[-1])
+        if converged:
+            break
+    final_loss, final_norm, _ = evaluate(model, params, source, feature_map, dtype, l2)
+    if not np.isfinite(final_loss):
+        _diverged(f"after epoch {len(losses)}", final_loss, learning_rate)
+    return params, History(np.asarray(losses), np.asarray(norms), final_loss, final_norm, bool(converged))

@@ -1,0 +1,169 @@
+"""Raw rows → training :class:`~logreg_jax.blocks.Blocks`, writing the training inputs once.
+
+Two streaming passes over a source, a chunk of rows at a time: the first checks the rows and
+accumulates the feature statistics in float64 (no float64 copy of X); the second maps each chunk
+(polynomial, standardize, bias), casts it to the training dtype and writes it, feature-major, into
+a preallocated per-device buffer that is updated in place (a donated ``dynamic_update_slice``).
+Peak memory is the final inputs plus one chunk. Each device's buffer holds a contiguous range of
+rows, so with several processes each one reads only the rows of its own devices.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+from logreg_jax.blocks import Blocks, block_size, n_blocks
+from logreg_jax.errors import DataError
+from logreg_jax.features import FeatureMap, Standardizer, polynomial_features, polynomial_names
+from logreg_jax.sources import check_rows
+
+CHUNK_ROWS = 1 << 15  # rows per read: a few MB, so the passes stream without a second copy of X
+
+
+class Moments(NamedTuple):
+    """Count, column means and summed squared deviations of a set of rows, and its positives."""
+
+    n: int
+    mean: np.ndarray
+    m2: np.ndarray
+    positives: int
+
+    def merge(self, other: "Moments") -> "Moments":
+        """The moments of both sets (Chan, Golub & LeVeque's pairwise update, exact in float64)."""
+        n = self.n + other.n
+        if other.n == 0 or self.n == 0:
+            return self if other.n == 0 else other
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.n / n)
+        m2 = self.m2 + other.m2 + delta ** 2 * (self.n * other.n / n)
+        return Moments(n, mean, m2, self.positives + other.positives)
+
+
+def _read(source, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    X, y = source.read(lo, hi)
+    check_rows(X, y, source.name, lo)
+    return X, y
+
+
+def moments(source, degree: int, lo: int = 0, hi: int | None = None) -> Moments:
+    """The :class:`Moments` of the polynomial features of rows [lo, hi), one chunk at a time."""
+    hi = source.m if hi is None else hi
+    total = None
+    for start in range(lo, hi, CHUNK_ROWS):
+        X, y = _read(source, start, min(hi, start + CHUNK_ROWS))
+        Z = polynomial_features(X.astype(np.float64), degree)
+        mean = Z.mean(axis=0)
+        part = Moments(Z.shape[0], mean, ((Z - mean) ** 2).sum(axis=0), int(np.sum(y == 1)))
+        total = part if total is None else total.merge(part)
+    return total
+
+
+def fit_feature_map(source, *, degree: int, standardize: bool, bias: bool, lo: int = 0,
+                    hi: int | None = None, gather=None) -> FeatureMap:
+    """The :class:`FeatureMap` of all rows, from streamed statistics.
+
+    Args:
+        source: a row source (:mod:`logreg_jax.sources`).
+        degree, standardize, bias: as for :meth:`FeatureMap.fit`.
+        lo, hi: the rows this process reads (all by default).
+        gather: with several processes, a function that all-gathers a NumPy array over them
+            (each process then merges every process's moments).
+
+    Raises:
+        DataError: a bad row (named), a single class, or a constant column.
+    """
+    local = moments(source, degree, lo, hi)
+    parts = [local]
+    if gather is not None:
+        flat = gather(np.concatenate([[local.n, local.positives], local.mean, local.m2]))
+        k = local.mean.size
+        parts = [Moments(int(r[0]), r[2:2 + k], r[2 + k:], int(r[1])) for r in np.asarray(flat)]
+    total = functools.reduce(Moments.merge, parts)
+    if total.positives in (0, total.n):
+        raise DataError(f"{source.name}: every label is {int(total.positives > 0)}; "
+                        "a classifier needs both classes 0 and 1")
+    names = polynomial_names(source.feature_names, degree) if source.feature_names else None
+    scale = Standardizer.from_moments(total.mean, np.sqrt(total.m2 / total.n), names) if standardize else None
+    return FeatureMap(degree, scale, bias)
+
+
+def data_mesh(devices=None) -> Mesh:
+    """A one-axis mesh ``"data"`` over ``devices`` (default: every device of every process)."""
+    return Mesh(np.array(jax.devices() if devices is None else devices), ("data",))
+
+
+@functools.partial(jax.jit, donate_argnums=(0, 1))
+def _write(X, y, X_chunk, y_chunk, at):
+    return (jax.lax.dynamic_update_slice(X, X_chunk, (at, 0, 0)),
+            jax.lax.dynamic_update_slice(y, y_chunk, (at, 0)))
+
+
+def _fill(source, feature_map: FeatureMap, dtype, device, n: int, block: int, nb: int, lo: int, hi: int):
+    """One device's (nb, n, block) inputs and (nb, block) labels for rows [lo, hi), zero-padded."""
+    X = jnp.zeros((nb, n, block), dtype, device=device)
+    y = jnp.zeros((nb, block), dtype, device=device)
+    per_chunk = max(1, CHUNK_ROWS // block)
+    for b in range(0, nb, per_chunk):
+        k = min(per_chunk, nb - b)
+        start, stop = lo + b * block, min(hi, lo + (b + k) * block)
+        Xc = np.zeros((k * block, n), dtype)
+        yc = np.zeros(k * block, dtype)
+        if stop > start:
+            raw, labels = _read(source, start, stop)
+            Xc[:stop - start] = feature_map(raw.astype(np.float64))
+            yc[:stop - start] = labels
+        X, y = _write(X, y, np.ascontiguousarray(Xc.reshape(k, block, n).transpose(0, 2, 1)),
+                      yc.reshape(k, block), b)
+    return X, y
+
+
+def n_inputs(d: int, degree: int, bias: bool) -> int:
+    """Columns a :class:`FeatureMap` makes of d raw features."""
+    return (d if degree == 1 else degree * (degree + 3) // 2) + int(bias)
+
+
+def _layout(source, n: int, dtype, mesh):
+    """(devices in mesh order, samples per block, blocks per device, rows per device)."""
+    block = block_size(n, np.dtype(dtype).itemsize, source.m)
+    devices = [jax.devices()[0]] if mesh is None else list(mesh.devices.flat)
+    nb = n_blocks(source.m, block, len(devices)) // len(devices)
+    return devices, block, nb, nb * block
+
+
+def local_rows(source, n: int, dtype, mesh: Mesh | None) -> tuple[int, int]:
+    """The rows [lo, hi) that this process's devices hold (all rows without a mesh)."""
+    if mesh is None:
+        return 0, source.m
+    devices, _, _, rows = _layout(source, n, dtype, mesh)
+    mine = [k for k, d in enumerate(devices) if d.process_index == jax.process_index()]
+    return min(source.m, min(mine) * rows), min(source.m, (max(mine) + 1) * rows)
+
+
+def build_blocks(source, feature_map: FeatureMap, dtype, mesh: Mesh | None = None) -> Blocks:
+    """The training :class:`Blocks` of every row of ``source``, written once.
+
+    Args:
+        source: a row source. feature_map: the fitted map. dtype: the training dtype.
+        mesh: shard the blocks over this mesh's ``"data"`` axis (device k of the mesh holds the
+            k-th contiguous range of rows); each process fills only its own devices. None: one
+            array on the default device.
+    """
+    dtype = np.dtype(dtype)
+    n = n_inputs(source.d, feature_map.degree, feature_map.bias)
+    devices, block, nb, rows = _layout(source, n, dtype, mesh)
+    local = [(k, d) for k, d in enumerate(devices) if d.process_index == jax.process_index()]
+    filled = [_fill(source, feature_map, dtype, d, n, block, nb, min(source.m, k * rows),
+                    min(source.m, (k + 1) * rows)) for k, d in local]
+    if mesh is None:
+        X, y = filled[0]
+        return Blocks(X, y, source.m)
+    sharding = NamedSharding(mesh, P("data"))
+    X = jax.make_array_from_single_device_arrays((nb * len(devices), n, block), sharding, [f[0] for f in filled])
+    y = jax.make_array_from_single_device_arrays((nb * len(devices), block), sharding, [f[1] for f in filled])
+    return Blocks(X, y, source.m)

@@ -1,0 +1,167 @@
+"""Where training rows come from, read a range or a set of rows at a time, never all at once.
+
+A source has ``m`` samples of ``d`` raw features and the 0/1 labels, and hands out rows on
+request: ``read(lo, hi)`` for a contiguous range, ``take(idx)`` for sorted row indices. Three kinds:
+
+- :class:`ArraySource`: a :class:`~logreg_jax.data.Dataset` already in memory (the text files);
+- :class:`NpySource`: a ``.npy`` file holding one (m, d + 1) array, label last, memory-mapped;
+  the pages of each read are handed back to the kernel afterwards, so the resident memory stays
+  at one chunk however large the file;
+- :class:`SyntheticSource`: labels from a logistic model on Gaussian features, generated chunk by
+  chunk from a PRNG key, so any row range can be produced without the others.
+
+``X`` and ``y`` attributes give the whole data lazily (a memory map, or generated on access) for
+the few consumers that need raw rows, such as the two-feature probability map.
+"""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from logreg_jax.data import Dataset, load_dataset
+from logreg_jax.errors import DataError
+
+
+def check_rows(X: np.ndarray, y: np.ndarray, where: str, first_row: int) -> None:
+    """Raises DataError naming the row when features are not finite or a label is not 0 or 1."""
+    bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
+    if bad.size:
+        raise DataError(f"{where}: row {first_row + int(bad[0])} has a feature that is not finite")
+    bad = np.flatnonzero((y != 0) & (y != 1))
+    if bad.size:
+        raise DataError(f"{where}: row {first_row + int(bad[0])}: label {y[bad[0]]:g} is not 0 or 1 "
+                        "(the label is the last column)")
+
+
+class ArraySource:
+    """Rows of an in-memory :class:`Dataset`."""
+
+    def __init__(self, data: Dataset, name: str = "<data>"):
+        self.dataset, self.name = data, name
+        self.X, self.y, self.feature_names = data.X, data.y, data.feature_names
+        self.m, self.d = data.X.shape
+
+    def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.X[lo:hi], self.y[lo:hi]
+
+    def take(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.X[idx], self.y[idx]
+
+
+class NpySource:
+    """A memory-mapped ``.npy`` file of shape (m, d + 1): features, then the label.
+
+    Reads copy the requested rows and then drop the mapped pages from this process
+    (``madvise(MADV_DONTNEED)``): the file stays in the page cache, not in the resident set.
+    """
+
+    def __init__(self, path: str | Path):
+        self.name = str(path)
+        try:
+            with open(path, "rb") as f:
+                version = np.lib.format.read_magic(f)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, fortran, dtype = read_header(f)
+                offset = f.tell()
+        except FileNotFoundError:
+            raise DataError(f"{path}: no such data file") from None
+        except ValueError as err:
+            raise DataError(f"{path}: not a .npy file ({err})") from None
+        if len(shape) != 2 or shape[1] < 2 or shape[0] < 1 or fortran or dtype.kind != "f":
+            raise DataError(f"{path}: expected one C-ordered 2-D float array (m, d + 1), features then "
+                            f"the label; found shape {shape}, dtype {dtype}{', Fortran order' if fortran else ''}")
+        self.m, self.d = shape[0], shape[1] - 1
+        self.feature_names = tuple(f"x{j + 1}" for j in range(self.d))
+        with open(path, "rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        self._table = np.frombuffer(self._map, dtype, count=shape[0] * shape[1], offset=offset).reshape(shape)
+
+    @property
+    def X(self) -> np.ndarray:
+        """(m, d) read-only view of the mapped file (pages are loaded only where touched)."""
+        return self._table[:, :-1]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._table[:, -1]
+
+    def _copy(self, rows) -> tuple[np.ndarray, np.ndarray]:
+        table = np.array(self._table[rows])
+        self._map.madvise(mmap.MADV_DONTNEED)  # hand the touched pages back; the copy stays
+        return table[:, :-1], table[:, -1]
+
+    def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._copy(slice(lo, hi))
+
+    def take(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._copy(idx)
+
+
+class SyntheticSource:
+    """Labels from a logistic model on Gaussian features, generated in chunks of ``CHUNK`` rows.
+
+    x ~ N(0, I_d); a true θ* ~ N(0, 4/d) (bias 0.5) gives logits of standard deviation ≈ 2, so the
+    classes overlap (a finite maximum-likelihood fit exists) but are well predictable; then
+    y ~ Bernoulli(σ(θ*·[1, x])). Chunk c is drawn from ``fold_in(data_key, c)``, so any range of
+    rows can be generated alone and the same seed always gives the same rows.
+    """
+
+    CHUNK = 1 << 16
+
+    def __init__(self, m: int, d: int, seed: int = 0, dtype=np.float32):
+        self.m, self.d, self.dtype = m, d, np.dtype(dtype)
+        self.name = f"synthetic(m={m}, d={d}, seed={seed})"
+        self.feature_names = tuple(f"x{j + 1}" for j in range(d))
+        theta_key, self._data_key = jax.random.split(jax.random.key(seed))
+        self._theta = jax.random.normal(theta_key, (d,)) * (2.0 / np.sqrt(d))
+
+    def _chunk(self, c: int) -> tuple[np.ndarray, np.ndarray]:
+        X, y = _draw(self._data_key, self._theta, c)
+        return np.asarray(X), np.asarray(y, np.float32)
+
+    def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        parts = [self._chunk(c) for c in range(lo // self.CHUNK, -(-hi // self.CHUNK))]
+        start = lo // self.CHUNK * self.CHUNK
+        X = np.concatenate([p[0] for p in parts])[lo - start:hi - start]
+        y = np.concatenate([p[1] for p in parts])[lo - start:hi - start]
+        return X.astype(self.dtype), y.astype(self.dtype)
+
+    def take(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        X, y = self.read(int(idx.min()), int(idx.max()) + 1)
+        return X[idx - idx.min()], y[idx - idx.min()]
+
+    @property
+    def X(self) -> np.ndarray:
+        return self.read(0, self.m)[0]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.read(0, self.m)[1]
+
+
+@jax.jit
+def _draw(key, theta, c):
+    x_key, y_key = jax.random.split(jax.random.fold_in(key, c))
+    X = jax.random.normal(x_key, (SyntheticSource.CHUNK, theta.size), dtype=jnp.float32)
+    y = jax.random.bernoulli(y_key, jax.nn.sigmoid(0.5 + X @ theta))
+    return X, y
+
+
+def open_source(data_cfg, data: Dataset | None = None):
+    """The source a ``DataConfig`` names: synthetic when ``data.synthetic.m`` > 0, else the file
+    ``data.path`` (``.npy`` memory-mapped; text loaded by :func:`~logreg_jax.data.load_dataset`),
+    or ``data`` itself when given."""
+    if data is not None:
+        return ArraySource(data, data_cfg.path)
+    syn = data_cfg.synthetic
+    if syn.m > 0:
+        return SyntheticSource(syn.m, syn.d, syn.seed)
+    if str(data_cfg.path).endswith(".npy"):
+        return NpySource(data_cfg.path)
+    return ArraySource(load_dataset(data_cfg.path), data_cfg.path)
