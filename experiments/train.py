@@ -15,11 +15,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.runs import write_run
+from logreg_jax.sources import data_name
 
 
 def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0])
-    print(f"{cfg.name}: {cfg.model.name} on {cfg.data.path}, {cfg.optimizer.name} "
+    print(f"{cfg.name}: {cfg.model.name} on {data_name(cfg.data)}, {cfg.optimizer.name} "
           f"(lr {cfg.optimizer.learning_rate:g}), {cfg.train.epochs} epochs, {cfg.dtype}")
     fitted = lj.fit(cfg, callback=lambda epoch, loss, gnorm: print(
         f"  epoch {epoch:>6}  loss {loss:.6f}  |grad| {gnorm:.3e}"))

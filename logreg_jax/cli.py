@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
 from logreg_jax.config import Config, load_config
 from logreg_jax.errors import LogregError
+
+CACHE_ENV = "LOGREG_JAX_CACHE"  # folder of JAX's persistent compilation cache; "off" disables it
+DEFAULT_CACHE = Path(__file__).resolve().parents[1] / ".jax_cache"
 
 
 def parse_args(argv: Sequence[str] | None, description: str, cls: type = Config) -> tuple[Config, Path]:
@@ -28,8 +32,32 @@ def parse_args(argv: Sequence[str] | None, description: str, cls: type = Config)
     return cfg, args.out if args.out is not None else Path("runs") / cfg.name
 
 
+def enable_compilation_cache(folder: str | Path | None = None) -> Path | None:
+    """Turns on JAX's persistent compilation cache, so a second run of a config skips compiling.
+
+    Args:
+        folder: the cache folder; default ``$LOGREG_JAX_CACHE``, else ``.jax_cache/`` in the
+            checkout. ``"off"`` leaves the cache off.
+
+    Returns:
+        The folder in use, or None when off.
+    """
+    import jax
+
+    folder = folder if folder is not None else os.environ.get(CACHE_ENV, str(DEFAULT_CACHE))
+    if str(folder).lower() in ("off", "0", "false", "none", ""):
+        return None
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    # Cache every program, however small or quick to compile: these are the ones a run repeats.
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    return Path(folder)
+
+
 def run_main(main: Callable[[], None]) -> None:
-    """Runs a script's ``main``; a :class:`LogregError` becomes one line on stderr and exit 2."""
+    """Runs a script's ``main`` with the compilation cache on (:func:`enable_compilation_cache`);
+    a :class:`LogregError` becomes one line on stderr and exit 2."""
+    enable_compilation_cache()
     try:
         main()
     except LogregError as err:

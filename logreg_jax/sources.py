@@ -116,7 +116,7 @@ class SyntheticSource:
 
     def __init__(self, m: int, d: int, seed: int = 0, dtype=np.float32):
         self.m, self.d, self.dtype = m, d, np.dtype(dtype)
-        self.name = f"synthetic(m={m}, d={d}, seed={seed})"
+        self.name = f"synthetic(m={m}, d={d}, seed={seed})"  # as data_name says
         self.feature_names = tuple(f"x{j + 1}" for j in range(d))
         theta_key, self._data_key = jax.random.split(jax.random.key(seed))
         self._theta = jax.random.normal(theta_key, (d,)) * (2.0 / np.sqrt(d))
@@ -151,6 +151,12 @@ def _draw(key, theta, c):
     X = jax.random.normal(x_key, (SyntheticSource.CHUNK, theta.size), dtype=jnp.float32)
     y = jax.random.bernoulli(y_key, jax.nn.sigmoid(0.5 + X @ theta))
     return X, y
+
+
+def data_name(data_cfg) -> str:
+    """What a ``DataConfig`` reads, for progress lines: the path, or the synthetic parameters."""
+    syn = data_cfg.synthetic
+    return f"synthetic(m={syn.m}, d={syn.d}, seed={syn.seed})" if syn.m > 0 else str(data_cfg.path)
 
 
 def open_source(data_cfg, data: Dataset | None = None):

@@ -1,0 +1,140 @@
+"""Data at scale: feature-major blocks, .npy and synthetic sources, streamed preparation, minibatches."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import logreg_jax as lj
+from logreg_jax import blocks as blk
+from logreg_jax import pipeline, sources
+from conftest import load_script, rel_err
+
+
+def exam_cfg(**sections):
+    raw = {"dtype": "float64", "train": {"epochs": 30, "log_every": 10},
+           "optimizer": {"name": "sgd", "learning_rate": 1.0}}
+    for key, value in sections.items():
+        raw.setdefault(key, {}).update(value) if isinstance(value, dict) else raw.update({key: value})
+    return lj.config_from_dict(raw)
+
+
+def save_npy(tmp_path, data, dtype=np.float64):
+    path = tmp_path / "data.npy"
+    np.save(path, np.column_stack([data.X, data.y]).astype(dtype))
+    return path
+
+
+@pytest.mark.parametrize("block", [128, 256])
+def test_blocked_objective_and_gradient_equal_the_row_formulas(x64, rng, block):
+    """Padding is masked out; the feature-major and the fallback (transposed) logits agree."""
+    m, n = 300, 4
+    X = np.column_stack([np.ones(m), rng.standard_normal((m, n - 1))])
+    y = (rng.random(m) < 0.4).astype(np.float64)
+    theta = jnp.asarray(rng.standard_normal(n))
+    blocks = blk.from_rows(X, y, block=block)
+    assert blocks.X.shape == (-(-m // block), n, block)
+    no_fm = lj.LOGISTIC._replace(name="rows-only", logits_fm=None)
+    for model in (lj.LOGISTIC, no_fm):
+        loss, grad = jax.value_and_grad(lambda t: blk.objective(model, t, blocks, 2.0))(theta)
+        assert float(loss) == pytest.approx(float(lj.cross_entropy(theta, X, y, 2.0)), rel=1e-13)
+        assert rel_err(grad, lj.analytic_gradient(theta, X, y, 2.0)) < 1e-13
+    accuracy = np.mean((X @ np.asarray(theta) >= 0) == (y == 1))
+    assert float(blk.accuracy(lj.LOGISTIC, theta, blocks)) == pytest.approx(accuracy)
+    np.testing.assert_array_equal(blk.to_rows(blocks)[0], X)
+
+
+def test_npy_file_trains_exactly_like_the_text_file(tmp_path):
+    text = lj.fit(exam_cfg())
+    npy = lj.fit(exam_cfg(data={"path": str(save_npy(tmp_path, text.data))}))
+    np.testing.assert_allclose(npy.params, text.params, rtol=1e-13)
+    assert lj.summarize(npy)["train_accuracy"] == pytest.approx(0.89)
+
+
+def test_streamed_statistics_equal_numpy_over_all_rows(monkeypatch, rng):
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 7)  # many uneven chunks
+    X = rng.normal(3.0, 2.0, size=(100, 2))
+    data = lj.Dataset(X, (rng.random(100) < 0.5).astype(float), ("a", "b"))
+    streamed = pipeline.fit_feature_map(sources.ArraySource(data), degree=3, standardize=True, bias=True)
+    whole = lj.FeatureMap.fit(X, degree=3)
+    np.testing.assert_allclose(streamed.standardizer.mean, whole.standardizer.mean, rtol=1e-13)
+    np.testing.assert_allclose(streamed.standardizer.std, whole.standardizer.std, rtol=1e-13)
+
+
+def test_npy_errors_name_the_file_and_row(tmp_path):
+    table = np.column_stack([np.ones(5), [0, 1, 0, 2, 1]]).astype(np.float32)
+    np.save(tmp_path / "bad.npy", table)
+    with pytest.raises(lj.DataError, match=r"bad.npy: row 3: label 2 is not 0 or 1"):
+        lj.fit(exam_cfg(data={"path": str(tmp_path / "bad.npy")}, features={"standardize": False},
+                        predict={"points": [[1.0]]}))
+    np.save(tmp_path / "flat.npy", np.ones(4))
+    with pytest.raises(lj.DataError, match="flat.npy: expected one C-ordered 2-D float array"):
+        sources.NpySource(tmp_path / "flat.npy")
+
+
+def test_synthetic_rows_are_seeded_and_any_range_comes_alone():
+    a = sources.SyntheticSource(200_000, 3, seed=1)
+    lo, hi = 65_000, 140_000  # spans three generation chunks
+    X, y = a.read(lo, hi)
+    X2, y2 = sources.SyntheticSource(200_000, 3, seed=1).read(lo - 10, hi)
+    np.testing.assert_array_equal(X, X2[10:])
+    np.testing.assert_array_equal(y, y2[10:])
+    assert not np.array_equal(X, sources.SyntheticSource(200_000, 3, seed=2).read(lo, hi)[0])
+    assert 0.3 < y.mean() < 0.7 and abs(X.mean()) < 0.02 and abs(X.std() - 1) < 0.02
+
+
+def test_synthetic_config_runs_the_script_and_skips_the_boundary_figure(tmp_path, capsys):
+    out = tmp_path / "run"
+    load_script("train").main(["configs/exam_scores.toml", "--out", str(out),
+                               "--set", "data.synthetic={m = 3000, d = 5, seed = 3}",
+                               "--set", "predict.points=[]", "--set", "train.epochs=20"])
+    printed = capsys.readouterr().out
+    assert "synthetic(m=3000, d=5, seed=3)" in printed
+    assert "decision_boundary.png skipped: the data have 5 features" in printed
+    assert (out / "loss.png").exists() and not (out / "decision_boundary.png").exists()
+
+
+def test_minibatch_of_all_rows_is_full_batch_training(x64):
+    full = lj.fit(exam_cfg())
+    batched = lj.fit(exam_cfg(train={"batch_size": 100, "epochs": 30}))
+    np.testing.assert_allclose(batched.params, full.params, rtol=1e-12)
+    np.testing.assert_allclose(batched.history.loss, full.history.loss, rtol=1e-12)
+    assert batched.history.final_loss == pytest.approx(full.history.final_loss, rel=1e-12)
+
+
+def test_minibatches_are_reshuffled_from_the_seed(x64):
+    cfg = exam_cfg(train={"batch_size": 16, "epochs": 5}, optimizer={"learning_rate": 0.3})
+    a, b = lj.fit(cfg), lj.fit(cfg)
+    np.testing.assert_array_equal(a.params, b.params)
+    other = lj.fit(dataclasses.replace(cfg, seed=1))
+    assert not np.allclose(a.params, other.params)
+    assert a.history.final_loss < 0.35 and a.history.loss.shape == (5,)
+
+
+def test_minibatches_read_only_their_rows_from_a_npy_file(tmp_path, monkeypatch):
+    data = lj.load_dataset("data/exam_scores.txt")
+    path = save_npy(tmp_path, data, np.float32)
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 32)
+    import logreg_jax.minibatch as mb
+    monkeypatch.setattr(mb, "CHUNK_ROWS", 32)
+    reads = []
+    original = sources.NpySource._copy
+
+    def spy(self, rows):
+        X, y = original(self, rows)
+        reads.append(len(y))
+        return X, y
+
+    monkeypatch.setattr(sources.NpySource, "_copy", spy)
+    fitted = lj.fit(exam_cfg(data={"path": str(path)}, dtype="float32", train={"batch_size": 10, "epochs": 3}))
+    assert max(reads) <= 32 and sum(reads) >= 3 * 100  # every epoch read, never the whole file
+    assert fitted.inputs is None and lj.summarize(fitted)["n_samples"] == 100
+
+
+def test_bad_scale_keys_are_config_errors():
+    for key, value in [("train.batch_size", "0"), ("data.synthetic", "{m = -1}"),
+                       ("distributed.process_id", "2"), ("distributed.num_processes", "2")]:
+        with pytest.raises(lj.ConfigError, match=key.split(".")[-1]):
+            lj.load_config("configs/exam_scores.toml", [f"{key}={value}"])
