@@ -129,6 +129,9 @@ def _sharded(mesh, fn, blocks: Blocks, *args):
 
     def local(X, y, *args):
         first = jax.lax.axis_index("data") * X.shape[0]
+        # Each device differentiates its own copy of the replicated arguments, so gradients stay
+        # local partial sums until the one psum below (else every block would all-reduce).
+        args = jax.lax.pcast(args, "data", to="varying")
         return jax.lax.psum(fn(Blocks(X, y, blocks.m), first, *args), "data")
 
     spec = P("data")
@@ -136,14 +139,50 @@ def _sharded(mesh, fn, blocks: Blocks, *args):
                          out_specs=P())(blocks.X, blocks.y, *args)
 
 
-def _loss_sum(blocks: Blocks, first_block, params, *, model):
-    def one(Xb, yb, valid):
-        z = block_logits(model, params, Xb)
-        # Mean cross-entropy as in loss.binary_cross_entropy, summed here and divided by m once.
-        terms = -yb * jax.nn.log_sigmoid(z) - (1 - yb) * jax.nn.log_sigmoid(-z)
-        return jnp.sum(jnp.where(valid, terms, 0))
+def _block_loss(model: Model, params, Xb, yb, valid):
+    """Summed cross-entropy of one block's real samples (the mean is taken once, over all m)."""
+    z = block_logits(model, params, Xb)
+    # As in loss.binary_cross_entropy: log(1 − σ(z)) = log_sigmoid(−z), finite for any z.
+    terms = -yb * jax.nn.log_sigmoid(z) - (1 - yb) * jax.nn.log_sigmoid(-z)
+    return jnp.sum(jnp.where(valid, terms, 0))
 
-    return jnp.sum(_per_block(blocks, one, first_block))
+
+def _loss_sum(blocks: Blocks, first_block, params, *, model):
+    return jnp.sum(_per_block(blocks, functools.partial(_block_loss, model, params), first_block))
+
+
+def _loss_and_grad_sum(blocks: Blocks, first_block, params, *, model):
+    """(Σ loss, Σ its gradient) over the blocks, each block's ``jax.value_and_grad`` taken while
+    the block is in cache and accumulated in one scan: X is read once."""
+    block = blocks.block
+
+    def body(carry, xs):
+        Xb, yb, b = xs
+        valid = b * block + jnp.arange(block) < blocks.m
+        loss, grad = jax.value_and_grad(_block_loss, argnums=1)(model, params, Xb, yb, valid)
+        return jax.tree_util.tree_map(jnp.add, carry, (loss, grad)), None
+
+    # zeros_like keeps the arguments' per-device variation inside shard_map.
+    zero = (jnp.zeros_like(jnp.sum(blocks.y[:0])), jax.tree_util.tree_map(jnp.zeros_like, params))
+    ids = jnp.arange(blocks.X.shape[0]) + first_block
+    return jax.lax.scan(body, zero, (blocks.X, blocks.y, ids))[0]
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def _summed_loss(model: Model, mesh, params, blocks: Blocks):
+    return _sharded(mesh, functools.partial(_loss_sum, model=model), blocks, params)
+
+
+@_summed_loss.defjvp
+def _summed_loss_jvp(model: Model, mesh, primals, tangents):
+    """The derivative of a sum is the sum of the blocks' derivatives (autodiff per block, see
+    :func:`_loss_and_grad_sum`). Plain reverse mode through the scan would read X twice (forward,
+    then backward) and store per-block residuals. The data are not differentiated."""
+    params, blocks = primals
+    loss, grad = _sharded(mesh, functools.partial(_loss_and_grad_sum, model=model), blocks, params)
+    slope = sum(jnp.vdot(g, d) for g, d in zip(jax.tree_util.tree_leaves(grad),
+                                                jax.tree_util.tree_leaves(tangents[0])))
+    return loss, slope
 
 
 def objective(model: Model, params, blocks: Blocks, l2=0.0, mesh=None):
@@ -158,8 +197,7 @@ def objective(model: Model, params, blocks: Blocks, l2=0.0, mesh=None):
     Returns:
         Scalar loss, differentiable in ``params`` (the gradient is all-reduced over the mesh).
     """
-    total = _sharded(mesh, functools.partial(_loss_sum, model=model), blocks, params)
-    return total / blocks.m + l2_penalty(model.weights(params), l2, blocks.m)
+    return _summed_loss(model, mesh, params, blocks) / blocks.m + l2_penalty(model.weights(params), l2, blocks.m)
 
 
 def _correct_sum(blocks: Blocks, first_block, params, *, model):

@@ -137,11 +137,16 @@ def predict(fitted: Fit, X_raw) -> np.ndarray:
         return np.asarray(jax.nn.sigmoid(z), dtype=np.float64)
 
 
+def _source(fitted: Fit):
+    return ArraySource(fitted.data) if isinstance(fitted.data, Dataset) else fitted.data
+
+
 def check_rows(fitted: Fit) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``CHECK_ROWS`` prepared training rows (model inputs) and labels, for checks."""
     if fitted.inputs is not None:
         return blocks.sample_rows(fitted.inputs, CHECK_ROWS)
-    rows = fitted.data.read(0, min(fitted.data.m, CHECK_ROWS))
+    source = _source(fitted)
+    rows = source.read(0, min(source.m, CHECK_ROWS))
     return fitted.feature_map(np.asarray(rows[0], np.float64)).astype(fitted.cfg.dtype), rows[1]
 
 
@@ -164,7 +169,7 @@ def train_accuracy(fitted: Fit) -> float:
     with precision(fitted.cfg):
         if fitted.inputs is not None:
             return float(blocks.accuracy(fitted.model, fitted.params, fitted.inputs, fitted.mesh))
-        return evaluate(fitted.model, fitted.params, fitted.data, fitted.feature_map, fitted.cfg.dtype)[2]
+        return evaluate(fitted.model, fitted.params, _source(fitted), fitted.feature_map, fitted.cfg.dtype)[2]
 
 
 def summarize(fitted: Fit) -> dict:
@@ -176,7 +181,7 @@ def summarize(fitted: Fit) -> dict:
         "train_accuracy": train_accuracy(fitted),
         "epochs": int(fitted.history.loss.size),  # iterations actually run (fewer if converged)
         "converged": fitted.history.converged,  # stopped by train.tol
-        "n_samples": int(fitted.inputs.m if fitted.inputs is not None else fitted.data.m),
+        "n_samples": int(_source(fitted).m),
     }
     if fitted.model.name == "logistic":
         metrics["theta"] = np.asarray(fitted.params, np.float64).tolist()

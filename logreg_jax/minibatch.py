@@ -1,6 +1,6 @@
 """Minibatch training straight from a row source: the data are read batch by batch.
 
-Every epoch draws a permutation of the m rows from ``fold_in(shuffle_key, epoch)``; each batch
+Every epoch draws a permutation of the m rows seeded by ``fold_in(shuffle_key, epoch)``; each batch
 is read from the source (for a ``.npy`` file, only its rows, sorted so the reads go forward
 through the file), mapped by the fitted feature map, and fed to one jitted optax step. Nothing
 holds the whole data set, so a memory-mapped file larger than memory trains as well as a small
@@ -87,7 +87,10 @@ def train_minibatch(model: Model, params, source, feature_map: FeatureMap, dtype
     l2_arr = jnp.asarray(l2, dtype)
     losses, norms, converged = [], [], False
     for epoch in range(epochs):
-        order = np.asarray(jax.random.permutation(jax.random.fold_in(key, epoch), source.m))
+        # The permutation is drawn on the host, seeded from the run's key: the data live there,
+        # and jax.random.permutation of m indices costs more memory than a batch.
+        epoch_key = jax.random.key_data(jax.random.fold_in(key, epoch))
+        order = np.random.default_rng(np.asarray(epoch_key)).permutation(source.m)
         loss_sum = norm_sum = 0.0
         for start in range(0, source.m, batch_size):
             rows = np.sort(order[start:start + batch_size])

@@ -23,7 +23,7 @@ from logreg_jax.errors import DataError
 from logreg_jax.features import FeatureMap, Standardizer, polynomial_features, polynomial_names
 from logreg_jax.sources import check_rows
 
-CHUNK_ROWS = 1 << 15  # rows per read: a few MB, so the passes stream without a second copy of X
+CHUNK_ROWS = 1 << 13  # rows per read: ~1 MB, so the passes stream without a second copy of X
 
 
 class Moments(NamedTuple):
@@ -54,13 +54,14 @@ def _read(source, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
 def moments(source, degree: int, lo: int = 0, hi: int | None = None) -> Moments:
     """The :class:`Moments` of the polynomial features of rows [lo, hi), one chunk at a time."""
     hi = source.m if hi is None else hi
-    total = None
+    k = n_inputs(source.d, degree, bias=False)
+    total = Moments(0, np.zeros(k), np.zeros(k), 0)  # a process may hold no rows at all
     for start in range(lo, hi, CHUNK_ROWS):
         X, y = _read(source, start, min(hi, start + CHUNK_ROWS))
         Z = polynomial_features(X.astype(np.float64), degree)
         mean = Z.mean(axis=0)
         part = Moments(Z.shape[0], mean, ((Z - mean) ** 2).sum(axis=0), int(np.sum(y == 1)))
-        total = part if total is None else total.merge(part)
+        total = total.merge(part)
     return total
 
 
@@ -130,8 +131,8 @@ def n_inputs(d: int, degree: int, bias: bool) -> int:
 
 def _layout(source, n: int, dtype, mesh):
     """(devices in mesh order, samples per block, blocks per device, rows per device)."""
-    block = block_size(n, np.dtype(dtype).itemsize, source.m)
     devices = [jax.devices()[0]] if mesh is None else list(mesh.devices.flat)
+    block = block_size(n, np.dtype(dtype).itemsize, -(-source.m // len(devices)))  # every device gets rows
     nb = n_blocks(source.m, block, len(devices)) // len(devices)
     return devices, block, nb, nb * block
 

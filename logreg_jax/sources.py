@@ -91,16 +91,24 @@ class NpySource:
     def y(self) -> np.ndarray:
         return self._table[:, -1]
 
-    def _copy(self, rows) -> tuple[np.ndarray, np.ndarray]:
+    WINDOW = 4 << 20  # bytes of the file mapped at a time by take()
+
+    def _copy(self, rows) -> np.ndarray:
         table = np.array(self._table[rows])
         self._map.madvise(mmap.MADV_DONTNEED)  # hand the touched pages back; the copy stays
-        return table[:, :-1], table[:, -1]
+        return table
 
     def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._copy(slice(lo, hi))
+        table = self._copy(slice(lo, hi))
+        return table[:, :-1], table[:, -1]
 
     def take(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self._copy(idx)
+        """Rows ``idx`` (sorted), one file window at a time: the kernel maps the neighbours of
+        every touched page too (fault-around), so scattered rows would otherwise map the whole file."""
+        window = idx // max(1, self.WINDOW // self._table.strides[0])
+        cuts = np.flatnonzero(np.diff(window)) + 1
+        table = np.concatenate([self._copy(part) for part in np.split(idx, cuts)])
+        return table[:, :-1], table[:, -1]
 
 
 class SyntheticSource:

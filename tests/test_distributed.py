@@ -1,0 +1,114 @@
+"""Data-parallel and multi-process training, and peak memory: each in a fresh subprocess.
+
+Device counts and the distributed runtime are fixed when JAX starts, and peak memory is a
+property of a whole process, so none of this can run inside the test process itself.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import logreg_jax as lj
+from conftest import ROOT
+
+SYNTHETIC = "{m = 3000, d = 4, seed = 5}"
+OVERRIDES = [f"data.synthetic={SYNTHETIC}", "predict.points=[]", "optimizer.name=sgd",
+             "train.epochs=10", "dtype=float64"]
+
+
+def child_env(**extra):
+    env = dict(os.environ, JAX_PLATFORMS="cpu", LOGREG_JAX_CACHE="off", PYTHONPATH=str(ROOT))
+    env.pop("XLA_FLAGS", None)
+    env.update(extra)
+    return env
+
+
+def run_child(code: str, timeout: float = 60, **env) -> dict:
+    """Runs ``code`` in a fresh interpreter; it prints one JSON line last."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=child_env(**env),
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_four_devices_shard_the_rows_and_reach_the_single_device_theta():
+    result = run_child(f"""
+        import json, jax, numpy as np, logreg_jax as lj
+        overrides = {OVERRIDES!r}
+        one = lj.fit(lj.load_config("configs/exam_scores.toml", overrides))
+        four = lj.fit(lj.load_config("configs/exam_scores.toml", overrides + ["distributed.data_parallel=true"]))
+        print(json.dumps({{"devices": len(jax.devices()),
+                          "shards": len(four.inputs.X.sharding.device_set),
+                          "one": np.asarray(one.params).tolist(), "four": np.asarray(four.params).tolist(),
+                          "accuracy": [lj.summarize(f)["train_accuracy"] for f in (one, four)]}}))
+        """, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    assert result["devices"] == 4 and result["shards"] == 4
+    np.testing.assert_allclose(result["four"], result["one"], atol=1e-6, rtol=0)
+    assert result["accuracy"][0] == result["accuracy"][1] > 0.6
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_each_reading_half_reach_the_single_process_theta(tmp_path):
+    port = free_port()
+    procs = []
+    try:
+        for i in range(2):
+            args = [sys.executable, "experiments/train.py", "configs/exam_scores.toml", "--out", str(tmp_path / f"p{i}")]
+            for o in OVERRIDES + ["distributed.data_parallel=true", "distributed.num_processes=2",
+                                  f"distributed.process_id={i}", f'distributed.coordinator="127.0.0.1:{port}"']:
+                args += ["--set", o]
+            # The scripts' compilation cache goes to a private folder (never a shared one).
+            procs.append(subprocess.Popen(args, cwd=ROOT, env=child_env(LOGREG_JAX_CACHE=str(tmp_path / f"cache{i}")),
+                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        outputs = [p.communicate(timeout=90)[0] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    for p, out in zip(procs, outputs):
+        assert p.returncode == 0, out[-3000:]
+    single = lj.fit(lj.load_config("configs/exam_scores.toml", OVERRIDES))
+    for i in range(2):
+        theta = json.loads((tmp_path / f"p{i}" / "metrics.json").read_text())["theta"]
+        np.testing.assert_allclose(theta, single.params, atol=1e-6, rtol=0)
+    # JAX writes the persistent compilation cache from process 0 only.
+    assert any((tmp_path / "cache0").iterdir())
+
+
+def test_peak_memory_stays_within_twice_the_file(tmp_path):
+    """Peak RSS over a warm baseline (JAX imported, every program kind compiled on tiny data):
+    minibatches over the memory-mapped file stay far below its size; full batch writes the
+    inputs once, within 2× the file."""
+    path = tmp_path / "big.npy"
+    table = np.random.default_rng(0).standard_normal((1_000_000, 33), dtype=np.float32)
+    table[:, -1] = table[:, 0] > 0
+    np.save(path, table)
+    size = path.stat().st_size
+    del table
+    result = run_child(f"""
+        import json, logreg_jax as lj
+        def peak():
+            return int([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]) * 1024
+        def run(*keys):
+            cfg = lj.load_config("configs/exam_scores.toml", ["predict.points=[]", "train.epochs=2", *keys])
+            lj.summarize(lj.fit(cfg))
+        run(); run("train.batch_size=8192")
+        base = peak()
+        run("data.path={path}", "train.batch_size=8192", "train.epochs=1")
+        mini = peak() - base
+        run("data.path={path}")
+        print(json.dumps({{"mini": mini, "full": peak() - base}}))
+        """)
+    assert result["mini"] < 0.5 * size, result
+    assert result["full"] < 2 * size, result
