@@ -1,15 +1,18 @@
 """Training inputs stored for streaming: feature-major blocks of samples.
 
 Inputs X (m, n) are stored as ``Blocks.X`` of shape (nb, n, B): block b holds samples
-bB … bB + B − 1, one row per input column. Why: a linear model's logits contract over the
-feature axis; with each block's samples contiguous per feature, θ @ X_b is a streaming read, and
-scanning over blocks of about 1 MB lets the gradient's second use of X_b (X_b r_b) hit the cache
-instead of memory, so an epoch reads X from memory about once. (On CPU, XLA computes Xᵀr of a
-row-major X by materialising the transpose every epoch, several reads of X.)
+bB … bB + B − 1, one row per input column. Why feature-major: a linear model's logits contract
+over the feature axis, so θ @ X_b and the gradient's X_b r both stream contiguous memory. With X
+stored (m, n), XLA on CPU materialises a transposed copy of X for Xᵀr every epoch.
 
-The last block is padded with zeros; padded samples are masked out of every sum by their index,
-so no weight array has to be stored. With a mesh, the blocks are split over its ``"data"`` axis
-(rows sharded, parameters replicated) and each device sums its own blocks before one all-reduce.
+Blocks are as large as ``MAX_BLOCK_BYTES`` allows, so normally one per device: measured at
+1e6 × 33 float32 on 2 cores, a ``lax.scan`` over 1 MB blocks took ~17 ms per epoch against
+~10 ms for one block (XLA's loop slices each block out and runs its small dots on one thread).
+Blocks remain the unit of sharding and bound the size of one XLA operation.
+
+Padding after the m samples is zero and is masked out of every sum by the sample's index, so no
+weight array is stored. With a mesh, the blocks are split over its ``"data"`` axis (rows
+sharded, parameters replicated) and each device sums its own blocks before one all-reduce.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from jax.sharding import PartitionSpec as P
 from logreg_jax.loss import l2_penalty
 from logreg_jax.model import Model
 
-BLOCK_BYTES = 1 << 20  # ~1 MB per block: fits in L2 beside its logits, large enough to amortise the loop
+MAX_BLOCK_BYTES = 1 << 31  # one block per device unless the inputs exceed 2 GB per device
 
 
 @functools.partial(jax.tree_util.register_dataclass, data_fields=["X", "y"], meta_fields=["m"])
@@ -53,8 +56,8 @@ class Blocks:
 
 
 def block_size(n_inputs: int, itemsize: int, m: int | None = None) -> int:
-    """Samples per block: ~``BLOCK_BYTES`` per block, a multiple of 128, no more than m needs."""
-    size = max(128, BLOCK_BYTES // (n_inputs * itemsize) // 128 * 128)
+    """Samples per block: a multiple of 128, at most ``MAX_BLOCK_BYTES``, no more than m need."""
+    size = max(128, MAX_BLOCK_BYTES // (n_inputs * itemsize) // 128 * 128)
     return size if m is None else min(size, -(-m // 128) * 128)
 
 
@@ -142,8 +145,10 @@ def _sharded(mesh, fn, blocks: Blocks, *args):
 def _block_loss(model: Model, params, Xb, yb, valid):
     """Summed cross-entropy of one block's real samples (the mean is taken once, over all m)."""
     z = block_logits(model, params, Xb)
-    # As in loss.binary_cross_entropy: log(1 − σ(z)) = log_sigmoid(−z), finite for any z.
-    terms = -yb * jax.nn.log_sigmoid(z) - (1 - yb) * jax.nn.log_sigmoid(-z)
+    # −y log σ(z) − (1 − y) log σ(−z) = max(z, 0) − y z + log(1 + e^(−|z|)): the value of
+    # loss.binary_cross_entropy, finite and exact for any z, with one exp and one log1p per
+    # sample (its derivative reuses the exp) instead of two log_sigmoids and two sigmoids.
+    terms = jnp.maximum(z, 0) - yb * z + jnp.log1p(jnp.exp(-jnp.abs(z)))
     return jnp.sum(jnp.where(valid, terms, 0))
 
 

@@ -100,27 +100,25 @@ def data_mesh(devices=None) -> Mesh:
 
 
 @functools.partial(jax.jit, donate_argnums=(0, 1))
-def _write(X, y, X_chunk, y_chunk, at):
-    return (jax.lax.dynamic_update_slice(X, X_chunk, (at, 0, 0)),
-            jax.lax.dynamic_update_slice(y, y_chunk, (at, 0)))
+def _write(X, y, X_chunk, y_chunk, block, column):
+    return (jax.lax.dynamic_update_slice(X, X_chunk, (block, 0, column)),
+            jax.lax.dynamic_update_slice(y, y_chunk, (block, column)))
 
 
 def _fill(source, feature_map: FeatureMap, dtype, device, n: int, block: int, nb: int, lo: int, hi: int):
-    """One device's (nb, n, block) inputs and (nb, block) labels for rows [lo, hi), zero-padded."""
+    """One device's (nb, n, block) inputs and (nb, block) labels for rows [lo, hi), zero-padded,
+    written ``CHUNK_ROWS`` samples at a time into buffers updated in place."""
     X = jnp.zeros((nb, n, block), dtype, device=device)
     y = jnp.zeros((nb, block), dtype, device=device)
-    per_chunk = max(1, CHUNK_ROWS // block)
-    for b in range(0, nb, per_chunk):
-        k = min(per_chunk, nb - b)
-        start, stop = lo + b * block, min(hi, lo + (b + k) * block)
-        Xc = np.zeros((k * block, n), dtype)
-        yc = np.zeros(k * block, dtype)
-        if stop > start:
+    for b in range(nb):
+        for column in range(0, block, CHUNK_ROWS):
+            start = lo + b * block + column
+            stop = min(hi, start + CHUNK_ROWS, lo + (b + 1) * block)
+            if stop <= start:
+                break  # the rest is padding, already zero
             raw, labels = _read(source, start, stop)
-            Xc[:stop - start] = feature_map(raw.astype(np.float64))
-            yc[:stop - start] = labels
-        X, y = _write(X, y, np.ascontiguousarray(Xc.reshape(k, block, n).transpose(0, 2, 1)),
-                      yc.reshape(k, block), b)
+            X_chunk = np.ascontiguousarray(feature_map(raw.astype(np.float64)).astype(dtype).T)
+            X, y = _write(X, y, X_chunk[None], labels.astype(dtype)[None], b, column)
     return X, y
 
 
