@@ -2,7 +2,9 @@
 
 Each epoch evaluates the loss and its gradient (``jax.value_and_grad``) and applies one optax
 update, all inside the compiled scan. Python only loops over chunks, so a script can report
-progress and the divergence guard can stop at the first non-finite loss.
+progress and the divergence guard can stop at the first non-finite loss. With a gradient-norm
+threshold ``tol`` the scan freezes the state at the first small enough gradient and Python stops
+after that chunk. :func:`run_epochs` is the scan itself, which a sweep runs under ``vmap``.
 """
 
 from __future__ import annotations

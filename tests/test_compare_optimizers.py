@@ -12,7 +12,7 @@ compare_script = load_script("compare_optimizers")
 
 def test_compare_optimizers_script(tmp_path):
     out = tmp_path / "compare"
-    compare_script.main(["configs/compare_optimizers.toml", "--out", str(out), "--set", "train.epochs=400",
+    compare_script.main(["configs/compare_optimizers.toml", "--out", str(out), "--set", "train.epochs=350",
                          "--set", 'compare.optimizers=["sgd", "newton"]', "--set", "compare.learning_rates=[5.0, 1.0]",
                          "--set", 'compare.problems=["exam_scores"]', "--set", "compare.problem_settings=[[]]",
                          "--set", "compare.repeats=1"])
