@@ -20,12 +20,20 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Speed measurements (never part of the tests); prints ratios measured side by side.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/sweep.py
+
 # Regenerates the figures committed under docs/ and shown in the README.
 figures: $(STAMP)
 	$(BIN)/python experiments/train.py configs/exam_scores.toml
 	cp runs/exam_scores/decision_boundary.png docs/exam_scores_decision_boundary.png
 	$(BIN)/python experiments/train.py configs/exam_scores_converged.toml
 	cp runs/exam_scores_converged/decision_boundary.png docs/exam_scores_converged_decision_boundary.png
+	$(BIN)/python experiments/compare_optimizers.py configs/compare_optimizers.toml
+	cp runs/compare_optimizers/convergence.png docs/compare_optimizers_convergence.png
+	$(BIN)/python experiments/sweep.py configs/sweep_lr.toml
+	cp runs/sweep_lr/sweep.png docs/sweep_lr.png
 
 clean:
 	rm -rf runs .pytest_cache

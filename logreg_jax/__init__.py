@@ -15,6 +15,8 @@ from logreg_jax.logistic import analytic_gradient, predict_proba, sigmoid, sigmo
 from logreg_jax.loss import autodiff_gradient, binary_cross_entropy, cross_entropy, l2_penalty, objective
 from logreg_jax.model import LOGISTIC, Model, get_model
 from logreg_jax.newton import newton, scale_by_newton
+from logreg_jax.sweep import SweepConfig, SweepResult, best_setting, run_sweep
+from logreg_jax.convergence import Race, optimum, race
 from logreg_jax.train import History, make_optimizer, optimizer_from, run_epochs, train
 
 __all__ = [
@@ -27,5 +29,7 @@ __all__ = [
     "autodiff_gradient", "binary_cross_entropy", "cross_entropy", "l2_penalty", "objective",
     "LOGISTIC", "Model", "get_model",
     "newton", "scale_by_newton",
+    "SweepConfig", "SweepResult", "best_setting", "run_sweep",
+    "Race", "optimum", "race",
     "History", "make_optimizer", "optimizer_from", "run_epochs", "train",
 ]

@@ -183,6 +183,10 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             return None
         (inner,) = [a for a in args if a is not type(None)]
         return _coerce(value, inner, key)
+    if origin is dict:  # a table whose keys are free (e.g. a sweep's config keys)
+        if not isinstance(value, dict):
+            raise _Invalid(key, f"a table ({_type_name(hint)})")
+        return {str(k): _coerce(v, args[1], key) for k, v in value.items()}
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
             raise _Invalid(key, f"a list ({_type_name(hint)})")

@@ -2,7 +2,9 @@
 
 Each epoch evaluates the loss and its gradient (``jax.value_and_grad``) and applies one optax
 update, all inside the compiled scan. Python only loops over chunks, so a script can report
-progress and the divergence guard can stop at the first non-finite loss.
+progress and the divergence guard can stop at the first non-finite loss. With a gradient-norm
+threshold ``tol`` the scan freezes the state at the first small enough gradient and Python stops
+after that chunk. :func:`run_epochs` is the scan itself, which a sweep runs under ``vmap``.
 """
 
 from __future__ import annotations
@@ -101,18 +103,18 @@ def run_epochs(model: Model, optimizer, params, opt_state, stopped, X, y, l2, to
     # Line-search optimizers (L-BFGS, Newton) need the loss itself; the others ignore the extras.
     optimizer = optax.with_extra_args_support(optimizer)
 
-    def step(grads, loss, carry):
-        params, opt_state = carry
-        updates, opt_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn)
-        return optax.apply_updates(params, updates), opt_state
-
     def epoch(carry, _):
         params, opt_state, stopped = carry
         loss, grads = jax.value_and_grad(loss_fn)(params)
         norm = optax.tree.norm(grads)
         stopped = stopped | ((tol > 0) & (norm <= tol))
-        # cond, not where: a converged run skips the (for Newton, costly) update entirely.
-        params, opt_state = jax.lax.cond(stopped, lambda g, v, c: c, step, grads, loss, (params, opt_state))
+        updates, new_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn)
+        # A select, not lax.cond: under vmap a cond becomes a select anyway, and a device
+        # conditional every iteration can cost a host round trip on GPU. The update computed after
+        # convergence is discarded; Python stops at the end of the chunk.
+        keep = lambda old, new: jnp.where(stopped, old, new)  # noqa: E731
+        params = jax.tree_util.tree_map(keep, params, optax.apply_updates(params, updates))
+        opt_state = jax.tree_util.tree_map(keep, opt_state, new_state)
         return (params, opt_state, stopped), (loss, norm, ~stopped)
 
     (params, opt_state, stopped), (losses, norms, active) = jax.lax.scan(
