@@ -1,5 +1,6 @@
 # make demo   set up .venv (first time) and run the exam-scores experiment into runs/exam_scores/
 # make test   set up .venv (first time) and run the test suite
+# make bench  install the bench extra (scikit-learn, SciPy) and run the benchmarks
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,7 +22,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 # Speed measurements (never part of the tests); prints ratios measured side by side.
+# benchmarks/run.py (performance at scale, a few minutes) writes benchmarks/RESULTS.md.
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/sweep.py
 
 # Regenerates the figures committed under docs/ and shown in the README.

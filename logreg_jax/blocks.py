@@ -29,6 +29,7 @@ from logreg_jax.loss import l2_penalty
 from logreg_jax.model import Model
 
 MAX_BLOCK_BYTES = 1 << 31  # one block per device unless the inputs exceed 2 GB per device
+HVP_CHUNK = 8192  # samples per Hessian-vector-product step (blocks larger than this are multiples of it)
 
 
 @functools.partial(jax.tree_util.register_dataclass, data_fields=["X", "y"], meta_fields=["m"])
@@ -56,9 +57,12 @@ class Blocks:
 
 
 def block_size(n_inputs: int, itemsize: int, m: int | None = None) -> int:
-    """Samples per block: a multiple of 128, at most ``MAX_BLOCK_BYTES``, no more than m need."""
-    size = max(128, MAX_BLOCK_BYTES // (n_inputs * itemsize) // 128 * 128)
-    return size if m is None else min(size, -(-m // 128) * 128)
+    """Samples per block: a multiple of 128 (of ``HVP_CHUNK`` beyond it), at most about
+    ``MAX_BLOCK_BYTES``, no more than m need."""
+    size = max(HVP_CHUNK, MAX_BLOCK_BYTES // (n_inputs * itemsize) // HVP_CHUNK * HVP_CHUNK)
+    if m is not None and m <= size:
+        size = -(-m // 128) * 128 if m <= HVP_CHUNK else -(-m // HVP_CHUNK) * HVP_CHUNK
+    return size
 
 
 def n_blocks(m: int, block: int, multiple: int = 1) -> int:
@@ -173,6 +177,46 @@ def _loss_and_grad_sum(blocks: Blocks, first_block, params, *, model):
     return jax.lax.scan(body, zero, (blocks.X, blocks.y, ids))[0]
 
 
+def _hvp_sum(blocks: Blocks, first_block, params, dparams, *, model):
+    """Σ over chunks of ``HVP_CHUNK`` samples of the Hessian-vector product H·dparams (the JVP of
+    each chunk's gradient). Chunks bound the intermediates: under ``jax.hessian`` the tangents
+    are a batch of n basis vectors, so each chunk holds (n, HVP_CHUNK) values, not (n, m)."""
+    nb, n, block = blocks.X.shape
+    chunk = HVP_CHUNK if block % HVP_CHUNK == 0 else block
+    per = block // chunk
+
+    def body(carry, k):
+        b, c = k // per, k % per
+        Xc = jax.lax.dynamic_slice(blocks.X, (b, 0, c * chunk), (1, n, chunk))[0]
+        yc = jax.lax.dynamic_slice(blocks.y, (b, c * chunk), (1, chunk))[0]
+        valid = (first_block + b) * block + c * chunk + jnp.arange(chunk) < blocks.m
+
+        def grad(p):
+            return jax.grad(_block_loss, argnums=1)(model, p, Xc, yc, valid)
+
+        return jax.tree_util.tree_map(jnp.add, carry, jax.jvp(grad, (params,), (dparams,))[1]), None
+
+    return jax.lax.scan(body, jax.tree_util.tree_map(jnp.zeros_like, dparams), jnp.arange(nb * per))[0]
+
+
+def _vdot(a, b):
+    return sum(jnp.vdot(x, y) for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)))
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
+def _summed_value_and_grad(model: Model, mesh, params, blocks: Blocks):
+    return _sharded(mesh, functools.partial(_loss_and_grad_sum, model=model), blocks, params)
+
+
+@_summed_value_and_grad.defjvp
+def _summed_value_and_grad_jvp(model: Model, mesh, primals, tangents):
+    """Second derivatives (``jax.hessian``, Newton) as chunked Hessian-vector products."""
+    params, blocks = primals
+    loss, grad = _summed_value_and_grad(model, mesh, params, blocks)
+    hvp = _sharded(mesh, functools.partial(_hvp_sum, model=model), blocks, params, tangents[0])
+    return (loss, grad), (_vdot(grad, tangents[0]), hvp)
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0, 1))
 def _summed_loss(model: Model, mesh, params, blocks: Blocks):
     return _sharded(mesh, functools.partial(_loss_sum, model=model), blocks, params)
@@ -181,13 +225,11 @@ def _summed_loss(model: Model, mesh, params, blocks: Blocks):
 @_summed_loss.defjvp
 def _summed_loss_jvp(model: Model, mesh, primals, tangents):
     """The derivative of a sum is the sum of the blocks' derivatives (autodiff per block, see
-    :func:`_loss_and_grad_sum`). Plain reverse mode through the scan would read X twice (forward,
-    then backward) and store per-block residuals. The data are not differentiated."""
+    :func:`_loss_and_grad_sum`), loss and gradient in one pass over X: plain reverse mode reads X
+    twice (forward, then backward) and stores residuals. The data are not differentiated."""
     params, blocks = primals
-    loss, grad = _sharded(mesh, functools.partial(_loss_and_grad_sum, model=model), blocks, params)
-    slope = sum(jnp.vdot(g, d) for g, d in zip(jax.tree_util.tree_leaves(grad),
-                                                jax.tree_util.tree_leaves(tangents[0])))
-    return loss, slope
+    loss, grad = _summed_value_and_grad(model, mesh, params, blocks)
+    return loss, _vdot(grad, tangents[0])
 
 
 def objective(model: Model, params, blocks: Blocks, l2=0.0, mesh=None):
