@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,38 +83,55 @@ def child(code: str, env: dict | None = None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def memory(npy: Path) -> dict:
-    """Peak RSS of a full-batch Newton run and of a minibatch epoch over the .npy, over the
-    baseline of importing JAX and running a first op (VmHWM of fresh processes)."""
+def memory(npy: Path, cache: Path) -> dict:
+    """Peak RSS (VmHWM, fresh processes) over the baseline of importing JAX and running a first op,
+    of a full-batch L-BFGS run with metrics, twice: with an empty persistent compilation cache
+    (XLA's compiler memory included) and with the cache the first run filled (as a second run of
+    a script); and of one minibatch epoch read from the memory-mapped file."""
     code = """
-        import json, sys, jax.numpy as jnp, logreg_jax as lj
+        import json, jax.numpy as jnp, logreg_jax as lj
+        from logreg_jax.cli import enable_compilation_cache
         def peak():
             return int([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]) * 1024
         jnp.zeros(3).block_until_ready()
         base = peak()
+        enable_compilation_cache({cache!r})
         cfg = lj.load_config("configs/exam_scores.toml", ["data.path={npy}", "predict.points=[]", {keys}])
         lj.summarize(lj.fit(cfg))
         print(json.dumps({{"base": base, "peak": peak()}}))
         """
-    full = child(code.format(npy=npy, keys='"optimizer.name=newton", "train.epochs=10"'), {"LOGREG_JAX_CACHE": "off"})
-    mini = child(code.format(npy=npy, keys='"train.batch_size=65536", "train.epochs=1"'), {"LOGREG_JAX_CACHE": "off"})
-    return {"full": full, "mini": mini}
+    full = code.format(npy=npy, cache=str(cache), keys='"optimizer.name=lbfgs", "train.epochs=12"')
+    mini = code.format(npy=npy, cache="off", keys='"train.batch_size=65536", "train.epochs=1"')
+    return {"first": child(full), "cached": child(full), "mini": child(mini)}
 
 
-def compile_cache(cache: Path, m: int, d: int) -> list[dict]:
-    """Two fresh processes train the same config with the persistent cache in ``cache``: the
-    first compiles and fills it, the second should find every program there."""
+def compile_cache(cache: Path, npy: Path, solver: str, iterations: int) -> list[dict]:
+    """Two fresh processes run the same solver on the same data with the persistent cache in
+    ``cache``: the first compiles and fills it, the second should load every program from it.
+    Each reports its first ``train`` call (compile or cache load included) and a repeat."""
+    npy_n = np.load(npy, mmap_mode="r").shape[1]  # d features + bias = the columns of the file
     code = f"""
         import json, time, jax, numpy as np, logreg_jax as lj
+        from logreg_jax import pipeline, sources
         from logreg_jax.cli import enable_compilation_cache
+        from logreg_jax.config import OptimizerConfig
         enable_compilation_cache({str(cache)!r})
         compiling = []
         jax.monitoring.register_event_duration_secs_listener(
             lambda event, secs, **kw: compiling.append(secs) if event == "/jax/core/compile/backend_compile_duration" else None)
-        cfg = lj.load_config("configs/exam_scores.toml", ["data.synthetic={{m = {m}, d = {d}, seed = 0}}",
-                             "predict.points=[]", "optimizer.name=newton", "train.epochs=8", "train.log_every=8"])
-        start = time.perf_counter(); lj.fit(cfg); first = time.perf_counter() - start
-        print(json.dumps({{"fit_s": first, "backend_compile_s": sum(compiling)}}))
+        source = sources.NpySource({str(npy)!r})
+        fmap = pipeline.fit_feature_map(source, degree=1, standardize=True, bias=True)
+        inputs = pipeline.build_blocks(source, fmap, np.float32)
+        optimizer = lj.make_optimizer(OptimizerConfig(name={solver!r}))
+        before = sum(compiling)
+        def call():
+            start = time.perf_counter()
+            jax.block_until_ready(lj.train(lj.LOGISTIC, jax.numpy.zeros({npy_n}), inputs, None, optimizer=optimizer,
+                                           epochs={iterations}, chunk={iterations})[0])
+            return time.perf_counter() - start
+        first = call()
+        print(json.dumps({{"first_s": first, "repeat_s": min(call() for _ in range(2)),
+                          "backend_compile_s": sum(compiling) - before}}))
         """
     return [child(code, {"LOGREG_JAX_CACHE": "off"}) for _ in range(2)]
 
@@ -131,7 +149,7 @@ def main(argv=None):
     npy = write_npy(tmp / "data.npy", m, d)
     print(f"data: {m} x {d} float32 in {npy} ({npy.stat().st_size / 2**20:.0f} MiB)", flush=True)
 
-    mem = memory(npy)
+    mem = memory(npy, tmp / "memory_cache")
     print("memory:", mem, flush=True)
 
     source = sources.NpySource(npy)
@@ -228,15 +246,18 @@ def main(argv=None):
         cold = best_of(call, 1)
         warm = best_of(call, 3)
         solutions[f"logreg_jax {name} ({k} iterations, float32)"] = dict(
-            warm_s=warm, cold_s=cold, loss=losses[k - 1], iterations=k)
+            warm_s=warm, cold_s=cold, loss=losses[k - 1], iterations=k, solver=name)
     for sol in solutions.values():
         sol["gap"] = sol["loss"] - best
     print({k: (v["warm_s"], v["gap"]) for k, v in solutions.items()}, flush=True)
 
-    cache = compile_cache(tmp / "jax_cache", min(m, 100_000), d)
+    ours = [s for k, s in solutions.items() if k.startswith("logreg_jax")]
+    best_ours = min([s for s in ours if s["gap"] <= GAP] or ours, key=lambda s: s["warm_s"])
+    cache = compile_cache(tmp / "jax_cache", npy, best_ours["solver"], best_ours["iterations"])
     print("cache:", cache, flush=True)
     write_results(args.out, m, d, K, npy.stat().st_size, prep_s, epoch, solutions, mem, cache,
                   load_before, os.getloadavg())
+    shutil.rmtree(tmp)
     print(f"wrote {args.out}")
 
 
@@ -255,9 +276,10 @@ def write_results(out, m, d, K, file_bytes, prep_s, epoch, solutions, mem, cache
     sk_best = min(sk, key=lambda s: s["warm_s"]) if sk else None
     ours = {k: s for k, s in solutions.items() if k.startswith("logreg_jax") and s["gap"] <= GAP}
     our_name, our = min(ours.items(), key=lambda kv: kv[1]["warm_s"]) if ours else (None, None)
-    full_peak = mem["full"]["peak"] - mem["full"]["base"]
-    mini_peak = mem["mini"]["peak"] - mem["mini"]["base"]
+    peaks = {k: v["peak"] - v["base"] for k, v in mem.items()}
     first, second = cache
+    first["solver"] = second["solver"] = our["solver"] if our else "?"
+    first["iterations"] = second["iterations"] = our["iterations"] if our else "?"
 
     lines = [
         "# Benchmarks: performance and scale",
@@ -292,21 +314,27 @@ def write_results(out, m, d, K, file_bytes, prep_s, epoch, solutions, mem, cache
         lines.append(f"| {name} | {sol['warm_s']:.3f} s | {cold} | {sol['gap']:.1e} |")
     lines += [
         "",
-        "## Peak memory (fresh process, VmHWM over the import-and-first-op baseline)",
+        "## Peak memory (fresh processes, VmHWM over the import-and-first-op baseline)",
         "",
         "| run | peak over baseline | × the .npy file |",
         "| --- | --- | --- |",
-        f"| full batch, Newton, 10 iterations, metrics | {mib(full_peak)} | {full_peak / file_bytes:.2f} |",
-        f"| minibatches of 65,536 rows read from the memory-mapped .npy, 1 epoch | {mib(mini_peak)} | {mini_peak / file_bytes:.2f} |",
+        f"| full batch, L-BFGS, 12 iterations, metrics; empty compilation cache | {mib(peaks['first'])} | {peaks['first'] / file_bytes:.2f} |",
+        f"| the same, second run: programs from the persistent cache | {mib(peaks['cached'])} | {peaks['cached'] / file_bytes:.2f} |",
+        f"| minibatches of 65,536 rows read from the memory-mapped .npy, 1 epoch | {mib(peaks['mini'])} | {peaks['mini'] / file_bytes:.2f} |",
         "",
-        f"Baseline (import JAX, first op): {mib(mem['full']['base'])}. The peak includes XLA's compilation memory.",
+        f"Baseline (import JAX, one first op): {mib(mem['first']['base'])}. The training inputs themselves take"
+        f" {(d + 1 + 1) * m * 4 / file_bytes:.2f}× the file (features, bias row and labels in float32); the rest is XLA's"
+        " compiler, one chunk of rows being prepared, and the allocator.",
         "",
-        "## Persistent compilation cache (the same config run twice, fresh processes)",
+        "## Persistent compilation cache (the best solver, the same run in two fresh processes)",
         "",
-        "| run | backend compile time | whole `fit` |",
-        "| --- | --- | --- |",
-        f"| first (empty cache) | {first['backend_compile_s']:.2f} s | {first['fit_s']:.2f} s |",
-        f"| second (cache filled by the first) | {second['backend_compile_s']:.2f} s | {second['fit_s']:.2f} s |",
+        f"logreg_jax {first['solver']}, {first['iterations']} iterations on the same data; the first `train` call includes"
+        " compilation (or loading it from the cache), the repeat does not.",
+        "",
+        "| process | backend compile time | first call | repeat |",
+        "| --- | --- | --- | --- |",
+        f"| first (empty cache) | {first['backend_compile_s']:.2f} s | {first['first_s']:.3f} s | {first['repeat_s']:.3f} s |",
+        f"| second (cache filled by the first) | {second['backend_compile_s']:.2f} s | {second['first_s']:.3f} s | {second['repeat_s']:.3f} s |",
         "",
         "## Goals",
         "",
@@ -318,14 +346,18 @@ def write_results(out, m, d, K, file_bytes, prep_s, epoch, solutions, mem, cache
         lines += [
             f"- Best solver ({our_name}) ≥ 2× faster than scikit-learn's lbfgs (its fastest run within 1e-9,"
             f" {sk_best['warm_s']:.3f} s), compile excluded: {sk_best['warm_s'] / our['warm_s']:.1f}× {ok(sk_best['warm_s'] >= 2 * our['warm_s'])}.",
-            f"- Not slower including compile: {our['cold_s']:.3f} s vs {sk_best['warm_s']:.3f} s {ok(our['cold_s'] <= sk_best['warm_s'])}.",
+            f"- Not slower including compile: first run {our['cold_s']:.3f} s vs {sk_best['warm_s']:.3f} s"
+            f" {ok(our['cold_s'] <= sk_best['warm_s'])}; a second run, compilation loaded from the persistent cache,"
+            f" {second['first_s']:.3f} s {ok(second['first_s'] <= sk_best['warm_s'])}.",
         ]
     else:
         lines.append("- Time to solution: a solver did not reach 1e-9 of the best; see the table **fail**.")
     lines += [
         f"- Second run skips compilation: backend compile {first['backend_compile_s']:.2f} s → {second['backend_compile_s']:.2f} s"
         f" {ok(second['backend_compile_s'] < 0.2 * first['backend_compile_s'])}.",
-        f"- Peak memory ≤ 2× the dataset's bytes plus the baseline: {full_peak / file_bytes:.2f}× {ok(full_peak <= 2 * file_bytes)}.",
+        f"- Peak memory ≤ 2× the dataset's bytes plus the baseline: first run {peaks['first'] / file_bytes:.2f}×"
+        f" {ok(peaks['first'] <= 2 * file_bytes)}; second run (cached programs) {peaks['cached'] / file_bytes:.2f}×"
+        f" {ok(peaks['cached'] <= 2 * file_bytes)}; minibatches {peaks['mini'] / file_bytes:.2f}× {ok(peaks['mini'] <= 2 * file_bytes)}.",
         "",
     ]
     out.write_text("\n".join(lines))
