@@ -115,8 +115,9 @@ def write_figures(folder: Path, fitted: Fit) -> list[str]:
     cfg, data = fitted.cfg, fitted.data
     title = f"{cfg.name}: {cfg.model.name}, {cfg.optimizer.name} (lr {cfg.optimizer.learning_rate:g})"
     save_figure(training_figure(fitted.history.loss, fitted.history.grad_norm, title), folder / "loss.png")
-    if data.X.shape[1] != 2:
-        return [f"decision_boundary.png skipped: the data have {data.X.shape[1]} features, the plot needs 2"]
+    n_features = len(data.feature_names)  # not data.X: for a .npy or synthetic source that reads every row
+    if n_features != 2:
+        return [f"decision_boundary.png skipped: the data have {n_features} features, the plot needs 2"]
     fig = decision_boundary_figure(lambda pts: predict(fitted, pts), data.X, data.y, cfg.plot, title,
                                    cfg.plot.axis_labels or data.feature_names, cfg.plot.class_names)
     save_figure(fig, folder / "decision_boundary.png")

@@ -128,10 +128,14 @@ class SyntheticSource:
         self.feature_names = tuple(f"x{j + 1}" for j in range(d))
         theta_key, self._data_key = jax.random.split(jax.random.key(seed))
         self._theta = jax.random.normal(theta_key, (d,)) * (2.0 / np.sqrt(d))
+        self._last = self._all = None
 
     def _chunk(self, c: int) -> tuple[np.ndarray, np.ndarray]:
-        X, y = _draw(self._data_key, self._theta, c)
-        return np.asarray(X), np.asarray(y, np.float32)
+        # The last chunk is kept: streaming reads are smaller than a chunk and come in order.
+        if self._last is None or self._last[0] != c:
+            X, y = _draw(self._data_key, self._theta, c)
+            self._last = (c, (np.asarray(X), np.asarray(y, np.float32)))
+        return self._last[1]
 
     def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         parts = [self._chunk(c) for c in range(lo // self.CHUNK, -(-hi // self.CHUNK))]
@@ -141,8 +145,11 @@ class SyntheticSource:
         return X.astype(self.dtype), y.astype(self.dtype)
 
     def take(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        X, y = self.read(int(idx.min()), int(idx.max()) + 1)
-        return X[idx - idx.min()], y[idx - idx.min()]
+        # Rows in random order would regenerate every chunk for every batch: generate all rows
+        # once, on the first request (minibatches over synthetic data hold it in memory).
+        if self._all is None:
+            self._all = self.read(0, self.m)
+        return self._all[0][idx], self._all[1][idx]
 
     @property
     def X(self) -> np.ndarray:
