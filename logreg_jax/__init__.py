@@ -18,6 +18,10 @@ from logreg_jax.newton import newton, scale_by_newton
 from logreg_jax.sweep import SweepConfig, SweepResult, best_setting, run_sweep
 from logreg_jax.convergence import Race, optimum, race
 from logreg_jax.train import History, make_optimizer, optimizer_from, run_epochs, train
+from logreg_jax.blocks import Blocks
+from logreg_jax.sources import NpySource, SyntheticSource, open_source
+from logreg_jax.pipeline import build_blocks, data_mesh, fit_feature_map
+from logreg_jax.minibatch import train_minibatch
 
 __all__ = [
     "Config", "config_from_dict", "load_config",
@@ -32,4 +36,6 @@ __all__ = [
     "SweepConfig", "SweepResult", "best_setting", "run_sweep",
     "Race", "optimum", "race",
     "History", "make_optimizer", "optimizer_from", "run_epochs", "train",
+    "Blocks", "NpySource", "SyntheticSource", "open_source",
+    "build_blocks", "data_mesh", "fit_feature_map", "train_minibatch",
 ]
