@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax import blocks, distributed, pipeline
+from logreg_jax import block_loss, blocks, distributed, pipeline
 from logreg_jax.config import Config
 from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
@@ -168,7 +168,7 @@ def train_accuracy(fitted: Fit) -> float:
     """Training accuracy from the prepared inputs (streamed from the source after minibatches)."""
     with precision(fitted.cfg):
         if fitted.inputs is not None:
-            return float(blocks.accuracy(fitted.model, fitted.params, fitted.inputs, fitted.mesh))
+            return float(block_loss.accuracy(fitted.model, fitted.params, fitted.inputs, fitted.mesh))
         return evaluate(fitted.model, fitted.params, _source(fitted), fitted.feature_map, fitted.cfg.dtype)[2]
 
 

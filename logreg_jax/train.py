@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from logreg_jax import block_loss
 from logreg_jax import blocks as blk
 from logreg_jax.blocks import Blocks
 from logreg_jax.errors import TrainingDiverged
@@ -74,7 +75,7 @@ class History(NamedTuple):
 def data_objective(model: Model, params, X, y, l2, mesh=None):
     """The training loss on either layout: :class:`Blocks` (y unused) or (m, n) rows and (m,) y."""
     if isinstance(X, Blocks):
-        return blk.objective(model, params, X, l2, mesh)
+        return block_loss.objective(model, params, X, l2, mesh)
     return objective(model, params, X, y, l2)
 
 

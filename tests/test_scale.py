@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import logreg_jax as lj
+from logreg_jax import block_loss
 from logreg_jax import blocks as blk
 from logreg_jax import pipeline, sources
 from conftest import load_script, rel_err
@@ -38,11 +39,11 @@ def test_blocked_objective_and_gradient_equal_the_row_formulas(x64, rng, block):
     assert blocks.X.shape == (-(-m // block), n, block)
     no_fm = lj.LOGISTIC._replace(name="rows-only", logits_fm=None)
     for model in (lj.LOGISTIC, no_fm):
-        loss, grad = jax.value_and_grad(lambda t: blk.objective(model, t, blocks, 2.0))(theta)
+        loss, grad = jax.value_and_grad(lambda t: block_loss.objective(model, t, blocks, 2.0))(theta)
         assert float(loss) == pytest.approx(float(lj.cross_entropy(theta, X, y, 2.0)), rel=1e-13)
         assert rel_err(grad, lj.analytic_gradient(theta, X, y, 2.0)) < 1e-13
     accuracy = np.mean((X @ np.asarray(theta) >= 0) == (y == 1))
-    assert float(blk.accuracy(lj.LOGISTIC, theta, blocks)) == pytest.approx(accuracy)
+    assert float(block_loss.accuracy(lj.LOGISTIC, theta, blocks)) == pytest.approx(accuracy)
     np.testing.assert_array_equal(blk.to_rows(blocks)[0], X)
 
 
