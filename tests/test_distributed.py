@@ -12,7 +12,6 @@ import sys
 import textwrap
 
 import numpy as np
-import pytest
 
 import logreg_jax as lj
 from conftest import ROOT
