@@ -101,8 +101,9 @@ def memory(npy: Path, cache: Path) -> dict:
         print(json.dumps({{"base": base, "peak": peak()}}))
         """
     full = code.format(npy=npy, cache=str(cache), keys='"optimizer.name=lbfgs", "train.epochs=12"')
+    sgd = code.format(npy=npy, cache="off", keys='"optimizer.name=sgd", "train.epochs=12"')
     mini = code.format(npy=npy, cache="off", keys='"train.batch_size=65536", "train.epochs=1"')
-    return {"first": child(full), "cached": child(full), "mini": child(mini)}
+    return {"first": child(full), "cached": child(full), "sgd": child(sgd), "mini": child(mini)}
 
 
 def compile_cache(cache: Path, npy: Path, solver: str, iterations: int) -> list[dict]:
@@ -320,6 +321,7 @@ def write_results(out, m, d, K, file_bytes, prep_s, epoch, solutions, mem, cache
         "| --- | --- | --- |",
         f"| full batch, L-BFGS, 12 iterations, metrics; empty compilation cache | {mib(peaks['first'])} | {peaks['first'] / file_bytes:.2f} |",
         f"| the same, second run: programs from the persistent cache | {mib(peaks['cached'])} | {peaks['cached'] / file_bytes:.2f} |",
+        f"| full batch, sgd (the default optimizer, a smaller program), 12 epochs, metrics; no cache | {mib(peaks['sgd'])} | {peaks['sgd'] / file_bytes:.2f} |",
         f"| minibatches of 65,536 rows read from the memory-mapped .npy, 1 epoch | {mib(peaks['mini'])} | {peaks['mini'] / file_bytes:.2f} |",
         "",
         f"Baseline (import JAX, one first op): {mib(mem['first']['base'])}. The training inputs themselves take"
@@ -357,7 +359,8 @@ def write_results(out, m, d, K, file_bytes, prep_s, epoch, solutions, mem, cache
         f" {ok(second['backend_compile_s'] < 0.2 * first['backend_compile_s'])}.",
         f"- Peak memory ≤ 2× the dataset's bytes plus the baseline: first run {peaks['first'] / file_bytes:.2f}×"
         f" {ok(peaks['first'] <= 2 * file_bytes)}; second run (cached programs) {peaks['cached'] / file_bytes:.2f}×"
-        f" {ok(peaks['cached'] <= 2 * file_bytes)}; minibatches {peaks['mini'] / file_bytes:.2f}× {ok(peaks['mini'] <= 2 * file_bytes)}.",
+        f" {ok(peaks['cached'] <= 2 * file_bytes)}; sgd, first run {peaks['sgd'] / file_bytes:.2f}×"
+        f" {ok(peaks['sgd'] <= 2 * file_bytes)}; minibatches {peaks['mini'] / file_bytes:.2f}× {ok(peaks['mini'] <= 2 * file_bytes)}.",
         "",
     ]
     out.write_text("\n".join(lines))
