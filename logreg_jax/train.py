@@ -20,8 +20,12 @@ from logreg_jax.loss import objective
 from logreg_jax.model import Model
 
 
+@functools.lru_cache(maxsize=64)
 def make_optimizer(cfg) -> optax.GradientTransformation:
-    """The optax optimizer named by an ``OptimizerConfig``.
+    """The optax optimizer named by an ``OptimizerConfig`` (one object per config, cached).
+
+    The same (frozen, hashable) config gives the same optimizer object, so the compiled training
+    chunk, which is keyed on it, is reused across fits: a λ sweep or k folds compile once per shape.
 
     ``sgd`` is the tutorial's θ := θ − η ∇C; ``momentum`` is heavy-ball (or Nesterov) SGD;
     ``adam`` is Adam with optax's defaults for everything but the learning rate; ``lbfgs`` is
