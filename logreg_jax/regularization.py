@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from logreg_jax.config import Config
-from logreg_jax.cv import cross_validate, with_l2
+from logreg_jax.cv import cross_validate, stratified_kfold, with_l2
 from logreg_jax.data import Dataset
 from logreg_jax.experiment import Fit, fit, precision, predict, prepare
 from logreg_jax.loss import objective
@@ -58,6 +58,7 @@ def lambda_sweep(cfg: Config, data: Dataset, lambdas: Sequence[float], *, k: int
     Returns:
         One :class:`LambdaResult` per λ.
     """
+    stratified_kfold(data.y, k, key=key)  # a bad k fails here, before any training
     results = []
     for lam in lambdas:
         lam_cfg = with_l2(cfg, lam)
