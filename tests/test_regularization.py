@@ -164,10 +164,11 @@ def test_shipped_configs_load():
     ("lambdas=[1, 1]", "lambdas = [1, 1]"),
     ("cv.k=1", "cv.k = 1: expected an integer >= 2"),
     ("cv.folds=3", "unknown key 'cv.folds'"),
+    ("optimizer.memory_size=0", "optimizer.memory_size = 0: expected an integer >= 1"),
 ])
 def test_bad_sweep_keys_are_named(override, message):
     script = load_script("regularization")
-    with pytest.raises(lj.ConfigError, match=None) as err:
+    with pytest.raises(lj.ConfigError) as err:
         lj.load_config(REG_CONFIG, [override], cls=script.RegularizationConfig)
     assert message in str(err.value) and REG_CONFIG in str(err.value)
 
