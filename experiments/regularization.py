@@ -55,16 +55,17 @@ def main(argv=None):
     data = lj.load_dataset(cfg.data.path)
     if data.X.shape[1] != 2:
         raise lj.DataError(f"{cfg.data.path}: {data.X.shape[1]} features; the boundary plots need 2")
+    key = jax.random.key(cfg.cv.seed)
+    lj.stratified_kfold(data.y, cfg.cv.k, key=key)  # a bad cv.k stops here, before any output
     print(f"{cfg.name}: degree-{cfg.features.polynomial_degree} {cfg.model.name} on {cfg.data.path}, "
           f"{cfg.optimizer.name}, {cfg.train.epochs} epochs, {cfg.dtype}, {cfg.cv.k}-fold CV")
     header = (f"{'λ':>8} {'train loss':>11} {'train acc':>9} {'|grad|':>9} "
               f"{'val acc (mean ± std)':>21} {'val loss':>9}")
     print(header)
-    results = lj.lambda_sweep(cfg, data, cfg.lambdas, k=cfg.cv.k, key=jax.random.key(cfg.cv.seed),
-                           callback=lambda r: print(
-                               f"{r.row['lambda']:>8g} {r.row['train_loss']:>11.6f} {r.row['train_accuracy']:>9.3f} "
-                               f"{r.row['grad_norm']:>9.1e} {r.row['val_accuracy_mean']:>12.3f} ± "
-                               f"{r.row['val_accuracy_std']:.3f} {r.row['val_loss_mean']:>9.4f}"))
+    results = lj.lambda_sweep(cfg, data, cfg.lambdas, k=cfg.cv.k, key=key, callback=lambda r: print(
+        f"{r.row['lambda']:>8g} {r.row['train_loss']:>11.6f} {r.row['train_accuracy']:>9.3f} "
+        f"{r.row['grad_norm']:>9.1e} {r.row['val_accuracy_mean']:>12.3f} ± "
+        f"{r.row['val_accuracy_std']:.3f} {r.row['val_loss_mean']:>9.4f}"))
     best = lj.best_lambda(results)
     metrics = {"best_lambda": best, "k": cfg.cv.k, "lambdas": [r.row for r in results],
                "folds": {f"{r.row['lambda']:g}": r.cv["folds"] for r in results}}
