@@ -26,6 +26,11 @@ figures: $(STAMP)
 	cp runs/exam_scores/decision_boundary.png docs/exam_scores_decision_boundary.png
 	$(BIN)/python experiments/train.py configs/exam_scores_converged.toml
 	cp runs/exam_scores_converged/decision_boundary.png docs/exam_scores_converged_decision_boundary.png
+	$(BIN)/python experiments/regularization.py configs/microchips_regularization.toml
+	cp runs/microchips_regularization/boundaries.png docs/microchips_regularization_boundaries.png
+	cp runs/microchips_regularization/accuracy_vs_lambda.png docs/microchips_accuracy_vs_lambda.png
+	$(BIN)/python experiments/train.py configs/microchips.toml
+	cp runs/microchips/decision_boundary.png docs/microchips_decision_boundary.png
 
 clean:
 	rm -rf runs .pytest_cache

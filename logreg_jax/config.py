@@ -96,12 +96,14 @@ class OptimizerConfig:
     learning_rate: float = 1.0  # unused by lbfgs, whose line search picks each step
     momentum: float = 0.9  # used by "momentum"
     nesterov: bool = False  # used by "momentum"
+    memory_size: int = 10  # used by "lbfgs": past steps kept to approximate the curvature
 
     def __post_init__(self):
         _require(self.name in OPTIMIZERS, "name", f"one of {', '.join(OPTIMIZERS)}")
         _require(math.isfinite(self.learning_rate) and self.learning_rate > 0, "learning_rate",
                  "a finite number > 0")
         _require(0 <= self.momentum < 1, "momentum", "a number in [0, 1)")
+        _require(self.memory_size >= 1, "memory_size", "an integer >= 1")
 
 
 @dataclass(frozen=True)
