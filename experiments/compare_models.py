@@ -70,10 +70,10 @@ def main(argv=None):
     rows, fits, folds = [], [], {}
     for title, panel in zip(cfg.titles, configs):
         fitted = lj.fit(panel, data)
-        summary = lj.summarize(fitted)
+        train_accuracy = float(np.mean((lj.predict(fitted, data.X) >= 0.5) == (data.y == 1)))
         cv = lj.cross_validate(panel, data, k=cfg.cv.k, key=jax.random.key(cfg.cv.seed))
         row = {"model": title, "n_params": sum(np.size(p) for p in jax.tree_util.tree_leaves(fitted.params)),
-               "train_loss": summary["final_loss"], "train_accuracy": summary["train_accuracy"],
+               "train_loss": fitted.history.final_loss, "train_accuracy": train_accuracy,
                "cv_accuracy_mean": cv["val_accuracy_mean"], "cv_accuracy_std": cv["val_accuracy_std"],
                "cv_loss_mean": cv["val_loss_mean"], "cv_train_accuracy_mean": cv["train_accuracy_mean"]}
         print(f"{title:<48} {row['n_params']:>6} {row['train_loss']:>10.4f} {row['train_accuracy']:>9.3f} "

@@ -28,9 +28,11 @@ def random_network(rng, m, n, hidden, activation, scale=1.0):
     return params, X, jnp.asarray(y), lj.get_model(ModelConfig(name="mlp", hidden=tuple(hidden), activation=activation))
 
 
-@pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("m,n,hidden", [(2, 1, [3]), (37, 2, [8]), (50, 5, [6, 4]), (120, 3, [7, 5, 3])])
-def test_backprop_equals_autodiff_float64(x64, rng, activation, m, n, hidden):
+@pytest.mark.parametrize("m,n,hidden,activation", [
+    (2, 1, [3], "sigmoid"), (37, 2, [8], "relu"), (64, 5, [6, 4], "tanh"), (50, 5, [6, 4], "relu"),
+    (120, 3, [7, 5, 3], "sigmoid"), (90, 4, [5, 9, 2], "tanh"),
+])
+def test_backprop_equals_autodiff_float64(x64, rng, m, n, hidden, activation):
     params, X, y, model = random_network(rng, m, n, hidden, activation)
     for l2 in (0.0, 0.7, 25.0):
         hand = model.gradient(params, X, y, l2)
@@ -86,6 +88,8 @@ def test_activations_and_their_derivatives(x64):
 def test_init_is_glorot_or_he_with_zero_biases(activation, std, init):
     cfg = ModelConfig(name="mlp", hidden=(300, 200), activation=activation, init=init)
     params = mlp.init(jax.random.key(3), 400, cfg)
+    with jax.enable_x64(True):
+        assert all(leaf.dtype == jnp.float64 for leaf in jax.tree_util.tree_leaves(mlp.init(jax.random.key(3), 4, cfg)))
     assert [layer["W"].shape for layer in params] == [(400, 300), (300, 200), (200, 1)]
     assert all(np.all(layer["b"] == 0) and layer["b"].dtype == jnp.float32 for layer in params)
     for (a, b), W in [((400, 300), params[0]["W"]), ((300, 200), params[1]["W"])]:
@@ -93,8 +97,6 @@ def test_init_is_glorot_or_he_with_zero_biases(activation, std, init):
     assert np.std(np.asarray(params[2]["W"])) == pytest.approx(np.sqrt(2 / 201), rel=0.15)  # output: Glorot
     again = mlp.init(jax.random.key(3), 400, cfg)
     assert all(np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(again)))
-    with jax.enable_x64(True):
-        assert all(leaf.dtype == jnp.float64 for leaf in jax.tree_util.tree_leaves(mlp.init(jax.random.key(3), 4, cfg)))
 
 
 @pytest.mark.parametrize("raw,message", [
@@ -144,12 +146,3 @@ def test_xor_config_seeds_the_data_from_cfg_seed():
     assert np.array_equal(data.X, lj.load_data(cfg).X)
     other = lj.load_data(lj.load_config("configs/mlp_xor.toml", ["seed=1"]))
     assert not np.array_equal(data.X, other.X)
-
-
-def test_mlp_solves_xor_where_logistic_regression_cannot():
-    mlp_fit = lj.fit(lj.load_config("configs/mlp_xor.toml"))
-    logistic_fit = lj.fit(lj.load_config("configs/mlp_xor.toml", ["model.name=logistic"]))
-    mlp_acc = lj.summarize(mlp_fit)["train_accuracy"]
-    logistic_acc = lj.summarize(logistic_fit)["train_accuracy"]
-    assert mlp_acc >= 0.95
-    assert 0.4 <= logistic_acc <= 0.6
