@@ -71,3 +71,16 @@ def test_compare_models_rejects_mismatched_panels(tmp_path):
         compare_script.main(["configs/compare_models.toml", "--out", str(tmp_path / "x"),
                              "--set", "titles=['one']", "--set", "panels=[['model.name=mlp', 'model.hidden=[0]']]"])
     assert not (tmp_path / "x").exists()
+
+
+def test_shipped_mlp_and_compare_configs_resolve():
+    mc = lj.load_config("configs/mlp_microchips.toml")
+    assert (mc.model.name, mc.model.hidden, mc.features.polynomial_degree, mc.features.standardize) == (
+        "mlp", (16, 16), 1, True)
+    cfg = lj.load_config("configs/compare_models.toml", cls=compare_script.CompareConfig)
+    panels = compare_script.panel_configs(cfg, "compare_models.toml")
+    assert [(p.model.name, p.features.polynomial_degree, p.loss.l2) for p in panels] == [
+        ("logistic", 1, 0.0), ("logistic", 6, 1.0), ("mlp", 1, mc.loss.l2)]
+    # The MLP panel is configs/mlp_microchips.toml's model and training, so the README's numbers agree.
+    assert (panels[2].model, panels[2].optimizer, panels[2].train.epochs) == (mc.model, mc.optimizer, mc.train.epochs)
+    assert all(p.data == cfg.data and type(p) is lj.Config for p in panels)
