@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -49,10 +51,15 @@ def xor_dataset(key, m: int, noise: float) -> Dataset:
     Returns:
         A :class:`Dataset` with X (m, 2) and y (m,) as float64 NumPy arrays, names ("x1", "x2").
     """
+    X, y = _xor_arrays(key, m, noise)
+    return Dataset(X=np.asarray(X, np.float64), y=np.asarray(y, np.float64), feature_names=("x1", "x2"))
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _xor_arrays(key, m, noise):
     order_key, noise_key = jax.random.split(key)
     quadrant = jax.random.permutation(order_key, jnp.arange(m) % 4)
-    signs = jnp.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
+    signs = jnp.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]], dtype=jnp.float32)
     centres = signs[quadrant]
-    X = centres + noise * jax.random.normal(noise_key, (m, 2), dtype=centres.dtype)
-    y = (centres[:, 0] != centres[:, 1])
-    return Dataset(X=np.asarray(X, np.float64), y=np.asarray(y, np.float64), feature_names=("x1", "x2"))
+    X = centres + noise * jax.random.normal(noise_key, (m, 2), dtype=jnp.float32)
+    return X, centres[:, 0] != centres[:, 1]
