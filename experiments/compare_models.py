@@ -65,6 +65,7 @@ def main(argv=None):
     data = lj.load_data(cfg)
     if data.X.shape[1] != 2:
         raise lj.DataError(f"{cfg.data.path}: {data.X.shape[1]} features; the probability maps need 2")
+    lj.stratified_kfold(data.y, cfg.cv.k, key=jax.random.key(cfg.cv.seed))  # a bad k fails before any fit
     print(f"{cfg.name}: {len(configs)} models on {cfg.data.path}, {cfg.cv.k}-fold CV")
     print(f"{'model':<48} {'params':>6} {'train loss':>10} {'train acc':>9} {'CV acc (mean ± std)':>20}")
     rows, fits, folds = [], [], {}

@@ -70,6 +70,8 @@ def test_compare_models_rejects_mismatched_panels(tmp_path):
     with pytest.raises(lj.ConfigError, match="model.hidden = \\[0\\]"):
         compare_script.main(["configs/compare_models.toml", "--out", str(tmp_path / "x"),
                              "--set", "titles=['one']", "--set", "panels=[['model.name=mlp', 'model.hidden=[0]']]"])
+    with pytest.raises(lj.ConfigError, match="k = 100 folds"):
+        compare_script.main(["configs/compare_models.toml", "--out", str(tmp_path / "x"), "--set", "cv.k=100"])
     assert not (tmp_path / "x").exists()
 
 
