@@ -31,6 +31,10 @@ figures: $(STAMP)
 	cp runs/microchips_regularization/accuracy_vs_lambda.png docs/microchips_accuracy_vs_lambda.png
 	$(BIN)/python experiments/train.py configs/microchips.toml
 	cp runs/microchips/decision_boundary.png docs/microchips_decision_boundary.png
+	$(BIN)/python experiments/compare_models.py configs/compare_models.toml
+	cp runs/compare_models/models.png docs/compare_models.png
+	$(BIN)/python experiments/train.py configs/mlp_xor.toml
+	cp runs/mlp_xor/decision_boundary.png docs/mlp_xor_decision_boundary.png
 
 clean:
 	rm -rf runs .pytest_cache

@@ -19,6 +19,7 @@ from logreg_jax.errors import ConfigError
 from logreg_jax.features import FeatureMap, theta_in_raw_units
 from logreg_jax.loss import objective
 from logreg_jax.model import Model, get_model
+from logreg_jax.synthetic import xor_dataset
 from logreg_jax.train import History, make_optimizer, train
 
 
@@ -47,9 +48,33 @@ class Fit(NamedTuple):
     history: History
 
 
+class Keys(NamedTuple):
+    """The named PRNG keys of a run, each owned by one consumer."""
+
+    init: jax.Array
+    shuffle: jax.Array
+    data: jax.Array  # built-in synthetic datasets (data.path = "xor")
+
+
+def run_keys(cfg: Config) -> Keys:
+    """The one split of ``jax.random.key(cfg.seed)`` into named keys.
+
+    A key split into n takes the same first keys for any n, so adding a consumer at the end
+    leaves every earlier key, and every earlier result, unchanged.
+    """
+    return Keys(*jax.random.split(jax.random.key(cfg.seed), len(Keys._fields)))
+
+
+def load_data(cfg: Config) -> Dataset:
+    """The dataset ``cfg.data.path`` names: a built-in one (``"xor"``), else a file."""
+    if cfg.data.path == "xor":
+        return xor_dataset(run_keys(cfg).data, cfg.data.xor.m, cfg.data.xor.noise)
+    return load_dataset(cfg.data.path)
+
+
 def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
     """The model, the feature map fitted on ``data``, and the (m, n_inputs) training inputs."""
-    model = get_model(cfg.model.name)
+    model = get_model(cfg.model)
     feature_map = FeatureMap.fit(data.X, degree=cfg.features.polynomial_degree,
                                  standardize=cfg.features.standardize, bias=model.bias_column,
                                  names=data.feature_names)
@@ -61,23 +86,22 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
 
     Args:
         cfg: the experiment config.
-        data: the training data; loaded from ``cfg.data.path`` when None.
+        data: the training data; :func:`load_data` of ``cfg`` when None.
         callback: ``(epochs done, loss, grad norm)`` progress hook, see :func:`train`.
 
     Raises:
         DataError, ConfigError, TrainingDiverged: bad data, prediction points that do not fit
             the data, or a non-finite loss (naming the epoch).
     """
-    data = load_dataset(cfg.data.path) if data is None else data
+    data = load_data(cfg) if data is None else data
     for point in cfg.predict.points:
         if len(point) != data.X.shape[1]:
             raise ConfigError(f"predict.points: {list(point)} has {len(point)} values, but "
                               f"{cfg.data.path} has {data.X.shape[1]} features")
     model, feature_map, X = prepare(cfg, data)
     with precision(cfg):
-        # One split, at the top, into named keys: each consumer owns its key.
-        init_key, _shuffle_key = jax.random.split(jax.random.key(cfg.seed))
-        params = model.init(init_key, X.shape[1], cfg.model)
+        keys = run_keys(cfg)
+        params = model.init(keys.init, X.shape[1], cfg.model)
         params, history = train(model, params, jnp.asarray(X), jnp.asarray(data.y, X.dtype),
                                 optimizer=make_optimizer(cfg.optimizer), epochs=cfg.train.epochs,
                                 l2=cfg.loss.l2, chunk=cfg.train.log_every,

@@ -20,9 +20,8 @@ import jax
 import numpy as np
 
 from logreg_jax.config import Config, config_from_dict, config_to_dict
-from logreg_jax.data import load_dataset
 from logreg_jax.errors import LogregError
-from logreg_jax.experiment import Fit, predict, prepare
+from logreg_jax.experiment import Fit, load_data, predict, prepare
 from logreg_jax.features import FeatureMap, Standardizer
 from logreg_jax.plots import decision_boundary_figure, training_figure
 from logreg_jax.train import History
@@ -142,7 +141,7 @@ def load_fit(run_dir: str | Path) -> Fit:
     """Rebuilds a :class:`Fit` from a run folder (reloading its training data) without training."""
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)
-    data = load_dataset(cfg.data.path)
+    data = load_data(cfg)
     model, _, X = prepare(cfg, data)
     like = jax.eval_shape(lambda: model.init(jax.random.key(0), X.shape[1], cfg.model))
     params, feature_map = load_params(run_dir / "params.npz", like)
