@@ -52,7 +52,7 @@ class RegularizationConfig(lj.Config):
 
 def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=RegularizationConfig)
-    data = lj.load_dataset(cfg.data.path)
+    data = lj.load_data(cfg)
     if data.X.shape[1] != 2:
         raise lj.DataError(f"{cfg.data.path}: {data.X.shape[1]} features; the boundary plots need 2")
     key = jax.random.key(cfg.cv.seed)
