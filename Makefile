@@ -20,6 +20,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Speed measurements (never part of the tests); prints ratios measured side by side.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/sweep.py
+
 # Regenerates the figures committed under docs/ and shown in the README.
 figures: $(STAMP)
 	$(BIN)/python experiments/train.py configs/exam_scores.toml
@@ -35,6 +39,10 @@ figures: $(STAMP)
 	cp runs/compare_models/models.png docs/compare_models.png
 	$(BIN)/python experiments/train.py configs/mlp_xor.toml
 	cp runs/mlp_xor/decision_boundary.png docs/mlp_xor_decision_boundary.png
+	$(BIN)/python experiments/compare_optimizers.py configs/compare_optimizers.toml
+	cp runs/compare_optimizers/convergence.png docs/compare_optimizers_convergence.png
+	$(BIN)/python experiments/sweep.py configs/sweep_lr.toml
+	cp runs/sweep_lr/sweep.png docs/sweep_lr.png
 
 clean:
 	rm -rf runs .pytest_cache

@@ -24,6 +24,8 @@ def main(argv=None):
     fitted = lj.fit(cfg, callback=lambda epoch, loss, gnorm: print(
         f"  epoch {epoch:>6}  loss {loss:.6f}  |grad| {gnorm:.3e}"))
     metrics = lj.summarize(fitted)
+    if metrics["converged"]:
+        print(f"converged after {metrics['epochs']} iterations (|grad| <= train.tol = {cfg.train.tol:g})")
     for note in write_run(out, fitted, metrics):
         print(note)
     print(f"final loss {metrics['final_loss']:.6f}, training accuracy {metrics['train_accuracy']:.3f}, "

@@ -17,8 +17,11 @@ from logreg_jax.loss import autodiff_gradient, binary_cross_entropy, cross_entro
 from logreg_jax.mlp import backprop_gradient
 from logreg_jax.model import LOGISTIC, Model, get_model
 from logreg_jax.regularization import LambdaResult, best_lambda, final_gradient_norm, lambda_sweep
+from logreg_jax.newton import newton, scale_by_newton
+from logreg_jax.sweep import SweepConfig, SweepResult, best_setting, run_sweep
+from logreg_jax.convergence import Race, optimum, race
 from logreg_jax.synthetic import xor_dataset
-from logreg_jax.train import History, make_optimizer, train
+from logreg_jax.train import History, make_optimizer, optimizer_from, run_epochs, train
 
 __all__ = [
     "Config", "config_from_dict", "load_config",
@@ -32,5 +35,8 @@ __all__ = [
     "backprop_gradient",
     "LOGISTIC", "Model", "get_model", "xor_dataset",
     "LambdaResult", "best_lambda", "final_gradient_norm", "lambda_sweep",
-    "History", "make_optimizer", "train",
+    "newton", "scale_by_newton",
+    "SweepConfig", "SweepResult", "best_setting", "run_sweep",
+    "Race", "optimum", "race",
+    "History", "make_optimizer", "optimizer_from", "run_epochs", "train",
 ]

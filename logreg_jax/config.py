@@ -24,7 +24,7 @@ MODELS = ("logistic", "mlp")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 BUILTIN_DATASETS = ("xor",)  # data.path names generated in memory, not read from a file
 INITS = ("uniform", "zeros", "normal")
-OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs")
+OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
 DTYPES = ("float32", "float64")
 
 
@@ -92,11 +92,12 @@ class LossConfig:
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    name: str = "sgd"  # sgd, momentum, adam, lbfgs
-    learning_rate: float = 1.0  # unused by lbfgs, whose line search picks each step
+    name: str = "sgd"  # sgd, momentum, adam, lbfgs, newton
+    learning_rate: float = 1.0  # unused by lbfgs and newton, whose line searches pick each step
     momentum: float = 0.9  # used by "momentum"
     nesterov: bool = False  # used by "momentum"
     memory_size: int = 10  # used by "lbfgs": past steps kept to approximate the curvature
+    damping: float = 0.1  # newton: solves (H + damping·‖∇C‖·I) d = −∇C, see logreg_jax/newton.py
 
     def __post_init__(self):
         _require(self.name in OPTIMIZERS, "name", f"one of {', '.join(OPTIMIZERS)}")
@@ -104,15 +105,18 @@ class OptimizerConfig:
                  "a finite number > 0")
         _require(0 <= self.momentum < 1, "momentum", "a number in [0, 1)")
         _require(self.memory_size >= 1, "memory_size", "an integer >= 1")
+        _require(math.isfinite(self.damping) and self.damping >= 0, "damping", "a finite number >= 0")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 100  # full-batch gradient steps
+    epochs: int = 100  # the most full-batch steps
     log_every: int = 10  # epochs per compiled chunk and per progress line
+    tol: float = 0.0  # stop once ‖∇C‖ <= tol (checked every epoch, inside the compiled loop); 0 = off
 
     def __post_init__(self):
         _require(self.epochs > 0, "epochs", "an integer > 0")
+        _require(math.isfinite(self.tol) and self.tol >= 0, "tol", "a finite number >= 0")
         _require(self.log_every > 0, "log_every", "an integer > 0")
 
 
@@ -173,6 +177,10 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             return None
         (inner,) = [a for a in args if a is not type(None)]
         return _coerce(value, inner, key)
+    if origin is dict:  # a table whose keys are free (e.g. a sweep's config keys)
+        if not isinstance(value, dict):
+            raise _Invalid(key, f"a table ({_type_name(hint)})")
+        return {str(k): _coerce(v, args[1], key) for k, v in value.items()}
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
             raise _Invalid(key, f"a list ({_type_name(hint)})")

@@ -56,19 +56,19 @@ class Keys(NamedTuple):
     data: jax.Array  # built-in synthetic datasets (data.path = "xor")
 
 
-def run_keys(cfg: Config) -> Keys:
-    """The one split of ``jax.random.key(cfg.seed)`` into named keys.
+def run_keys(seed) -> Keys:
+    """The one split of ``jax.random.key(seed)`` into named keys (seed an int, or traced in a sweep).
 
     A key split into n takes the same first keys for any n, so adding a consumer at the end
     leaves every earlier key, and every earlier result, unchanged.
     """
-    return Keys(*jax.random.split(jax.random.key(cfg.seed), len(Keys._fields)))
+    return Keys(*jax.random.split(jax.random.key(seed), len(Keys._fields)))
 
 
 def load_data(cfg: Config) -> Dataset:
     """The dataset ``cfg.data.path`` names: a built-in one (``"xor"``), else a file."""
     if cfg.data.path == "xor":
-        return xor_dataset(run_keys(cfg).data, cfg.data.xor.m, cfg.data.xor.noise)
+        return xor_dataset(run_keys(cfg.seed).data, cfg.data.xor.m, cfg.data.xor.noise)
     return load_dataset(cfg.data.path)
 
 
@@ -79,6 +79,11 @@ def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
                                  standardize=cfg.features.standardize, bias=model.bias_column,
                                  names=data.feature_names)
     return model, feature_map, feature_map(data.X).astype(cfg.dtype)
+
+
+def initial_params(model: Model, seed, n_inputs: int, model_cfg):
+    """The initial parameters for ``seed`` (an int, or a traced one inside ``vmap``)."""
+    return model.init(run_keys(seed).init, n_inputs, model_cfg)
 
 
 def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
@@ -100,11 +105,10 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
                               f"{cfg.data.path} has {data.X.shape[1]} features")
     model, feature_map, X = prepare(cfg, data)
     with precision(cfg):
-        keys = run_keys(cfg)
-        params = model.init(keys.init, X.shape[1], cfg.model)
+        params = initial_params(model, cfg.seed, X.shape[1], cfg.model)
         params, history = train(model, params, jnp.asarray(X), jnp.asarray(data.y, X.dtype),
                                 optimizer=make_optimizer(cfg.optimizer), epochs=cfg.train.epochs,
-                                l2=cfg.loss.l2, chunk=cfg.train.log_every,
+                                l2=cfg.loss.l2, tol=cfg.train.tol, chunk=cfg.train.log_every,
                                 learning_rate=cfg.optimizer.learning_rate, callback=callback)
         params = jax.tree_util.tree_map(np.asarray, params)
     return Fit(cfg, data, model, feature_map, params, history)
@@ -137,9 +141,10 @@ def summarize(fitted: Fit) -> dict:
     points = [list(p) for p in fitted.cfg.predict.points]
     metrics = {
         "final_loss": fitted.history.final_loss,
-        "final_grad_norm": float(fitted.history.grad_norm[-1]),
+        "final_grad_norm": fitted.history.final_grad_norm,
         "train_accuracy": float(np.mean((probs >= 0.5) == (fitted.data.y == 1))),
-        "epochs": int(fitted.history.loss.size),
+        "epochs": int(fitted.history.loss.size),  # iterations actually run (fewer if converged)
+        "converged": fitted.history.converged,  # stopped by train.tol
         "n_samples": int(fitted.data.y.size),
     }
     if fitted.model.name == "logistic":

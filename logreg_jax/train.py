@@ -2,7 +2,9 @@
 
 Each epoch evaluates the loss and its gradient (``jax.value_and_grad``) and applies one optax
 update, all inside the compiled scan. Python only loops over chunks, so a script can report
-progress and the divergence guard can stop at the first non-finite loss.
+progress and the divergence guard can stop at the first non-finite loss. With a gradient-norm
+threshold ``tol`` the scan freezes the state at the first small enough gradient and Python stops
+after that chunk. :func:`run_epochs` is the scan itself, which a sweep runs under ``vmap``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import optax
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.loss import objective
 from logreg_jax.model import Model
+from logreg_jax.newton import newton
 
 
 @functools.lru_cache(maxsize=64)
@@ -26,62 +29,113 @@ def make_optimizer(cfg) -> optax.GradientTransformation:
 
     The same (frozen, hashable) config gives the same optimizer object, so the compiled training
     chunk, which is keyed on it, is reused across fits: a λ sweep or k folds compile once per shape.
+    See :func:`optimizer_from` for the choices.
+    """
+    return optimizer_from(cfg.name, learning_rate=cfg.learning_rate, momentum=cfg.momentum,
+                          nesterov=cfg.nesterov, damping=cfg.damping, memory_size=cfg.memory_size)
+
+
+def optimizer_from(name: str, *, learning_rate=1.0, momentum=0.9, nesterov: bool = False,
+                   damping=0.1, memory_size: int = 10) -> optax.GradientTransformation:
+    """An optax optimizer from its hyperparameters, which may be traced arrays (as in a sweep).
 
     ``sgd`` is the tutorial's θ := θ − η ∇C; ``momentum`` is heavy-ball (or Nesterov) SGD;
     ``adam`` is Adam with optax's defaults for everything but the learning rate; ``lbfgs`` is
-    optax's L-BFGS with its zoom line search, which chooses the step (the learning rate is unused)
-    and keeps ``memory_size`` past steps (optax's default 10 stalls on ill-conditioned problems
-    such as the unpenalized degree-6 microchips fit; a memory above the parameter count converges).
+    optax's L-BFGS with its zoom line search, keeping ``memory_size`` past steps (optax's default
+    10 stalls on ill-conditioned problems such as the unpenalized degree-6 microchips fit; a memory
+    above the parameter count converges), and ``newton`` is damped Newton with a backtracking line
+    search (:mod:`logreg_jax.newton`): both choose their own steps (the learning rate is unused).
     """
-    if cfg.name == "sgd":
-        return optax.sgd(cfg.learning_rate)
-    if cfg.name == "momentum":
-        return optax.sgd(cfg.learning_rate, momentum=cfg.momentum, nesterov=cfg.nesterov)
-    if cfg.name == "adam":
-        return optax.adam(cfg.learning_rate)
-    if cfg.name == "lbfgs":
-        return optax.lbfgs(memory_size=cfg.memory_size)
-    raise ValueError(f"unknown optimizer {cfg.name!r}")
+    if name == "sgd":
+        return optax.sgd(learning_rate)
+    if name == "momentum":
+        return optax.sgd(learning_rate, momentum=momentum, nesterov=nesterov)
+    if name == "adam":
+        return optax.adam(learning_rate)
+    if name == "lbfgs":
+        return optax.lbfgs(memory_size=memory_size)
+    if name == "newton":
+        return newton(damping)
+    raise ValueError(f"unknown optimizer {name!r}")
 
 
 class History(NamedTuple):
-    """What training recorded.
+    """What training recorded, one row per iteration actually run.
 
     Attributes:
-        loss: (epochs,) float64, the loss at the parameters each epoch started from.
-        grad_norm: (epochs,) float64, the global L2 norm of the gradient there.
+        loss: (iterations,) float64, the loss at the parameters each iteration started from.
+        grad_norm: (iterations,) float64, the global L2 norm of the gradient there.
         final_loss: the loss at the returned parameters.
+        final_grad_norm: the gradient norm at the returned parameters.
+        converged: whether training stopped because the gradient norm fell to ``tol``.
     """
 
     loss: np.ndarray
     grad_norm: np.ndarray
     final_loss: float
+    final_grad_norm: float = float("nan")
+    converged: bool = False
 
 
-@functools.partial(jax.jit, static_argnames=("model", "optimizer", "steps"))
-def _run_chunk(params, opt_state, X, y, l2, *, model, optimizer, steps):
-    """``steps`` epochs of full-batch training, compiled as one scan."""
+def run_epochs(model: Model, optimizer, params, opt_state, stopped, X, y, l2, tol, steps: int):
+    """``steps`` full-batch iterations as one ``lax.scan`` (call it inside ``jit`` or ``vmap``).
+
+    An iteration whose starting gradient norm is ≤ ``tol`` (when ``tol`` > 0) sets ``stopped``;
+    from then on the parameters and optimizer state stay frozen and the rows are marked inactive.
+
+    Args:
+        model: the :class:`Model`.
+        optimizer: an optax transformation (its hyperparameters may be traced).
+        params, opt_state: where to start.
+        stopped: () bool, whether training has already converged.
+        X: (m, n) inputs. y: (m,) labels. l2: () penalty. tol: () gradient-norm threshold.
+        steps: number of iterations (static).
+
+    Returns:
+        (params, opt_state, stopped, losses, norms, active), the last three of shape (steps,):
+        the loss and gradient norm at the start of each iteration, and whether it took a step.
+    """
     def loss_fn(params):
         return objective(model, params, X, y, l2)
 
-    # Line-search optimizers (L-BFGS) need the loss itself; the others ignore the extra arguments.
+    # Line-search optimizers (L-BFGS, Newton) need the loss itself; the others ignore the extras.
     optimizer = optax.with_extra_args_support(optimizer)
 
     def epoch(carry, _):
-        params, opt_state = carry
+        params, opt_state, stopped = carry
         loss, grads = jax.value_and_grad(loss_fn)(params)
-        updates, opt_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn)
-        params = optax.apply_updates(params, updates)
-        return (params, opt_state), (loss, optax.tree.norm(grads))
+        norm = optax.tree.norm(grads)
+        stopped = stopped | ((tol > 0) & (norm <= tol))
+        updates, new_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn)
+        # A select, not lax.cond: under vmap a cond becomes a select anyway, and a device
+        # conditional every iteration can cost a host round trip on GPU. The update computed after
+        # convergence is discarded; Python stops at the end of the chunk.
+        keep = lambda old, new: jnp.where(stopped, old, new)  # noqa: E731
+        params = jax.tree_util.tree_map(keep, params, optax.apply_updates(params, updates))
+        opt_state = jax.tree_util.tree_map(keep, opt_state, new_state)
+        return (params, opt_state, stopped), (loss, norm, ~stopped)
 
-    (params, opt_state), (losses, norms) = jax.lax.scan(epoch, (params, opt_state), length=steps)
-    return params, opt_state, losses, norms
+    (params, opt_state, stopped), (losses, norms, active) = jax.lax.scan(
+        epoch, (params, opt_state, stopped), length=steps)
+    return params, opt_state, stopped, losses, norms, active
+
+
+@functools.partial(jax.jit, static_argnames=("model", "optimizer", "steps"))
+def _run_chunk(params, opt_state, stopped, X, y, l2, tol, *, model, optimizer, steps):
+    """``steps`` epochs of full-batch training, compiled as one scan."""
+    return run_epochs(model, optimizer, params, opt_state, stopped, X, y, l2, tol, steps)
+
+
+@functools.partial(jax.jit, static_argnames=("model",))
+def _loss_and_norm(params, X, y, l2, *, model):
+    loss, grads = jax.value_and_grad(objective, argnums=1)(model, params, X, y, l2)
+    return loss, optax.tree.norm(grads)
 
 
 def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation, epochs: int,
-          l2: float = 0.0, chunk: int = 100, learning_rate: float | None = None,
+          l2: float = 0.0, tol: float = 0.0, chunk: int = 100, learning_rate: float | None = None,
           callback: Callable[[int, float, float], None] | None = None) -> tuple[Any, History]:
-    """Trains ``params`` for ``epochs`` full-batch steps.
+    """Trains ``params`` for at most ``epochs`` full-batch steps.
 
     Args:
         model: the :class:`Model`.
@@ -89,14 +143,16 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
         X: (m, n) inputs, in the dtype to train in.
         y: (m,) labels in {0, 1}.
         optimizer: an optax gradient transformation.
-        epochs: number of steps.
+        epochs: the most steps.
         l2: L2 penalty strength.
+        tol: stop at the first iteration whose gradient norm is ≤ tol (checked inside the compiled
+            loop, every iteration); 0 never stops early.
         chunk: epochs per compiled call (and per ``callback``).
         learning_rate: only quoted in the divergence message.
-        callback: called after each chunk with (epochs done, latest loss, latest gradient norm).
+        callback: called after each chunk with (iterations done, latest loss, latest gradient norm).
 
     Returns:
-        (final params, :class:`History`).
+        (final params, :class:`History` of the iterations actually run).
 
     Raises:
         TrainingDiverged: the loss or gradient became non-finite; the message names the epoch.
@@ -104,25 +160,28 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
     X = jnp.asarray(X)
     y = jnp.asarray(y, dtype=X.dtype)
     l2 = jnp.asarray(l2, dtype=X.dtype)
+    tol = jnp.asarray(tol, dtype=X.dtype)
     opt_state = optimizer.init(params)
+    stopped = jnp.asarray(False)
     losses, norms, done = [], [], 0
-    while done < epochs:
+    while done < epochs and not bool(stopped):
         steps = min(chunk, epochs - done)
-        params, opt_state, loss, norm = _run_chunk(params, opt_state, X, y, l2,
-                                                   model=model, optimizer=optimizer, steps=steps)
-        loss, norm = np.asarray(loss, np.float64), np.asarray(norm, np.float64)
+        params, opt_state, stopped, loss, norm, active = _run_chunk(
+            params, opt_state, stopped, X, y, l2, tol, model=model, optimizer=optimizer, steps=steps)
+        used = int(np.sum(np.asarray(active)))
+        loss, norm = np.asarray(loss, np.float64)[:used], np.asarray(norm, np.float64)[:used]
         bad = np.flatnonzero(~(np.isfinite(loss) & np.isfinite(norm)))
         if bad.size:
             _diverged(f"at epoch {done + int(bad[0]) + 1}", loss[bad[0]], learning_rate)
         losses.append(loss)
         norms.append(norm)
-        done += steps
-        if callback is not None:
+        done += used
+        if callback is not None and used:
             callback(done, float(loss[-1]), float(norm[-1]))
-    final_loss = float(objective(model, params, X, y, l2))
+    final_loss, final_norm = (float(v) for v in _loss_and_norm(params, X, y, l2, model=model))
     if not np.isfinite(final_loss):
-        _diverged(f"after epoch {epochs}", final_loss, learning_rate)
-    return params, History(np.concatenate(losses), np.concatenate(norms), final_loss)
+        _diverged(f"after epoch {done}", final_loss, learning_rate)
+    return params, History(np.concatenate(losses), np.concatenate(norms), final_loss, final_norm, bool(stopped))
 
 
 def _diverged(when: str, loss: float, learning_rate: float | None):

@@ -1,0 +1,84 @@
+"""Train a grid of configurations at once (jax.vmap inside one compiled call) and compare them.
+
+    python experiments/sweep.py configs/sweep_lr.toml [--set key=value ...] [--out DIR]
+
+The grid is the config's [sweep] table (values / linspace / logspace lists per config key: seed,
+loss.l2, optimizer.learning_rate, optimizer.momentum, optimizer.damping, train.tol). Prints the
+compile and run times and the best setting (lowest median final loss over seeds, diverged
+excluded); writes config.json, sweep.csv (one row per member), metrics.json, sweep.png and curves.png.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+
+import numpy as np
+
+from logreg_jax.cli import parse_args, run_main
+from logreg_jax.optim_plots import curves_figure, sweep_figure
+from logreg_jax.runs import save_figure, staged_folder, write_config, write_json
+from logreg_jax.sweep import SweepConfig, best_setting, run_sweep
+
+
+def write_csv(path, result):
+    keys = list(result.values)
+    header = ",".join([*keys, "final_loss", "iterations", "diverged"])
+    with open(path, "w") as f:
+        f.write(header + "\n")
+        for i in range(result.final_loss.size):
+            row = [f"{result.values[k][i]:.17g}" for k in keys]
+            f.write(",".join([*row, f"{result.final_loss[i]:.17g}", str(int(result.iterations[i])),
+                              str(bool(result.diverged[i])).lower()]) + "\n")
+
+
+def curve_rows(result, x_key: str, count: int):
+    """Members for curves.png: ``count`` values of ``x_key`` spread over its range, every other
+    swept key at its first value."""
+    first = np.ones(result.final_loss.size, bool)
+    for k, v in result.values.items():
+        if k != x_key:
+            first &= v == v[0]
+    idx = np.flatnonzero(first)
+    if x_key in result.values and idx.size > count:
+        idx = idx[np.unique(np.linspace(0, idx.size - 1, count).round().astype(int))]
+    return idx[:count]
+
+
+def main(argv=None):
+    cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=SweepConfig)
+    result = run_sweep(cfg)
+    k = result.final_loss.size
+    print(f"{cfg.name}: {k} members ({' × '.join(f'{np.unique(v).size} {key}' for key, v in result.values.items())}), "
+          f"{cfg.optimizer.name}, {cfg.train.epochs} epochs, {cfg.dtype}: "
+          f"compile {result.compile_s:.2f} s, run {result.run_s:.3f} s")
+    best = best_setting(result)
+    n_div = int(result.diverged.sum())
+    print(f"diverged: {n_div} of {k} members")
+    if best:
+        print(f"best: {best['setting']} → median final loss {best['median_final_loss']:.6g} "
+              f"over {best['members']} member(s)")
+    metrics = {"members": k, "diverged": n_div, "best": best, "compile_s": result.compile_s,
+               "run_s": result.run_s, "epochs": cfg.train.epochs, "best_member": {}}
+    if n_div < k:
+        i = int(np.argmin(np.where(result.diverged, np.inf, result.final_loss)))
+        metrics["best_member"] = {**{key: float(v[i]) for key, v in result.values.items()},
+                                  "final_loss": float(result.final_loss[i])}
+    x_key = cfg.sweep.x if cfg.sweep.x in result.values else next(iter(result.values), None)
+    with staged_folder(out) as folder:
+        write_config(folder / "config.json", cfg)
+        write_csv(folder / "sweep.csv", result)
+        write_json(folder / "metrics.json", metrics)
+        if x_key is not None:
+            save_figure(sweep_figure(result.values, result.final_loss, result.diverged, x_key,
+                                     f"{cfg.name}: {cfg.optimizer.name}, {cfg.train.epochs} epochs"),
+                        folder / "sweep.png")
+        rows = curve_rows(result, x_key, cfg.sweep.curves)
+        labels = [", ".join(f"{key.split('.')[-1]} {v[i]:.3g}" for key, v in result.values.items())
+                  + (" (diverged)" if result.diverged[i] else "") for i in rows]
+        save_figure(curves_figure(result.loss[rows], labels, f"{cfg.name}: loss curves"), folder / "curves.png")
+    print(f"wrote {out}/")
+
+
+if __name__ == "__main__":
+    run_main(main)

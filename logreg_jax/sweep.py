@@ -1,0 +1,197 @@
+"""Hyperparameter sweeps: every member of a grid trained at once, ``jax.vmap`` inside one ``jit``.
+
+A member is the config with some keys replaced. The swept keys are those that change numbers but
+not shapes, so they can be traced values: the seed (its θ init), ``loss.l2``, the optimizer's
+learning rate, momentum and damping, and ``train.tol``. Each member builds its own optax optimizer
+from traced hyperparameters and runs the same :func:`~logreg_jax.train.run_epochs` scan as a single
+fit, so a member's numbers equal those of ``lj.fit`` on its config (to float rounding). A member
+whose loss becomes non-finite is marked diverged; members share nothing, so it disturbs no other.
+Works for any :class:`~logreg_jax.model.Model`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from logreg_jax.config import Config, _require, config_from_dict, config_to_dict
+from logreg_jax.data import Dataset, load_dataset
+from logreg_jax.experiment import initial_params, precision, prepare
+from logreg_jax.loss import objective
+from logreg_jax.train import optimizer_from, run_epochs
+
+# Config keys a sweep can vary inside one compiled call, and how each member reads them.
+SWEEPABLE = {
+    "seed": lambda c: c.seed,
+    "loss.l2": lambda c: c.loss.l2,
+    "optimizer.learning_rate": lambda c: c.optimizer.learning_rate,
+    "optimizer.momentum": lambda c: c.optimizer.momentum,
+    "optimizer.damping": lambda c: c.optimizer.damping,
+    "train.tol": lambda c: c.train.tol,
+}
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    values: dict[str, tuple[float, ...]] = field(default_factory=dict)  # key = [v1, v2, ...]
+    linspace: dict[str, tuple[float, float, int]] = field(default_factory=dict)  # key = [lo, hi, n]
+    logspace: dict[str, tuple[float, float, int]] = field(default_factory=dict)  # key = [lo, hi, n]: 10^lo … 10^hi
+    x: str = "optimizer.learning_rate"  # the x-axis of sweep.png and the key curves.png varies
+    curves: int = 6  # loss curves drawn in curves.png
+
+    def __post_init__(self):
+        keys = [*self.values, *self.linspace, *self.logspace]
+        for key in keys:
+            _require(key in SWEEPABLE, "values" if key in self.values else
+                     "linspace" if key in self.linspace else "logspace",
+                     f"keys among {', '.join(SWEEPABLE)} (not {key!r})")
+        _require(len(set(keys)) == len(keys), "values", "each key in only one of values, linspace, logspace")
+        for name in ("linspace", "logspace"):
+            _require(all(n >= 1 for _, _, n in getattr(self, name).values()), name, "[low, high, count >= 1]")
+        _require(all(len(v) >= 1 for v in self.values.values()), "values", "non-empty lists")
+        _require(self.curves >= 1, "curves", "an integer >= 1")
+
+
+@dataclass(frozen=True)
+class SweepConfig(Config):
+    sweep: SweepGrid = field(default_factory=SweepGrid)
+
+
+def grid(cfg: SweepConfig) -> dict[str, np.ndarray]:
+    """The members: for each swept key (sorted by name), its (k,) values over the Cartesian product."""
+    axes = {key: np.asarray(v, np.float64) for key, v in cfg.sweep.values.items()}
+    axes |= {key: np.linspace(lo, hi, int(n)) for key, (lo, hi, n) in cfg.sweep.linspace.items()}
+    axes |= {key: np.logspace(lo, hi, int(n)) for key, (lo, hi, n) in cfg.sweep.logspace.items()}
+    keys = sorted(axes)
+    product = list(itertools.product(*(axes[k] for k in keys)))
+    return {k: np.asarray([p[i] for p in product]) for i, k in enumerate(keys)}
+
+
+def member_config(cfg: SweepConfig, values: dict[str, np.ndarray], i: int) -> Config:
+    """Member ``i`` as a plain :class:`Config` (validated like any config: a bad value is named)."""
+    raw = config_to_dict(cfg)
+    del raw["sweep"]
+    overrides = [f"{k}={_toml_number(k, v[i])}" for k, v in values.items()]
+    return config_from_dict(raw, f"sweep member {i}", overrides)
+
+
+def _toml_number(key: str, value: float) -> str:
+    if key == "seed":
+        if value != int(value):
+            return repr(float(value))  # rejected by the config as "an integer"
+        return str(int(value))
+    return repr(float(value))
+
+
+class SweepResult(NamedTuple):
+    """Every member's training record; arrays have the members along axis 0.
+
+    Attributes:
+        values: swept key → (k,) values.
+        loss: (k, epochs) loss at the start of each iteration; NaN after a member stopped (tol).
+        grad_norm: (k, epochs) gradient norm there, NaN likewise.
+        iterations: (k,) iterations each member ran.
+        final_loss: (k,) loss at each member's final parameters.
+        diverged: (k,) whether the loss became non-finite.
+        compile_s: seconds to compile the vmapped call; run_s: seconds to run it.
+    """
+
+    values: dict[str, np.ndarray]
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    iterations: np.ndarray
+    final_loss: np.ndarray
+    diverged: np.ndarray
+    compile_s: float
+    run_s: float
+
+
+def member_fn(model, model_cfg, optimizer: str, nesterov: bool, epochs: int, n_inputs: int):
+    """One member's whole training as a pure function ``(hyper, X, y) -> records`` to vmap or jit.
+
+    ``hyper`` maps every :data:`SWEEPABLE` key to a scalar array; records are (loss, grad_norm,
+    active) of shape (epochs,) and the final loss.
+    """
+    def train_member(hyper, X, y):
+        params = initial_params(model, hyper["seed"], n_inputs, model_cfg)
+        opt = optimizer_from(optimizer, learning_rate=hyper["optimizer.learning_rate"],
+                             momentum=hyper["optimizer.momentum"], nesterov=nesterov,
+                             damping=hyper["optimizer.damping"])
+        params, _, _, losses, norms, active = run_epochs(
+            model, opt, params, opt.init(params), jnp.asarray(False), X, y,
+            hyper["loss.l2"], hyper["train.tol"], epochs)
+        return losses, norms, active, objective(model, params, X, y, hyper["loss.l2"])
+
+    return train_member
+
+
+def hyperparameters(cfg: Config, values: dict[str, np.ndarray], dtype) -> dict[str, jax.Array]:
+    """(k,) arrays for every sweepable key: the swept values, else the config's value repeated."""
+    k = len(next(iter(values.values()))) if values else 1
+    out = {}
+    for key, read in SWEEPABLE.items():
+        v = values[key] if key in values else np.full(k, read(cfg))
+        out[key] = jnp.asarray(v, jnp.int32 if key == "seed" else dtype)
+    return out
+
+
+def run_sweep(cfg: SweepConfig, data: Dataset | None = None) -> SweepResult:
+    """Trains every member of ``cfg``'s grid in one compiled, vmapped call.
+
+    Raises:
+        ConfigError: a member's config is impossible (e.g. a learning rate ≤ 0), naming it.
+    """
+    data = load_dataset(cfg.data.path) if data is None else data
+    values = grid(cfg)
+    for i in range(len(next(iter(values.values()))) if values else 0):
+        member_config(cfg, values, i)  # validates every member before anything compiles
+    model, _, X = prepare(cfg, data)
+    with precision(cfg):
+        X, y = jnp.asarray(X), jnp.asarray(data.y, X.dtype)
+        hyper = hyperparameters(cfg, values, X.dtype)
+        one = member_fn(model, cfg.model, cfg.optimizer.name, cfg.optimizer.nesterov,
+                        cfg.train.epochs, X.shape[1])
+        call = jax.jit(jax.vmap(one, in_axes=(0, None, None)))
+        start = time.perf_counter()
+        compiled = call.lower(hyper, X, y).compile()
+        compile_s = time.perf_counter() - start
+        start = time.perf_counter()
+        losses, norms, active, final = jax.block_until_ready(compiled(hyper, X, y))
+        run_s = time.perf_counter() - start
+    active = np.asarray(active)
+    losses = np.where(active, np.asarray(losses, np.float64), np.nan)
+    norms = np.where(active, np.asarray(norms, np.float64), np.nan)
+    final = np.asarray(final, np.float64)
+    diverged = ~np.isfinite(final) | np.any(active & ~np.isfinite(losses), axis=1)
+    return SweepResult(values, losses, norms, active.sum(axis=1), final, diverged, compile_s, run_s)
+
+
+def best_setting(result: SweepResult) -> dict:
+    """The swept setting (seed aside) with the lowest median final loss over seeds, diverged excluded.
+
+    Returns:
+        {"setting": {key: value}, "median_final_loss": float, "members": int} or {} if all diverged.
+    """
+    keys = [k for k in result.values if k != "seed"]
+    groups: dict[tuple, list[int]] = {}
+    for i in range(result.final_loss.size):
+        groups.setdefault(tuple(float(result.values[k][i]) for k in keys), []).append(i)
+    best = None
+    for setting, members in groups.items():
+        ok = [i for i in members if not result.diverged[i]]
+        if len(ok) < len(members):
+            continue  # a setting that diverged for any seed is not a safe choice
+        median = float(np.median(result.final_loss[ok]))
+        if best is None or median < best[1]:
+            best = (setting, median, len(ok))
+    if best is None:
+        return {}
+    return {"setting": dict(zip(keys, best[0])), "median_final_loss": best[1], "members": best[2]}
+
+

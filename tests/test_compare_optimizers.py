@@ -1,0 +1,39 @@
+"""experiments/compare_optimizers.py end to end on a small race."""
+
+import csv
+import json
+
+import pytest
+
+from conftest import load_script
+
+compare_script = load_script("compare_optimizers")
+
+
+def test_compare_optimizers_script(tmp_path):
+    out = tmp_path / "compare"
+    compare_script.main(["configs/compare_optimizers.toml", "--out", str(out), "--set", "train.epochs=350",
+                         "--set", 'compare.optimizers=["sgd", "newton"]', "--set", "compare.learning_rates=[5.0, 1.0]",
+                         "--set", 'compare.problems=["exam_scores"]', "--set", "compare.problem_settings=[[]]",
+                         "--set", "compare.repeats=1"])
+    assert {p.name for p in out.iterdir()} == {"config.json", "metrics.json", "results.csv", "curves.csv",
+                                               "convergence.png"}
+    with open(out / "results.csv") as f:
+        rows = {r["optimizer"]: r for r in csv.DictReader(f)}
+    newton, sgd = rows["newton"], rows["sgd"]
+    assert int(newton["iterations_to_1e-10"]) <= 10 and newton["converged"] == "true"
+    assert int(newton["iterations_to_1e-06"]) <= int(newton["iterations_to_1e-10"]) < int(sgd["iterations_to_1e-06"])
+    assert float(newton["compile_s"]) > 0 and float(newton["run_s"]) > 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["optima"]["exam_scores"]["loss"] == pytest.approx(0.2034977015894, abs=1e-12)
+    with open(out / "curves.csv") as f:
+        curve = [r for r in csv.DictReader(f) if r["optimizer"] == "sgd"]
+    assert len(curve) == int(sgd["iterations"]) + 1 and float(curve[0]["seconds"]) == 0.0
+
+
+def test_mismatched_learning_rates_are_a_config_error(tmp_path):
+    import logreg_jax as lj
+    with pytest.raises(lj.ConfigError, match="compare.learning_rates"):
+        compare_script.main(["configs/compare_optimizers.toml", "--out", str(tmp_path / "x"),
+                             "--set", "compare.learning_rates=[1.0]"])
+    assert not (tmp_path / "x").exists()
