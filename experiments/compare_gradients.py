@@ -15,8 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 from logreg_jax.cli import parse_args, run_main
-from logreg_jax.gradexperiment import (CompareConfig, build_problems, errors_figure, report_markdown, run,
-                                       timing_figure)
+from logreg_jax.gradexperiment import CompareConfig, build_problems, report_markdown, run
+from logreg_jax.gradplots import errors_figure, timing_figure
 from logreg_jax.runs import save_figure, staged_folder, write_config
 
 
