@@ -30,7 +30,7 @@ def errors_figure(rows: list[dict], dtypes) -> Figure:
             ax.axhline(np.finfo(dtype).eps, color=f"C{k}", ls=":", lw=1)
         ax.set_xticks(range(len(methods)), [m.replace("_", " ") for m in methods])
         ax.set_yscale("log")
-        ax.set_title(quantity if quantity != "hvp" else "Hessian-vector product")
+        ax.set_title({"gradient": "gradient", "hessian": "Hessian", "hvp": "Hessian-vector product"}[quantity])
         ax.grid(True, axis="y", alpha=0.3)
     axes[0].set_ylabel("relative error vs float64 reference")
     axes[-1].legend(loc="upper left", fontsize=8, title="dotted: machine eps", title_fontsize=8)
