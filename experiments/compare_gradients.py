@@ -4,8 +4,10 @@
 
 Writes runs/<name>/ with config.json, gradients.csv (one row per dataset, θ point, dtype, quantity
 and method), timing.csv, report.md, errors.png and timing.png, and prints the report. It should
-show float64 analytic vs autodiff agreeing to ~1e-16 relative, finite differences to ~1e-9, every
-float32 method but finite differences within ~1e-6, and jax.grad as fast as the hand formula.
+show float64 analytic = autodiff = loop to ~1e-14 relative and finite differences to ~1e-9; in
+float32 every method but finite differences within ~1e-6 up to m = 10 000 (float32 summation
+reaches 5e-5 for jax.grad at m = 10⁶), finite differences 1e-5 to 1e-3; and jax.grad as fast as
+the hand formula or faster.
 """
 
 import csv

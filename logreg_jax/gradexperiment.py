@@ -42,6 +42,9 @@ class CompareSettings:
         _require(len(self.dtypes) > 0 and len(set(self.dtypes)) == len(self.dtypes) and set(self.dtypes) <= set(DTYPES),
                  "dtypes", f"a non-empty list of distinct values from {', '.join(DTYPES)}")
         _require(self.draws >= 0, "draws", "an integer >= 0")
+        _require(self.draws > 0 or self.include_optimum, "draws", "an integer >= 1 when include_optimum = false")
+        _require(len(self.data_files) + len(self.synthetic_sizes) > 0, "synthetic_sizes",
+                 "at least one size when data_files is empty")
         _require(np.isfinite(self.draw_scale) and self.draw_scale > 0, "draw_scale", "a finite number > 0")
         _require(all(m >= 2 for m in self.timing_sizes), "timing_sizes", "integers >= 2")
         _require(self.timing_repeats >= 1, "timing_repeats", "an integer >= 1")
@@ -50,13 +53,6 @@ class CompareSettings:
 @dataclass(frozen=True)
 class CompareConfig(Config):
     compare: CompareSettings = field(default_factory=CompareSettings)
-
-    def __post_init__(self):
-        super().__post_init__()
-        _require(self.compare.draws > 0 or self.compare.include_optimum, "compare",
-                 "compare.draws > 0 or compare.include_optimum = true (no θ to compare at)")
-        _require(len(self.compare.data_files) + len(self.compare.synthetic_sizes) > 0, "compare",
-                 "at least one data file or synthetic size")
 
 
 class Keys:

@@ -78,7 +78,10 @@ def test_bad_config_values_are_named(override, message):
     assert message in str(err.value) and "configs/compare_gradients.toml" in str(err.value)
 
 
-def test_nothing_to_compare_at_is_an_error(tmp_path):
-    with pytest.raises(lj.ConfigError, match="compare.draws > 0 or compare.include_optimum"):
+def test_nothing_to_compare_is_an_error():
+    with pytest.raises(lj.ConfigError, match="compare.draws = 0: expected an integer >= 1 when include_optimum = false"):
         lj.load_config("configs/compare_gradients.toml", ["compare.draws=0", "compare.include_optimum=false"],
                        cls=CompareConfig)
+    with pytest.raises(lj.ConfigError, match=r"compare.synthetic_sizes = \[\]: expected at least one size"):
+        lj.load_config("configs/compare_gradients.toml", ["compare.data_files=[]", "compare.polynomial_degrees=[]",
+                                                          "compare.synthetic_sizes=[]"], cls=CompareConfig)
