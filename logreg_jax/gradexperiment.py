@@ -7,7 +7,9 @@ experiments/compare_gradients.py calls :func:`build_problems`, :func:`run`, then
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -15,7 +17,7 @@ import numpy as np
 from logreg_jax.config import DTYPES, Config, DataConfig, PredictConfig, _require
 from logreg_jax.data import load_dataset
 from logreg_jax.experiment import fit, prepare
-from logreg_jax.gradcheck import METHODS, Point, Problem, compare, time_gradients, worst
+from logreg_jax.gradcheck import METHODS, Point, Problem, compare, reference, time_gradients, worst
 from logreg_jax.synthetic import linear_dataset
 
 
@@ -79,29 +81,32 @@ def build_problems(cfg: CompareConfig, callback=None) -> tuple[list[Problem], di
         The problems, and {dataset name: gradient norm at the fitted optimum}.
     """
     c, keys = cfg.compare, Keys(cfg.seed)
-    sources = [(f"{path.rsplit('/', 1)[-1].removesuffix('.txt')}" + (f" (degree {deg})" if deg > 1 else ""),
-                lambda path=path: load_dataset(path), deg, path) for path, deg in zip(c.data_files, c.polynomial_degrees)]
-    sources += [(f"synthetic m={m}", lambda m=m: _synthetic(cfg, keys, m), 1, "<synthetic>") for m in c.synthetic_sizes]
+    sources = [(Path(path).stem + (f" (degree {degree})" if degree > 1 else ""), path, degree)
+               for path, degree in zip(c.data_files, c.polynomial_degrees)]
+    sources += [(f"synthetic m={m}", None, 1) for m in c.synthetic_sizes]
     problems, optimum_norms = [], {}
-    for index, (name, load, degree, path) in enumerate(sources):
+    for name, path, degree in sources:
         if callback is not None:
             callback(name)
-        data = load()
-        fit_cfg = dataclasses.replace(cfg, dtype="float64", data=DataConfig(path), predict=PredictConfig(points=()),
+        data = load_dataset(path) if path else _synthetic(cfg, keys, int(name.removeprefix("synthetic m=")))
+        fit_cfg = dataclasses.replace(cfg, dtype="float64", data=DataConfig(path or "<synthetic>"),
+                                      predict=PredictConfig(points=()),
                                       features=dataclasses.replace(cfg.features, polynomial_degree=degree))
         _, _, X = prepare(fit_cfg, data)
-        n = X.shape[1]
-        theta_keys = jax.random.split(jax.random.fold_in(keys.theta, index), c.draws + 1)
-        direction_keys = jax.random.split(jax.random.fold_in(keys.direction, index), c.draws + 1)
+        y, n = np.asarray(data.y, np.float64), X.shape[1]
+        # Keyed by the dataset's name, so a dataset gets the same θ and v in any config.
+        tag = zlib.crc32(name.encode())
+        theta_keys = jax.random.split(jax.random.fold_in(keys.theta, tag), c.draws)
+        direction_keys = jax.random.split(jax.random.fold_in(keys.direction, tag), c.draws + 1)
         thetas = [(f"draw {k}", c.draw_scale * np.asarray(jax.random.normal(theta_keys[k], (n,)), np.float64))
                   for k in range(c.draws)]
         if c.include_optimum:
-            fitted = fit(fit_cfg, data)
-            thetas.append(("optimum", np.asarray(fitted.params, np.float64)))
-            optimum_norms[name] = float(fitted.history.grad_norm[-1])
+            theta_star = np.asarray(fit(fit_cfg, data).params, np.float64)
+            thetas.append(("optimum", theta_star))
+            optimum_norms[name] = float(np.linalg.norm(reference(theta_star, X, y, theta_star, cfg.loss.l2).gradient))
         points = tuple(Point(label, theta, np.asarray(jax.random.normal(k, (n,)), np.float64))
                        for (label, theta), k in zip(thetas, direction_keys))
-        problems.append(Problem(name, X, np.asarray(data.y, np.float64), cfg.loss.l2, points))
+        problems.append(Problem(name, X, y, cfg.loss.l2, points))
     return problems, optimum_norms
 
 
