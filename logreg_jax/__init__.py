@@ -12,8 +12,10 @@ from logreg_jax.data import Dataset, load_dataset
 from logreg_jax.errors import ConfigError, DataError, LogregError, TrainingDiverged
 from logreg_jax.experiment import Fit, fit, gradient_check, load_data, precision, predict, summarize
 from logreg_jax.features import FeatureMap, Standardizer, add_bias, polynomial_features, theta_in_raw_units
-from logreg_jax.logistic import analytic_gradient, predict_proba, sigmoid, sigmoid_derivative
-from logreg_jax.loss import autodiff_gradient, binary_cross_entropy, cross_entropy, l2_penalty, objective
+from logreg_jax.logistic import (analytic_gradient, analytic_hessian, analytic_hvp, loop_gradient, predict_proba,
+                                 sigmoid, sigmoid_derivative)
+from logreg_jax.loss import (autodiff_gradient, autodiff_hessian, autodiff_hvp, binary_cross_entropy, cross_entropy,
+                             l2_penalty, objective)
 from logreg_jax.mlp import backprop_gradient
 from logreg_jax.model import LOGISTIC, Model, get_model
 from logreg_jax.regularization import LambdaResult, best_lambda, final_gradient_norm, lambda_sweep
@@ -30,8 +32,10 @@ __all__ = [
     "ConfigError", "DataError", "LogregError", "TrainingDiverged",
     "Fit", "fit", "gradient_check", "load_data", "precision", "predict", "summarize",
     "FeatureMap", "Standardizer", "add_bias", "polynomial_features", "theta_in_raw_units",
-    "analytic_gradient", "predict_proba", "sigmoid", "sigmoid_derivative",
-    "autodiff_gradient", "binary_cross_entropy", "cross_entropy", "l2_penalty", "objective",
+    "analytic_gradient", "analytic_hessian", "analytic_hvp", "loop_gradient", "predict_proba", "sigmoid",
+    "sigmoid_derivative",
+    "autodiff_gradient", "autodiff_hessian", "autodiff_hvp", "binary_cross_entropy", "cross_entropy",
+    "l2_penalty", "objective",
     "backprop_gradient",
     "LOGISTIC", "Model", "get_model", "xor_dataset",
     "LambdaResult", "best_lambda", "final_gradient_norm", "lambda_sweep",
