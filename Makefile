@@ -34,6 +34,15 @@ figures: $(STAMP)
 	cp runs/exam_scores/decision_boundary.png docs/exam_scores_decision_boundary.png
 	$(BIN)/python experiments/train.py configs/exam_scores_converged.toml
 	cp runs/exam_scores_converged/decision_boundary.png docs/exam_scores_converged_decision_boundary.png
+	$(BIN)/python experiments/regularization.py configs/microchips_regularization.toml
+	cp runs/microchips_regularization/boundaries.png docs/microchips_regularization_boundaries.png
+	cp runs/microchips_regularization/accuracy_vs_lambda.png docs/microchips_accuracy_vs_lambda.png
+	$(BIN)/python experiments/train.py configs/microchips.toml
+	cp runs/microchips/decision_boundary.png docs/microchips_decision_boundary.png
+	$(BIN)/python experiments/compare_models.py configs/compare_models.toml
+	cp runs/compare_models/models.png docs/compare_models.png
+	$(BIN)/python experiments/train.py configs/mlp_xor.toml
+	cp runs/mlp_xor/decision_boundary.png docs/mlp_xor_decision_boundary.png
 	$(BIN)/python experiments/compare_optimizers.py configs/compare_optimizers.toml
 	cp runs/compare_optimizers/convergence.png docs/compare_optimizers_convergence.png
 	$(BIN)/python experiments/sweep.py configs/sweep_lr.toml

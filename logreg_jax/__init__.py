@@ -7,16 +7,22 @@
 """
 
 from logreg_jax.config import Config, config_from_dict, load_config
+from logreg_jax.cv import cross_validate, stratified_kfold
 from logreg_jax.data import Dataset, load_dataset
 from logreg_jax.errors import ConfigError, DataError, LogregError, TrainingDiverged
-from logreg_jax.experiment import Fit, fit, gradient_check, precision, predict, summarize
+from logreg_jax.experiment import Fit, fit, gradient_check, load_data, precision, predict, summarize
 from logreg_jax.features import FeatureMap, Standardizer, add_bias, polynomial_features, theta_in_raw_units
-from logreg_jax.logistic import analytic_gradient, predict_proba, sigmoid, sigmoid_derivative
-from logreg_jax.loss import autodiff_gradient, binary_cross_entropy, cross_entropy, l2_penalty, objective
+from logreg_jax.logistic import (analytic_gradient, analytic_hessian, analytic_hvp, loop_gradient, predict_proba,
+                                 sigmoid, sigmoid_derivative)
+from logreg_jax.loss import (autodiff_gradient, autodiff_hessian, autodiff_hvp, binary_cross_entropy, cross_entropy,
+                             l2_penalty, objective)
+from logreg_jax.mlp import backprop_gradient
 from logreg_jax.model import LOGISTIC, Model, get_model
+from logreg_jax.regularization import LambdaResult, best_lambda, final_gradient_norm, lambda_sweep
 from logreg_jax.newton import newton, scale_by_newton
 from logreg_jax.sweep import SweepConfig, SweepResult, best_setting, run_sweep
 from logreg_jax.convergence import Race, optimum, race
+from logreg_jax.synthetic import xor_dataset
 from logreg_jax.train import History, make_optimizer, optimizer_from, run_epochs, train
 from logreg_jax.blocks import Blocks
 from logreg_jax.sources import NpySource, SyntheticSource, open_source
@@ -25,13 +31,18 @@ from logreg_jax.minibatch import train_minibatch
 
 __all__ = [
     "Config", "config_from_dict", "load_config",
+    "cross_validate", "stratified_kfold",
     "Dataset", "load_dataset",
     "ConfigError", "DataError", "LogregError", "TrainingDiverged",
-    "Fit", "fit", "gradient_check", "precision", "predict", "summarize",
+    "Fit", "fit", "gradient_check", "load_data", "precision", "predict", "summarize",
     "FeatureMap", "Standardizer", "add_bias", "polynomial_features", "theta_in_raw_units",
-    "analytic_gradient", "predict_proba", "sigmoid", "sigmoid_derivative",
-    "autodiff_gradient", "binary_cross_entropy", "cross_entropy", "l2_penalty", "objective",
-    "LOGISTIC", "Model", "get_model",
+    "analytic_gradient", "analytic_hessian", "analytic_hvp", "loop_gradient", "predict_proba", "sigmoid",
+    "sigmoid_derivative",
+    "autodiff_gradient", "autodiff_hessian", "autodiff_hvp", "binary_cross_entropy", "cross_entropy",
+    "l2_penalty", "objective",
+    "backprop_gradient",
+    "LOGISTIC", "Model", "get_model", "xor_dataset",
+    "LambdaResult", "best_lambda", "final_gradient_norm", "lambda_sweep",
     "newton", "scale_by_newton",
     "SweepConfig", "SweepResult", "best_setting", "run_sweep",
     "Race", "optimum", "race",

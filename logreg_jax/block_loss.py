@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from jax.sharding import PartitionSpec as P
 
 from logreg_jax.blocks import HVP_CHUNK, Blocks, block_logits
-from logreg_jax.loss import l2_penalty
+from logreg_jax.loss import cross_entropy_terms, l2_penalty
 from logreg_jax.model import Model
 
 
@@ -56,11 +56,7 @@ def _sharded(mesh, fn, blocks: Blocks, *args):
 
 def _block_loss(model: Model, params, Xb, yb, valid):
     """Summed cross-entropy of one block's real samples (the mean is taken once, over all m)."""
-    z = block_logits(model, params, Xb)
-    # −y log σ(z) − (1 − y) log σ(−z) = max(z, 0) − y z + log(1 + e^(−|z|)): the value of
-    # loss.binary_cross_entropy, finite and exact for any z, with one exp and one log1p per
-    # sample (its derivative reuses the exp) instead of two log_sigmoids and two sigmoids.
-    terms = jnp.maximum(z, 0) - yb * z + jnp.log1p(jnp.exp(-jnp.abs(z)))
+    terms = cross_entropy_terms(block_logits(model, params, Xb), yb)
     return jnp.sum(jnp.where(valid, terms, 0))
 
 

@@ -20,7 +20,9 @@ from typing import Any
 
 from logreg_jax.errors import ConfigError
 
-MODELS = ("logistic",)
+MODELS = ("logistic", "mlp")
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+BUILTIN_DATASETS = ("xor",)  # data.path names generated in memory, not read from a file
 INITS = ("uniform", "zeros", "normal")
 OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
 DTYPES = ("float32", "float64")
@@ -47,9 +49,22 @@ class SyntheticConfig:
 
 
 @dataclass(frozen=True)
+class XorConfig:
+    m: int = 200  # samples, split evenly over the four quadrants
+    noise: float = 0.4  # standard deviation of each point around its quadrant centre (±1, ±1)
+
+    def __post_init__(self):
+        _require(self.m >= 4, "m", "an integer >= 4 (one point per quadrant at least)")
+        _require(math.isfinite(self.noise) and self.noise >= 0, "noise", "a finite number >= 0")
+
+
+@dataclass(frozen=True)
 class DataConfig:
-    path: str = "data/exam_scores.txt"  # comma-separated rows, label last, or a .npy (m, d + 1) array; relative to the cwd
+    # comma-separated rows (label last) or a .npy (m, d + 1) array, relative to the cwd; or a
+    # built-in dataset name: "xor"
+    path: str = "data/exam_scores.txt"
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)  # m > 0: generated rows instead of path
+    xor: XorConfig = field(default_factory=XorConfig)  # used when path = "xor"
 
 
 @dataclass(frozen=True)
@@ -63,12 +78,21 @@ class FeaturesConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = "logistic"
-    init: str = "uniform"  # uniform in [0, 1) as in the tutorial, zeros, or normal
+    name: str = "logistic"  # logistic or mlp
+    # logistic: uniform in [0, 1) as in the tutorial, zeros, or normal; mlp: uniform or normal,
+    # each scaled to the layer's fan-in/fan-out (Glorot, He for relu)
+    init: str = "uniform"
+    hidden: tuple[int, ...] = (8, 8)  # mlp: units per hidden layer, any depth ([] = logistic)
+    activation: str = "tanh"  # mlp: sigmoid, tanh or relu in the hidden layers
 
     def __post_init__(self):
         _require(self.name in MODELS, "name", f"one of {', '.join(MODELS)}")
         _require(self.init in INITS, "init", f"one of {', '.join(INITS)}")
+        _require(self.name != "mlp" or self.init != "zeros", "init",
+                 "uniform or normal for the mlp (with all-zero weights every hidden unit gets the "
+                 "same gradient, so they never become different)")
+        _require(all(h >= 1 for h in self.hidden), "hidden", "a list of integers >= 1 (units per layer)")
+        _require(self.activation in ACTIVATIONS, "activation", f"one of {', '.join(ACTIVATIONS)}")
 
 
 @dataclass(frozen=True)
@@ -85,6 +109,7 @@ class OptimizerConfig:
     learning_rate: float = 1.0  # unused by lbfgs and newton, whose line searches pick each step
     momentum: float = 0.9  # used by "momentum"
     nesterov: bool = False  # used by "momentum"
+    memory_size: int = 10  # used by "lbfgs": past steps kept to approximate the curvature
     damping: float = 0.1  # newton: solves (H + damping·‖∇C‖·I) d = −∇C, see logreg_jax/newton.py
 
     def __post_init__(self):
@@ -92,6 +117,7 @@ class OptimizerConfig:
         _require(math.isfinite(self.learning_rate) and self.learning_rate > 0, "learning_rate",
                  "a finite number > 0")
         _require(0 <= self.momentum < 1, "momentum", "a number in [0, 1)")
+        _require(self.memory_size >= 1, "memory_size", "an integer >= 1")
         _require(math.isfinite(self.damping) and self.damping >= 0, "damping", "a finite number >= 0")
 
 

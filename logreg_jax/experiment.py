@@ -58,24 +58,43 @@ class Fit(NamedTuple):
     mesh: Any = None
 
 
+class Keys(NamedTuple):
+    """The named PRNG keys of a run, each owned by one consumer."""
+
+    init: jax.Array
+    shuffle: jax.Array
+    data: jax.Array  # built-in synthetic datasets (data.path = "xor")
+
+
+def run_keys(seed) -> Keys:
+    """The one split of ``jax.random.key(seed)`` into named keys (seed an int, or traced in a sweep).
+
+    A key split into n takes the same first keys for any n, so adding a consumer at the end
+    leaves every earlier key, and every earlier result, unchanged.
+    """
+    return Keys(*jax.random.split(jax.random.key(seed), len(Keys._fields)))
+
+
+def load_data(cfg: Config) -> Dataset:
+    """The whole dataset ``cfg.data`` names, in memory: a file, synthetic rows, or ``"xor"``."""
+    source = open_source(cfg.data, key=run_keys(cfg.seed).data)
+    if isinstance(source, ArraySource):
+        return source.dataset
+    return Dataset(*source.read(0, source.m), feature_names=source.feature_names)
+
+
 def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
     """The model, the feature map fitted on ``data``, and the (m, n_inputs) training inputs."""
-    model = get_model(cfg.model.name)
+    model = get_model(cfg.model)
     feature_map = FeatureMap.fit(data.X, degree=cfg.features.polynomial_degree,
                                  standardize=cfg.features.standardize, bias=model.bias_column,
                                  names=data.feature_names)
     return model, feature_map, feature_map(data.X).astype(cfg.dtype)
 
 
-def run_keys(seed):
-    """The run's named keys (init, shuffle): one split of ``key(seed)``, at the top."""
-    init_key, shuffle_key = jax.random.split(jax.random.key(seed))
-    return init_key, shuffle_key
-
-
 def initial_params(model: Model, seed, n_inputs: int, model_cfg):
     """The initial parameters for ``seed`` (an int, or a traced one inside ``vmap``)."""
-    return model.init(run_keys(seed)[0], n_inputs, model_cfg)
+    return model.init(run_keys(seed).init, n_inputs, model_cfg)
 
 
 def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
@@ -86,8 +105,8 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
 
     Args:
         cfg: the experiment config.
-        data: the training data; read from ``cfg.data`` (a text or ``.npy`` file, or synthetic)
-            when None.
+        data: the training data; when None, what ``cfg.data`` names (a text or ``.npy`` file,
+            synthetic rows, or a built-in dataset such as ``"xor"``).
         callback: ``(epochs done, loss, grad norm)`` progress hook, see :func:`train`.
 
     Raises:
@@ -95,12 +114,12 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
             the data, or a non-finite loss (naming the epoch).
     """
     distributed.initialize(cfg.distributed)  # before any JAX computation
-    source = open_source(cfg.data, data)
+    source = open_source(cfg.data, data, key=run_keys(cfg.seed).data)
     for point in cfg.predict.points:
         if len(point) != source.d:
             raise ConfigError(f"predict.points: {list(point)} has {len(point)} values, but "
                               f"{source.name} has {source.d} features")
-    model = get_model(cfg.model.name)
+    model = get_model(cfg.model)
     with precision(cfg):
         mesh = pipeline.data_mesh() if cfg.distributed.data_parallel else None
         n = pipeline.n_inputs(source.d, cfg.features.polynomial_degree, model.bias_column)
@@ -122,7 +141,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
                 raise ConfigError("train.batch_size with distributed.data_parallel is not supported; "
                                   "unset one of them")
             params, history = train_minibatch(model, params, source, feature_map, cfg.dtype,
-                                              batch_size=cfg.train.batch_size, key=run_keys(cfg.seed)[1],
+                                              batch_size=cfg.train.batch_size, key=run_keys(cfg.seed).shuffle,
                                               **common)
         params = distributed.to_host(params)
     return Fit(cfg, source.dataset if isinstance(source, ArraySource) else source, model, feature_map,

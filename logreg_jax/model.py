@@ -1,14 +1,16 @@
 """Models as pairs of pure functions of a parameter pytree, selected by ``model.name``.
 
 Loss, training, metrics and plots only ever call the functions of a :class:`Model`, so a new
-model (an MLP, say) plugs in by adding an entry to :func:`get_model`.
+model plugs in by adding an entry to :func:`get_model`: ``logistic`` and ``mlp`` so far.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, NamedTuple
 
-from logreg_jax import logistic
+from logreg_jax import logistic, mlp
+from logreg_jax.config import MODELS, ModelConfig
 
 
 class Model(NamedTuple):
@@ -45,9 +47,30 @@ LOGISTIC = Model(
 )
 
 
-def get_model(name: str) -> Model:
-    """The model registered under ``name``."""
-    models = {"logistic": LOGISTIC}
-    if name not in models:
-        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(models)}")
-    return models[name]
+@functools.cache
+def _mlp(activation: str) -> Model:
+    # One Model object per activation: jitted functions take the Model as a static argument, so
+    # an equal-but-new Model (new partials) would recompile on every call.
+    return Model(
+        name="mlp",
+        init=mlp.init,
+        logits=functools.partial(mlp.logits, activation=activation),
+        weights=mlp.weights,
+        gradient=functools.partial(mlp.backprop_gradient, activation=activation),
+        bias_column=False,
+    )
+
+
+def get_model(cfg) -> Model:
+    """The model a ``ModelConfig`` selects, or the model registered under a name (its defaults).
+
+    The functions of a model may depend on its config (the MLP's activation); its parameter
+    shapes are fixed by ``init``, which receives the config itself.
+    """
+    if isinstance(cfg, str):
+        if cfg not in MODELS:
+            raise ValueError(f"unknown model {cfg!r}; expected one of {', '.join(MODELS)}")
+        cfg = ModelConfig(name=cfg)
+    if cfg.name == "mlp":
+        return _mlp(cfg.activation)
+    return LOGISTIC

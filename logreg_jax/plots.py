@@ -93,3 +93,30 @@ def training_figure(loss: np.ndarray, grad_norm: np.ndarray, title: str = "") ->
         ax.grid(True, alpha=0.3)
     fig.suptitle(title)
     return fig
+
+
+def panels_figure(panels, X_raw, y, plot_cfg, title: str = "", feature_names=("x1", "x2"),
+                  class_names=("y = 0", "y = 1")) -> Figure:
+    """Probability maps side by side, on the same data and grid, with one shared colorbar.
+
+    Args:
+        panels: ``(prob_fn, title)`` per panel; prob_fn maps (k, 2) raw rows to (k,) P(y = 1).
+        X_raw: (m, 2) raw features; y: (m,) labels in {0, 1}.
+        plot_cfg: a ``PlotConfig`` (grid, levels, colormap).
+        title: the figure's title.
+    """
+    from matplotlib.lines import Line2D
+
+    fig = Figure(figsize=(4.8 * len(panels) + 1.0, 5.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharex=True, sharey=True))
+    for ax, (prob_fn, panel_title) in zip(axes, panels):
+        filled = probability_map(ax, prob_fn, X_raw, y, plot_cfg, feature_names, class_names)
+        ax.set_title(panel_title, fontsize=10)
+    for ax in axes[1:]:
+        ax.set_ylabel("")
+    handles, _ = axes[0].get_legend_handles_labels()
+    handles.append(Line2D([], [], color="k", lw=1.5, label="P = 0.5"))
+    axes[0].legend(handles=handles, loc="upper right", framealpha=0.9, fontsize=8)
+    fig.colorbar(filled, ax=list(axes), label="P(y = 1)", ticks=np.linspace(0, 1, 6))
+    fig.suptitle(title)
+    return fig

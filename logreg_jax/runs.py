@@ -21,7 +21,7 @@ import numpy as np
 
 from logreg_jax.config import Config, config_from_dict, config_to_dict
 from logreg_jax.errors import LogregError
-from logreg_jax.experiment import Fit, predict
+from logreg_jax.experiment import Fit, predict, run_keys
 from logreg_jax.model import get_model
 from logreg_jax.pipeline import n_inputs
 from logreg_jax.sources import ArraySource, open_source
@@ -145,8 +145,8 @@ def load_fit(run_dir: str | Path) -> Fit:
     """Rebuilds a :class:`Fit` from a run folder (reloading its training data) without training."""
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)
-    source = open_source(cfg.data)
-    model = get_model(cfg.model.name)
+    source = open_source(cfg.data, key=run_keys(cfg.seed).data)
+    model = get_model(cfg.model)
     n = n_inputs(source.d, cfg.features.polynomial_degree, model.bias_column)
     like = jax.eval_shape(lambda: model.init(jax.random.key(0), n, cfg.model))
     params, feature_map = load_params(run_dir / "params.npz", like)

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from logreg_jax.data import Dataset, load_dataset
+from logreg_jax.synthetic import xor_dataset
 from logreg_jax.errors import DataError
 
 
@@ -174,12 +175,15 @@ def data_name(data_cfg) -> str:
     return f"synthetic(m={syn.m}, d={syn.d}, seed={syn.seed})" if syn.m > 0 else str(data_cfg.path)
 
 
-def open_source(data_cfg, data: Dataset | None = None):
-    """The source a ``DataConfig`` names: synthetic when ``data.synthetic.m`` > 0, else the file
-    ``data.path`` (``.npy`` memory-mapped; text loaded by :func:`~logreg_jax.data.load_dataset`),
-    or ``data`` itself when given."""
+def open_source(data_cfg, data: Dataset | None = None, *, key=None):
+    """The source a ``DataConfig`` names: ``data`` itself when given; synthetic rows when
+    ``data.synthetic.m`` > 0; the built-in ``"xor"`` dataset (drawn from ``key``, the run's data
+    key); else the file ``data.path`` (``.npy`` memory-mapped; text loaded by
+    :func:`~logreg_jax.data.load_dataset`)."""
     if data is not None:
         return ArraySource(data, data_cfg.path)
+    if data_cfg.path == "xor":
+        return ArraySource(xor_dataset(key, data_cfg.xor.m, data_cfg.xor.noise), "xor")
     syn = data_cfg.synthetic
     if syn.m > 0:
         return SyntheticSource(syn.m, syn.d, syn.seed)

@@ -38,7 +38,7 @@ def test_exam_scores_run_folder(exam_run):
     assert 1 / (1 + np.exp(-(raw[0] + raw[1:] @ p["x"]))) == pytest.approx(p["probability"], rel=1e-5)
     config = json.loads((exam_run / "config.json").read_text())
     assert config["optimizer"] == {"name": "sgd", "learning_rate": 1.0, "momentum": 0.9, "nesterov": False,
-                                   "damping": 0.1}
+                                   "memory_size": 10, "damping": 0.1}
     with np.load(exam_run / "params.npz") as npz:
         np.testing.assert_allclose(npz["params/"], metrics["theta"], rtol=1e-7)
         assert npz["features/mean"].shape == (2,)

@@ -66,3 +66,28 @@ def test_polynomial_features_order_and_count(rng):
     np.testing.assert_allclose(P[:, :5], np.column_stack([x1, x2, x1 ** 2, x1 * x2, x2 ** 2]))
     assert lj.polynomial_features(X, 1) is X
     assert lj.add_bias(P).shape == (5, 28)
+
+
+def test_feature_map_order_polynomial_then_standardize_then_bias(rng):
+    """The documented pipeline on the microchips: 27 monomials, each standardized with the training
+    statistics (when asked), then the unscaled bias column in front; the same map on new rows."""
+    from logreg_jax.features import polynomial_names
+
+    X = lj.load_dataset("data/microchips.txt").X
+    P = lj.polynomial_features(X, 6)
+    raw = lj.FeatureMap.fit(X, degree=6, standardize=False)
+    np.testing.assert_array_equal(raw(X), lj.add_bias(P))
+    scaled = lj.FeatureMap.fit(X, degree=6, standardize=True)
+    Z = scaled(X)
+    assert Z.shape == (118, 28)
+    np.testing.assert_array_equal(Z[:, 0], 1.0)
+    np.testing.assert_allclose(Z[:, 1:], (P - P.mean(axis=0)) / P.std(axis=0), rtol=1e-12)
+    new = rng.uniform(-1, 1, size=(4, 2))
+    np.testing.assert_allclose(scaled(new)[:, 1:], (lj.polynomial_features(new, 6) - P.mean(axis=0)) / P.std(axis=0),
+                               rtol=1e-12)
+    # JAX inputs take the same path (the plots and predictions call it on grids).
+    np.testing.assert_allclose(np.asarray(raw(jnp.asarray(new, jnp.float32))), raw(new), rtol=1e-5)
+    assert polynomial_names(("a", "b"), 3) == ("a", "b", "a^2", "a*b", "b^2", "a^3", "a^2*b", "a*b^2", "b^3")
+    assert [P.shape[1] for P in (lj.polynomial_features(X, d) for d in (1, 2, 3, 6))] == [2, 5, 9, 27]
+    with pytest.raises(lj.DataError, match="need exactly 2 input features, got 3"):
+        lj.polynomial_features(np.ones((2, 3)), 2)
