@@ -22,7 +22,8 @@ import numpy as np
 
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
-from logreg_jax.config import _require, config_from_dict, config_to_dict
+from logreg_jax.config import config_from_dict, config_to_dict
+from logreg_jax.typedconfig import require
 from logreg_jax.plots import panels_figure
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_json
 
@@ -36,7 +37,7 @@ class CVConfig:
     seed: int = 0  # seed of the fold shuffle: every model is scored on the same folds
 
     def __post_init__(self):
-        _require(self.k >= 2, "k", "an integer >= 2")
+        require(self.k >= 2, "k", "an integer >= 2")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class CompareConfig(lj.Config):
 
     def __post_init__(self):
         super().__post_init__()
-        _require(len(self.panels) == len(self.titles) >= 1, "panels",
+        require(len(self.panels) == len(self.titles) >= 1, "panels",
                  f"one list of overrides per title ({len(self.titles)} titles)")
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 from logreg_jax.cli import parse_args, run_main
-from logreg_jax.config import Config, _require, config_from_dict, config_to_dict
+from logreg_jax.config import Config, config_from_dict, config_to_dict
+from logreg_jax.typedconfig import require
 from logreg_jax.convergence import GAP_LEVELS, first_below, optimum, race
 from logreg_jax.data import load_dataset
 from logreg_jax.optim_plots import convergence_figure
@@ -33,9 +34,9 @@ class CompareSection:
     repeats: int = 5  # timed runs per optimizer; the median is reported
 
     def __post_init__(self):
-        _require(len(self.learning_rates) == len(self.optimizers), "learning_rates", "one per optimizer")
-        _require(len(self.problem_settings) == len(self.problems), "problem_settings", "one list per problem")
-        _require(self.repeats >= 1, "repeats", "an integer >= 1")
+        require(len(self.learning_rates) == len(self.optimizers), "learning_rates", "one per optimizer")
+        require(len(self.problem_settings) == len(self.problems), "problem_settings", "one list per problem")
+        require(self.repeats >= 1, "repeats", "an integer >= 1")
 
 
 @dataclass(frozen=True)

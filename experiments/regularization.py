@@ -21,7 +21,7 @@ import jax
 
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
-from logreg_jax.config import _require
+from logreg_jax.typedconfig import require
 from logreg_jax.regularization_plots import accuracy_vs_lambda_figure, boundaries_figure
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_json
 
@@ -35,7 +35,7 @@ class CVConfig:
     seed: int = 0  # seed of the fold shuffle, apart from `seed` so the folds stay put when the init changes
 
     def __post_init__(self):
-        _require(self.k >= 2, "k", "an integer >= 2")
+        require(self.k >= 2, "k", "an integer >= 2")
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class RegularizationConfig(lj.Config):
 
     def __post_init__(self):
         super().__post_init__()
-        _require(len(self.lambdas) > 0 and all(math.isfinite(v) and v >= 0 for v in self.lambdas)
+        require(len(self.lambdas) > 0 and all(math.isfinite(v) and v >= 0 for v in self.lambdas)
                  and len(set(self.lambdas)) == len(self.lambdas), "lambdas",
                  "a non-empty list of distinct finite numbers >= 0")
 

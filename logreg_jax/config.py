@@ -8,17 +8,14 @@ Unknown keys, wrongly typed values and impossible values are rejected with a
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
-import tomllib
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from logreg_jax.errors import ConfigError
+from logreg_jax.typedconfig import build, parse_override, read_toml, require
 
 MODELS = ("logistic", "mlp")
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -28,15 +25,6 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
 DTYPES = ("float32", "float64")
 
 
-class _Invalid(Exception):
-    """Raised by a ``__post_init__`` check: (field name, what was expected)."""
-
-
-def _require(ok: bool, name: str, expected: str) -> None:
-    if not ok:
-        raise _Invalid(name, expected)
-
-
 @dataclass(frozen=True)
 class SyntheticConfig:
     m: int = 0  # samples; 0 = off (data.path is read instead)
@@ -44,8 +32,8 @@ class SyntheticConfig:
     seed: int = 0  # the data's own seed (the run's seed still drives init and shuffling)
 
     def __post_init__(self):
-        _require(self.m >= 0, "m", "an integer >= 0")
-        _require(self.d >= 1, "d", "an integer >= 1")
+        require(self.m >= 0, "m", "an integer >= 0")
+        require(self.d >= 1, "d", "an integer >= 1")
 
 
 @dataclass(frozen=True)
@@ -54,8 +42,8 @@ class XorConfig:
     noise: float = 0.4  # standard deviation of each point around its quadrant centre (±1, ±1)
 
     def __post_init__(self):
-        _require(self.m >= 4, "m", "an integer >= 4 (one point per quadrant at least)")
-        _require(math.isfinite(self.noise) and self.noise >= 0, "noise", "a finite number >= 0")
+        require(self.m >= 4, "m", "an integer >= 4 (one point per quadrant at least)")
+        require(math.isfinite(self.noise) and self.noise >= 0, "noise", "a finite number >= 0")
 
 
 @dataclass(frozen=True)
@@ -73,7 +61,7 @@ class FeaturesConfig:
     standardize: bool = True  # mean 0 / std 1 per column, statistics of the training data
 
     def __post_init__(self):
-        _require(self.polynomial_degree >= 1, "polynomial_degree", "an integer >= 1")
+        require(self.polynomial_degree >= 1, "polynomial_degree", "an integer >= 1")
 
 
 @dataclass(frozen=True)
@@ -86,13 +74,13 @@ class ModelConfig:
     activation: str = "tanh"  # mlp: sigmoid, tanh or relu in the hidden layers
 
     def __post_init__(self):
-        _require(self.name in MODELS, "name", f"one of {', '.join(MODELS)}")
-        _require(self.init in INITS, "init", f"one of {', '.join(INITS)}")
-        _require(self.name != "mlp" or self.init != "zeros", "init",
+        require(self.name in MODELS, "name", f"one of {', '.join(MODELS)}")
+        require(self.init in INITS, "init", f"one of {', '.join(INITS)}")
+        require(self.name != "mlp" or self.init != "zeros", "init",
                  "uniform or normal for the mlp (with all-zero weights every hidden unit gets the "
                  "same gradient, so they never become different)")
-        _require(all(h >= 1 for h in self.hidden), "hidden", "a list of integers >= 1 (units per layer)")
-        _require(self.activation in ACTIVATIONS, "activation", f"one of {', '.join(ACTIVATIONS)}")
+        require(all(h >= 1 for h in self.hidden), "hidden", "a list of integers >= 1 (units per layer)")
+        require(self.activation in ACTIVATIONS, "activation", f"one of {', '.join(ACTIVATIONS)}")
 
 
 @dataclass(frozen=True)
@@ -100,7 +88,7 @@ class LossConfig:
     l2: float = 0.0  # penalty (l2 / 2m) * sum of squared weights, bias excluded
 
     def __post_init__(self):
-        _require(math.isfinite(self.l2) and self.l2 >= 0, "l2", "a finite number >= 0")
+        require(math.isfinite(self.l2) and self.l2 >= 0, "l2", "a finite number >= 0")
 
 
 @dataclass(frozen=True)
@@ -113,12 +101,12 @@ class OptimizerConfig:
     damping: float = 0.1  # newton: solves (H + damping·‖∇C‖·I) d = −∇C, see logreg_jax/newton.py
 
     def __post_init__(self):
-        _require(self.name in OPTIMIZERS, "name", f"one of {', '.join(OPTIMIZERS)}")
-        _require(math.isfinite(self.learning_rate) and self.learning_rate > 0, "learning_rate",
+        require(self.name in OPTIMIZERS, "name", f"one of {', '.join(OPTIMIZERS)}")
+        require(math.isfinite(self.learning_rate) and self.learning_rate > 0, "learning_rate",
                  "a finite number > 0")
-        _require(0 <= self.momentum < 1, "momentum", "a number in [0, 1)")
-        _require(self.memory_size >= 1, "memory_size", "an integer >= 1")
-        _require(math.isfinite(self.damping) and self.damping >= 0, "damping", "a finite number >= 0")
+        require(0 <= self.momentum < 1, "momentum", "a number in [0, 1)")
+        require(self.memory_size >= 1, "memory_size", "an integer >= 1")
+        require(math.isfinite(self.damping) and self.damping >= 0, "damping", "a finite number >= 0")
 
 
 @dataclass(frozen=True)
@@ -129,10 +117,10 @@ class TrainConfig:
     batch_size: int | None = None  # unset: full batch; else minibatches reshuffled every epoch
 
     def __post_init__(self):
-        _require(self.epochs > 0, "epochs", "an integer > 0")
-        _require(math.isfinite(self.tol) and self.tol >= 0, "tol", "a finite number >= 0")
-        _require(self.log_every > 0, "log_every", "an integer > 0")
-        _require(self.batch_size is None or self.batch_size > 0, "batch_size", "an integer > 0")
+        require(self.epochs > 0, "epochs", "an integer > 0")
+        require(math.isfinite(self.tol) and self.tol >= 0, "tol", "a finite number >= 0")
+        require(self.log_every > 0, "log_every", "an integer > 0")
+        require(self.batch_size is None or self.batch_size > 0, "batch_size", "an integer > 0")
 
 
 @dataclass(frozen=True)
@@ -143,11 +131,11 @@ class DistributedConfig:
     process_id: int = 0  # this process, 0 … num_processes − 1
 
     def __post_init__(self):
-        _require(self.num_processes >= 1, "num_processes", "an integer >= 1")
-        _require(0 <= self.process_id < self.num_processes, "process_id", "an integer in [0, num_processes)")
-        _require(self.num_processes == 1 or ":" in self.coordinator, "coordinator",
+        require(self.num_processes >= 1, "num_processes", "an integer >= 1")
+        require(0 <= self.process_id < self.num_processes, "process_id", "an integer in [0, num_processes)")
+        require(self.num_processes == 1 or ":" in self.coordinator, "coordinator",
                  "host:port of process 0 when num_processes > 1")
-        _require(self.num_processes == 1 or self.data_parallel, "data_parallel",
+        require(self.num_processes == 1 or self.data_parallel, "data_parallel",
                  "true when num_processes > 1")
 
 
@@ -169,9 +157,9 @@ class PlotConfig:
     def __post_init__(self):
         for name in ("x1", "x2"):
             lo_hi = getattr(self, name)
-            _require(lo_hi is None or lo_hi[0] < lo_hi[1], name, "[low, high] with low < high")
-        _require(self.step is None or self.step > 0, "step", "a number > 0")
-        _require(self.levels >= 2, "levels", "an integer >= 2")
+            require(lo_hi is None or lo_hi[0] < lo_hi[1], name, "[low, high] with low < high")
+        require(self.step is None or self.step > 0, "step", "a number > 0")
+        require(self.levels >= 2, "levels", "an integer >= 2")
 
 
 @dataclass(frozen=True)
@@ -190,90 +178,8 @@ class Config:
     plot: PlotConfig = field(default_factory=PlotConfig)
 
     def __post_init__(self):
-        _require(self.name.strip() != "" and "/" not in self.name, "name", "a non-empty name without '/'")
-        _require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
-
-
-# ----------------------------------------------------------------------------- building
-
-
-def _type_name(hint: Any) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
-
-
-def _coerce(value: Any, hint: Any, key: str) -> Any:
-    """Checks a TOML value against a type hint; returns it converted (lists become tuples)."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(value, inner, key)
-    if origin is dict:  # a table whose keys are free (e.g. a sweep's config keys)
-        if not isinstance(value, dict):
-            raise _Invalid(key, f"a table ({_type_name(hint)})")
-        return {str(k): _coerce(v, args[1], key) for k, v in value.items()}
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise _Invalid(key, f"a list ({_type_name(hint)})")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(v, args[0], key) for v in value)
-        if len(value) != len(args):
-            raise _Invalid(key, f"a list of {len(args)} values")
-        return tuple(_coerce(v, a, key) for v, a in zip(value, args))
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _Invalid(key, "a number")
-        return float(value)
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(key, "an integer")
-        return value
-    if hint in (bool, str) and not isinstance(value, hint):
-        raise _Invalid(key, "true or false" if hint is bool else "a string")
-    return value
-
-
-def _build(cls: type, raw: dict, prefix: str, source: str) -> Any:
-    """Builds dataclass ``cls`` from a nested dict, rejecting unknown keys."""
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    for key in raw:
-        if key not in names:
-            known = ", ".join(sorted(prefix + n for n in names))
-            raise ConfigError(f"{source}: unknown key {prefix + key!r} (known here: {known})")
-    kwargs = {}
-    for name, value in raw.items():
-        key, hint = prefix + name, hints[name]
-        if dataclasses.is_dataclass(hint):
-            if not isinstance(value, dict):
-                raise ConfigError(f"{source}: {key} = {value!r}: expected a table [{key}]")
-            kwargs[name] = _build(hint, value, key + ".", source)
-            continue
-        try:
-            kwargs[name] = _coerce(value, hint, name)
-        except _Invalid as err:
-            raise ConfigError(f"{source}: {key} = {value!r}: expected {err.args[1]}") from None
-    try:
-        return cls(**kwargs)
-    except _Invalid as err:
-        name, expected = err.args
-        value = getattr(cls, name, None) if name not in raw else raw[name]
-        raise ConfigError(f"{source}: {prefix + name} = {value!r}: expected {expected}") from None
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """``"a.b=value"`` → (["a", "b"], value), the value parsed as TOML (bare words as strings)."""
-    key, sep, value = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise ConfigError(f"--set {text!r}: expected key=value, e.g. --set optimizer.learning_rate=0.5")
-    try:
-        parsed = tomllib.loads(f"v = {value}")["v"]
-    except tomllib.TOMLDecodeError:
-        # An unquoted word such as adam is not TOML; take it as the string the user meant.
-        parsed = value.strip()
-    return key.split("."), parsed
+        require(self.name.strip() != "" and "/" not in self.name, "name", "a non-empty name without '/'")
+        require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
 
 
 def config_from_dict(raw: dict, source: str = "<dict>", overrides: typing.Sequence[str] = (),
@@ -290,31 +196,17 @@ def config_from_dict(raw: dict, source: str = "<dict>", overrides: typing.Sequen
     Raises:
         ConfigError: unknown key, wrong type or impossible value, naming key, value and source.
     """
-    raw = copy.deepcopy(raw)
-    for text in overrides:
-        path, value = parse_override(text)
-        table = raw
-        for part in path[:-1]:
-            table = table.setdefault(part, {})
-            if not isinstance(table, dict):
-                raise ConfigError(f"--set {text!r}: {part!r} is a value, not a table")
-        table[path[-1]] = value
-    where = source + (f" (with --set {' '.join(overrides)})" if overrides else "")
-    return _build(cls, raw, "", where)
+    return build(cls, raw, source, overrides)
 
 
 def load_config(path: str | Path, overrides: typing.Sequence[str] = (), cls: type = Config) -> Any:
     """Reads a TOML config file and applies overrides; see :func:`config_from_dict`."""
-    path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    return config_from_dict(raw, str(path), overrides, cls)
+    return config_from_dict(read_toml(path), str(path), overrides, cls)
 
 
 def config_to_dict(cfg: Config) -> dict:
     """The resolved config as plain JSON-ready dicts (tuples become lists, unset stays None)."""
     return dataclasses.asdict(cfg)
+
+
+__all__ = ["Config", "config_from_dict", "config_to_dict", "load_config", "parse_override", "require"]

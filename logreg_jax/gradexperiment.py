@@ -14,7 +14,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from logreg_jax.config import DTYPES, Config, DataConfig, PredictConfig, _require
+from logreg_jax.config import DTYPES, Config, DataConfig, PredictConfig
+from logreg_jax.typedconfig import require
 from logreg_jax.data import load_dataset
 from logreg_jax.experiment import fit, prepare
 from logreg_jax.gradcheck import METHODS, Point, Problem, compare, reference, time_gradients, worst
@@ -37,19 +38,19 @@ class CompareSettings:
     timing_repeats: int = 7  # timed calls per method after a warm-up (the median is reported)
 
     def __post_init__(self):
-        _require(len(self.polynomial_degrees) == len(self.data_files) and all(
+        require(len(self.polynomial_degrees) == len(self.data_files) and all(
             d >= 1 for d in self.polynomial_degrees), "polynomial_degrees", "one integer >= 1 per data file")
-        _require(all(m >= 2 for m in self.synthetic_sizes), "synthetic_sizes", "integers >= 2")
-        _require(self.synthetic_features >= 1, "synthetic_features", "an integer >= 1")
-        _require(len(self.dtypes) > 0 and len(set(self.dtypes)) == len(self.dtypes) and set(self.dtypes) <= set(DTYPES),
+        require(all(m >= 2 for m in self.synthetic_sizes), "synthetic_sizes", "integers >= 2")
+        require(self.synthetic_features >= 1, "synthetic_features", "an integer >= 1")
+        require(len(self.dtypes) > 0 and len(set(self.dtypes)) == len(self.dtypes) and set(self.dtypes) <= set(DTYPES),
                  "dtypes", f"a non-empty list of distinct values from {', '.join(DTYPES)}")
-        _require(self.draws >= 0, "draws", "an integer >= 0")
-        _require(self.draws > 0 or self.include_optimum, "draws", "an integer >= 1 when include_optimum = false")
-        _require(len(self.data_files) + len(self.synthetic_sizes) > 0, "synthetic_sizes",
+        require(self.draws >= 0, "draws", "an integer >= 0")
+        require(self.draws > 0 or self.include_optimum, "draws", "an integer >= 1 when include_optimum = false")
+        require(len(self.data_files) + len(self.synthetic_sizes) > 0, "synthetic_sizes",
                  "at least one size when data_files is empty")
-        _require(np.isfinite(self.draw_scale) and self.draw_scale > 0, "draw_scale", "a finite number > 0")
-        _require(all(m >= 2 for m in self.timing_sizes), "timing_sizes", "integers >= 2")
-        _require(self.timing_repeats >= 1, "timing_repeats", "an integer >= 1")
+        require(np.isfinite(self.draw_scale) and self.draw_scale > 0, "draw_scale", "a finite number > 0")
+        require(all(m >= 2 for m in self.timing_sizes), "timing_sizes", "integers >= 2")
+        require(self.timing_repeats >= 1, "timing_repeats", "an integer >= 1")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax.config import Config, _require, config_from_dict, config_to_dict
+from logreg_jax.config import Config, config_from_dict, config_to_dict
+from logreg_jax.typedconfig import require
 from logreg_jax.data import Dataset, load_dataset
 from logreg_jax.experiment import initial_params, precision, prepare
 from logreg_jax.loss import objective
@@ -48,14 +49,14 @@ class SweepGrid:
     def __post_init__(self):
         keys = [*self.values, *self.linspace, *self.logspace]
         for key in keys:
-            _require(key in SWEEPABLE, "values" if key in self.values else
+            require(key in SWEEPABLE, "values" if key in self.values else
                      "linspace" if key in self.linspace else "logspace",
                      f"keys among {', '.join(SWEEPABLE)} (not {key!r})")
-        _require(len(set(keys)) == len(keys), "values", "each key in only one of values, linspace, logspace")
+        require(len(set(keys)) == len(keys), "values", "each key in only one of values, linspace, logspace")
         for name in ("linspace", "logspace"):
-            _require(all(n >= 1 for _, _, n in getattr(self, name).values()), name, "[low, high, count >= 1]")
-        _require(all(len(v) >= 1 for v in self.values.values()), "values", "non-empty lists")
-        _require(self.curves >= 1, "curves", "an integer >= 1")
+            require(all(n >= 1 for _, _, n in getattr(self, name).values()), name, "[low, high, count >= 1]")
+        require(all(len(v) >= 1 for v in self.values.values()), "values", "non-empty lists")
+        require(self.curves >= 1, "curves", "an integer >= 1")
 
 
 @dataclass(frozen=True)
