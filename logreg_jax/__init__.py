@@ -10,11 +10,11 @@ from logreg_jax.config import Config, config_from_dict, load_config
 from logreg_jax.cv import cross_validate, stratified_kfold
 from logreg_jax.data import Dataset, load_dataset
 from logreg_jax.errors import ConfigError, DataError, LogregError, TrainingDiverged
-from logreg_jax.experiment import Fit, fit, gradient_check, load_data, precision, predict, summarize
+from logreg_jax.experiment import Fit, accuracy_on, fit, gradient_check, load_data, precision, predict, summarize
 from logreg_jax.features import FeatureMap, Standardizer, add_bias, polynomial_features, theta_in_raw_units
 from logreg_jax.logistic import (analytic_gradient, analytic_hessian, analytic_hvp, loop_gradient, predict_proba,
                                  sigmoid, sigmoid_derivative)
-from logreg_jax.loss import (autodiff_gradient, autodiff_hessian, autodiff_hvp, binary_cross_entropy, cross_entropy,
+from logreg_jax.loss import (accuracy, autodiff_gradient, autodiff_hessian, autodiff_hvp, binary_cross_entropy, cross_entropy,
                              l2_penalty, objective)
 from logreg_jax.mlp import backprop_gradient
 from logreg_jax.model import LOGISTIC, Model, get_model
@@ -34,11 +34,11 @@ __all__ = [
     "cross_validate", "stratified_kfold",
     "Dataset", "load_dataset",
     "ConfigError", "DataError", "LogregError", "TrainingDiverged",
-    "Fit", "fit", "gradient_check", "load_data", "precision", "predict", "summarize",
+    "Fit", "accuracy_on", "fit", "gradient_check", "load_data", "precision", "predict", "summarize",
     "FeatureMap", "Standardizer", "add_bias", "polynomial_features", "theta_in_raw_units",
     "analytic_gradient", "analytic_hessian", "analytic_hvp", "loop_gradient", "predict_proba", "sigmoid",
     "sigmoid_derivative",
-    "autodiff_gradient", "autodiff_hessian", "autodiff_hvp", "binary_cross_entropy", "cross_entropy",
+    "accuracy", "autodiff_gradient", "autodiff_hessian", "autodiff_hvp", "binary_cross_entropy", "cross_entropy",
     "l2_penalty", "objective",
     "backprop_gradient",
     "LOGISTIC", "Model", "get_model", "xor_dataset",

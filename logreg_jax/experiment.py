@@ -18,7 +18,7 @@ from logreg_jax.config import Config
 from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
 from logreg_jax.features import FeatureMap, theta_in_raw_units
-from logreg_jax.loss import objective
+from logreg_jax.loss import accuracy, objective
 from logreg_jax.minibatch import evaluate, train_minibatch
 from logreg_jax.model import Model, get_model
 from logreg_jax.sources import ArraySource, open_source
@@ -154,6 +154,14 @@ def predict(fitted: Fit, X_raw) -> np.ndarray:
     with precision(fitted.cfg):
         z = fitted.model.logits(fitted.params, jnp.asarray(fitted.feature_map(X_raw), fitted.cfg.dtype))
         return np.asarray(jax.nn.sigmoid(z), dtype=np.float64)
+
+
+def accuracy_on(fitted: Fit, X_raw, y) -> float:
+    """Accuracy of the fitted model on (k, n_raw) raw rows with (k,) 0/1 labels, through its
+    stored feature map (the rule of :func:`logreg_jax.loss.accuracy`)."""
+    with precision(fitted.cfg):
+        X = jnp.asarray(fitted.feature_map(np.asarray(X_raw, np.float64)), fitted.cfg.dtype)
+        return float(accuracy(fitted.model, fitted.params, X, jnp.asarray(y)))
 
 
 def _source(fitted: Fit):

@@ -60,6 +60,21 @@ def objective(model: Model, params, X, y, l2=0.0):
     return binary_cross_entropy(model.logits(params, X), y) + l2_penalty(model.weights(params), l2, X.shape[0])
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def correct_predictions(model: Model, params, X, y):
+    """How many samples the model classifies right: (m, n) X, (m,) 0/1 y → integer scalar.
+
+    The prediction is 1 where P(y = 1) ≥ 0.5, decided on the logit (z ≥ 0) so that rounding of
+    σ(z) to 0.5 in float32 cannot flip it; every accuracy in the project uses this rule.
+    """
+    return jnp.sum((model.logits(params, X) >= 0) == (y == 1))
+
+
+def accuracy(model: Model, params, X, y) -> float:
+    """The fraction of samples classified right (see :func:`correct_predictions`), exact in float64."""
+    return int(correct_predictions(model, params, X, y)) / X.shape[0]
+
+
 @jax.jit
 def cross_entropy(theta, X, y, l2=0.0):
     """The logistic-regression loss C(θ) (see :func:`objective`); θ (n,), X (m, n) with bias column."""
