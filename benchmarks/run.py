@@ -54,7 +54,7 @@ def best_of(fn, repeats: int) -> float:
 
 def write_npy(path: Path, m: int, d: int) -> Path:
     """The synthetic rows (features, label last) as one float32 .npy file, written in chunks."""
-    source = sources.SyntheticSource(m, d, seed=0)
+    source = sources.SyntheticSource(m, d, key=jax.random.key(0))
     table = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(m, d + 1))
     for lo in range(0, m, 1 << 16):
         X, y = source.read(lo, min(m, lo + (1 << 16)))

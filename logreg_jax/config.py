@@ -54,6 +54,10 @@ class DataConfig:
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)  # m > 0: generated rows instead of path
     xor: XorConfig = field(default_factory=XorConfig)  # used when path = "xor"
 
+    def __post_init__(self):
+        require(not (self.path == "xor" and self.synthetic.m > 0), "path",
+                "a file or \"xor\", not both \"xor\" and data.synthetic (set synthetic.m = 0)")
+
 
 @dataclass(frozen=True)
 class FeaturesConfig:

@@ -30,6 +30,11 @@ class Dataset(NamedTuple):
     feature_names: tuple[str, ...]
 
 
+def default_feature_names(d: int) -> tuple[str, ...]:
+    """``("x1", …, "xd")``, the names of columns that have none."""
+    return tuple(f"x{j + 1}" for j in range(d))
+
+
 def _parse_float(field: str, where: str) -> float:
     try:
         value = float(field)
@@ -104,5 +109,5 @@ def load_dataset(path: str | Path) -> Dataset:
     if np.unique(y).size < 2:
         raise DataError(f"{path}: every label is {y[0]:g}; a classifier needs both classes 0 and 1")
     if names is None:
-        names = tuple(f"x{j + 1}" for j in range(X.shape[1]))
+        names = default_feature_names(X.shape[1])
     return Dataset(X=X, y=y, feature_names=names)

@@ -16,10 +16,10 @@ import numpy as np
 
 from logreg_jax.config import DTYPES, Config, DataConfig, PredictConfig
 from logreg_jax.typedconfig import require
-from logreg_jax.data import load_dataset
+from logreg_jax.data import Dataset, load_dataset
 from logreg_jax.experiment import fit, prepare
 from logreg_jax.gradcheck import METHODS, Point, Problem, compare, reference, time_gradients, worst
-from logreg_jax.synthetic import linear_dataset
+from logreg_jax.sources import SyntheticSource
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class CompareSettings:
 
     data_files: tuple[str, ...] = ("data/exam_scores.txt", "data/microchips.txt")
     polynomial_degrees: tuple[int, ...] = (1, 6)  # features.polynomial_degree of each data file
-    synthetic_sizes: tuple[int, ...] = (100, 10_000, 1_000_000)  # m of each linear_dataset
+    synthetic_sizes: tuple[int, ...] = (100, 10_000, 1_000_000)  # m of each synthetic dataset (logreg_jax.sources.SyntheticSource)
     synthetic_features: int = 32  # d of the synthetic data (n = d + 1 with the bias)
     dtypes: tuple[str, ...] = ("float32", "float64")
     draws: int = 3  # random θ ~ N(0, draw_scale² I) per dataset
@@ -67,7 +67,8 @@ class Keys:
 
 def _synthetic(cfg: CompareConfig, keys: Keys, m: int):
     # Folding in m (not a position in the list) gives each size the same data in any config.
-    return linear_dataset(jax.random.fold_in(keys.data, m), m, cfg.compare.synthetic_features, dtype=np.float64)
+    source = SyntheticSource(m, cfg.compare.synthetic_features, key=jax.random.fold_in(keys.data, m), dtype=np.float64)
+    return Dataset(*source.read(0, m), feature_names=source.feature_names)
 
 
 def build_problems(cfg: CompareConfig, callback=None) -> tuple[list[Problem], dict]:

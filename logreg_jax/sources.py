@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax.data import Dataset, load_dataset
+from logreg_jax.data import Dataset, default_feature_names, load_dataset
 from logreg_jax.synthetic import xor_dataset
 from logreg_jax.errors import DataError
 
@@ -78,10 +78,15 @@ class NpySource:
             raise DataError(f"{path}: expected one C-ordered 2-D float array (m, d + 1), features then "
                             f"the label; found shape {shape}, dtype {dtype}{', Fortran order' if fortran else ''}")
         self.m, self.d = shape[0], shape[1] - 1
-        self.feature_names = tuple(f"x{j + 1}" for j in range(self.d))
+        self.feature_names = default_feature_names(self.d)
         with open(path, "rb") as f:
             self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        self._table = np.frombuffer(self._map, dtype, count=shape[0] * shape[1], offset=offset).reshape(shape)
+        try:
+            table = np.frombuffer(self._map, dtype, count=shape[0] * shape[1], offset=offset)
+        except ValueError:
+            raise DataError(f"{path}: the file is shorter than its header's shape {shape} needs "
+                            "(truncated?)") from None
+        self._table = table.reshape(shape)
 
     @property
     def X(self) -> np.ndarray:
@@ -123,11 +128,10 @@ class SyntheticSource:
 
     CHUNK = 1 << 16
 
-    def __init__(self, m: int, d: int, seed: int = 0, dtype=np.float32):
-        self.m, self.d, self.dtype = m, d, np.dtype(dtype)
-        self.name = f"synthetic(m={m}, d={d}, seed={seed})"  # as data_name says
-        self.feature_names = tuple(f"x{j + 1}" for j in range(d))
-        theta_key, self._data_key = jax.random.split(jax.random.key(seed))
+    def __init__(self, m: int, d: int, *, key, dtype=np.float32, name: str = "synthetic"):
+        self.m, self.d, self.dtype, self.name = m, d, np.dtype(dtype), name
+        self.feature_names = default_feature_names(d)
+        theta_key, self._data_key = jax.random.split(key)
         self._theta = jax.random.normal(theta_key, (d,)) * (2.0 / np.sqrt(d))
         self._last = self._all = None
 
@@ -170,23 +174,23 @@ def _draw(key, theta, c):
 
 
 def data_name(data_cfg) -> str:
-    """What a ``DataConfig`` reads, for progress lines: the path, or the synthetic parameters."""
+    """What a ``DataConfig`` reads, for progress lines (the name :func:`open_source` gives it)."""
     syn = data_cfg.synthetic
     return f"synthetic(m={syn.m}, d={syn.d}, seed={syn.seed})" if syn.m > 0 else str(data_cfg.path)
 
 
 def open_source(data_cfg, data: Dataset | None = None, *, key=None):
     """The source a ``DataConfig`` names: ``data`` itself when given; synthetic rows when
-    ``data.synthetic.m`` > 0; the built-in ``"xor"`` dataset (drawn from ``key``, the run's data
+    ``data.synthetic.m`` > 0 (the config refuses it together with ``"xor"``); the built-in ``"xor"`` dataset (drawn from ``key``, the run's data
     key); else the file ``data.path`` (``.npy`` memory-mapped; text loaded by
     :func:`~logreg_jax.data.load_dataset`)."""
     if data is not None:
         return ArraySource(data, data_cfg.path)
-    if data_cfg.path == "xor":
-        return ArraySource(xor_dataset(key, data_cfg.xor.m, data_cfg.xor.noise), "xor")
     syn = data_cfg.synthetic
     if syn.m > 0:
-        return SyntheticSource(syn.m, syn.d, syn.seed)
+        return SyntheticSource(syn.m, syn.d, key=jax.random.key(syn.seed), name=data_name(data_cfg))
+    if data_cfg.path == "xor":
+        return ArraySource(xor_dataset(key, data_cfg.xor.m, data_cfg.xor.noise), "xor")
     if str(data_cfg.path).endswith(".npy"):
         return NpySource(data_cfg.path)
     return ArraySource(load_dataset(data_cfg.path), data_cfg.path)

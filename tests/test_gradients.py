@@ -110,30 +110,10 @@ def test_sigmoid_and_its_derivative(x64):
     assert float(lj.sigmoid(jnp.asarray(-1e4))) == 0.0 and float(lj.sigmoid(jnp.asarray(1e4))) == 1.0
 
 
-def test_synthetic_linear_data_is_seeded_and_learnable():
-    from logreg_jax.synthetic import linear_dataset
-    a = linear_dataset(jax.random.key(1), 500, 4)
-    b = linear_dataset(jax.random.key(1), 500, 4)
-    np.testing.assert_array_equal(a.X, b.X)
-    assert a.X.shape == (500, 4) and a.X.dtype == np.float32 and set(np.unique(a.y)) == {0.0, 1.0}
-    assert 0.2 < a.y.mean() < 0.8
-
-
-@pytest.mark.parametrize("l2", [0.0, 1.0, 100.0])
-def test_microchips_degree6_gradients_with_l2(x64, rng, l2):
-    """The 28-column polynomial features (raw monomials, entries up to ~1.2^6, θ up to thousands at
-    the unpenalized optimum): hand-derived = autodiff = NumPy reference, bias left unpenalized."""
-    data = lj.load_dataset("data/microchips.txt")
-    X = jnp.asarray(lj.add_bias(lj.polynomial_features(data.X, 6)))
-    y = jnp.asarray(data.y)
-    assert X.shape == (118, 28)
-    for theta in [np.zeros(28), np.ones(28), *rng.normal(size=(3, 28)), 1000 * rng.normal(size=28)]:
-        theta = jnp.asarray(theta, dtype=jnp.float64)
-        hand = lj.analytic_gradient(theta, X, y, l2)
-        assert rel_err(lj.autodiff_gradient(theta, X, y, l2), hand) <= 1e-12
-        assert rel_err(hand, reference.gradient(theta, X, y, l2)) <= 1e-12
-        assert float(lj.cross_entropy(theta, X, y, l2)) == pytest.approx(reference.loss(theta, X, y, l2), rel=1e-12)
-    # The penalty's share of the gradient is (λ/m)·[0, θ_1, …]: nothing on the bias.
-    theta = jnp.asarray(rng.normal(size=28))
-    diff = np.asarray(lj.analytic_gradient(theta, X, y, l2) - lj.analytic_gradient(theta, X, y, 0.0))
-    np.testing.assert_allclose(diff, l2 / 118 * np.r_[0.0, np.asarray(theta)[1:]], atol=1e-15)
+def test_synthetic_rows_are_seeded_and_learnable():
+    from logreg_jax.sources import SyntheticSource
+    a = SyntheticSource(500, 4, key=jax.random.key(1)).read(0, 500)
+    b = SyntheticSource(500, 4, key=jax.random.key(1)).read(0, 500)
+    np.testing.assert_array_equal(a[0], b[0])
+    assert a[0].shape == (500, 4) and a[0].dtype == np.float32 and set(np.unique(a[1])) == {0.0, 1.0}
+    assert 0.2 < a[1].mean() < 0.8

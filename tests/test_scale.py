@@ -76,13 +76,13 @@ def test_npy_errors_name_the_file_and_row(tmp_path):
 
 
 def test_synthetic_rows_are_seeded_and_any_range_comes_alone():
-    a = sources.SyntheticSource(200_000, 3, seed=1)
+    a = sources.SyntheticSource(200_000, 3, key=jax.random.key(1))
     lo, hi = 65_000, 140_000  # spans three generation chunks
     X, y = a.read(lo, hi)
-    X2, y2 = sources.SyntheticSource(200_000, 3, seed=1).read(lo - 10, hi)
+    X2, y2 = sources.SyntheticSource(200_000, 3, key=jax.random.key(1)).read(lo - 10, hi)
     np.testing.assert_array_equal(X, X2[10:])
     np.testing.assert_array_equal(y, y2[10:])
-    assert not np.array_equal(X, sources.SyntheticSource(200_000, 3, seed=2).read(lo, hi)[0])
+    assert not np.array_equal(X, sources.SyntheticSource(200_000, 3, key=jax.random.key(2)).read(lo, hi)[0])
     assert 0.3 < y.mean() < 0.7 and abs(X.mean()) < 0.02 and abs(X.std() - 1) < 0.02
 
 
