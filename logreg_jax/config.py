@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logreg_jax.mlp import ACTIVATIONS
 from logreg_jax.typedconfig import build, parse_override, read_toml, require
 
 MODELS = ("logistic", "mlp")
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
 BUILTIN_DATASETS = ("xor",)  # data.path names generated in memory, not read from a file
 INITS = ("uniform", "zeros", "normal")
 OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")

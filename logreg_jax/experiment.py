@@ -17,7 +17,7 @@ from logreg_jax import block_loss, blocks, distributed, pipeline
 from logreg_jax.config import Config
 from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
-from logreg_jax.features import FeatureMap, theta_in_raw_units
+from logreg_jax.features import FeatureMap
 from logreg_jax.loss import accuracy, objective
 from logreg_jax.minibatch import evaluate, train_minibatch
 from logreg_jax.model import Model, get_model
@@ -210,12 +210,7 @@ def summarize(fitted: Fit) -> dict:
         "converged": fitted.history.converged,  # stopped by train.tol
         "n_samples": int(_source(fitted).m),
     }
-    if fitted.model.name == "logistic":
-        metrics["theta"] = np.asarray(fitted.params, np.float64).tolist()
-        metrics["theta_original_units"] = theta_in_raw_units(
-            fitted.params, fitted.feature_map.standardizer).tolist()
-    else:
-        metrics["params"] = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64).tolist(), fitted.params)
+    metrics.update(fitted.model.describe(fitted.params, fitted.feature_map))
     if points:
         metrics["predictions"] = [{"x": p, "probability": float(q)} for p, q in zip(points, predict(fitted, points))]
     metrics["gradient_check"] = gradient_check(fitted)

@@ -165,3 +165,15 @@ def loop_gradient(theta, X, y, l2=0.0) -> np.ndarray:
             partial += dtype.type(l2 / m) * theta[j]
         grad[j] = partial
     return grad
+
+
+def describe(theta, feature_map) -> dict:
+    """θ for ``metrics.json``, in the model's own units and on raw (unstandardized) features.
+
+    ``theta_original_units`` gives the same probabilities as σ(θ'·[1, x]) on the raw columns
+    (the raw monomials, with polynomial features); see :func:`logreg_jax.theta_in_raw_units`.
+    """
+    from logreg_jax.features import theta_in_raw_units
+
+    return {"theta": np.asarray(theta, np.float64).tolist(),
+            "theta_original_units": theta_in_raw_units(theta, feature_map.standardizer).tolist()}

@@ -16,16 +16,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-
-def sigmoid(z):
-    """σ(z) = 1 / (1 + exp(−z))."""
-    return jax.nn.sigmoid(z)
-
-
-def sigmoid_derivative(z):
-    """σ'(z) = σ(z) (1 − σ(z))."""
-    s = jax.nn.sigmoid(z)
-    return s * (1 - s)
+from logreg_jax.logistic import sigmoid, sigmoid_derivative
 
 
 def tanh(z):
@@ -159,3 +150,4 @@ def backprop_gradient(params, X, y, l2=0.0, *, activation: str = "tanh"):
         if l > 0:
             delta = (delta @ W.T) * f_prime(zs[l - 1])
     return grads
+

@@ -9,8 +9,17 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, NamedTuple
 
+import jax
+import numpy as np
+
 from logreg_jax import logistic, mlp
-from logreg_jax.config import MODELS, ModelConfig
+from logreg_jax.config import ModelConfig
+
+
+def params_as_lists(params, feature_map) -> dict:
+    """``{"params": ...}``: every leaf of the parameter pytree as (nested) float lists."""
+    del feature_map
+    return {"params": jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64).tolist(), params)}
 
 
 class Model(NamedTuple):
@@ -23,6 +32,8 @@ class Model(NamedTuple):
         weights: ``params -> pytree`` of the entries the L2 penalty acts on (biases excluded).
         gradient: the hand-derived ``(params, X, y, l2) -> grads`` of the loss, or None.
         bias_column: whether inputs carry a leading column of ones (the model has no bias of its own).
+        describe: ``(params, feature_map) -> dict`` of the parameters as ``metrics.json`` shows
+            them: by default the pytree as nested lists; logistic regression gives θ, also in raw units.
         logits_fm: optional ``(params, Xt) -> z`` for feature-major inputs Xt (n_inputs, k), the
             layout training streams (:mod:`logreg_jax.blocks`); None uses ``logits(params, Xt.T)``.
     """
@@ -33,6 +44,7 @@ class Model(NamedTuple):
     weights: Callable[[Any], Any]
     gradient: Callable[..., Any] | None
     bias_column: bool
+    describe: Callable[[Any, Any], dict] = params_as_lists
     logits_fm: Callable[[Any, Any], Any] | None = None
 
 
@@ -43,6 +55,7 @@ LOGISTIC = Model(
     weights=logistic.weights,
     gradient=logistic.analytic_gradient,
     bias_column=True,
+    describe=logistic.describe,
     logits_fm=logistic.logits_fm,
 )
 
@@ -67,10 +80,8 @@ def get_model(cfg) -> Model:
     The functions of a model may depend on its config (the MLP's activation); its parameter
     shapes are fixed by ``init``, which receives the config itself.
     """
-    if isinstance(cfg, str):
-        if cfg not in MODELS:
-            raise ValueError(f"unknown model {cfg!r}; expected one of {', '.join(MODELS)}")
-        cfg = ModelConfig(name=cfg)
-    if cfg.name == "mlp":
-        return _mlp(cfg.activation)
-    return LOGISTIC
+    registry = {"logistic": lambda cfg: LOGISTIC, "mlp": lambda cfg: _mlp(cfg.activation)}
+    name = cfg if isinstance(cfg, str) else cfg.name
+    if name not in registry:
+        raise ValueError(f"unknown model {name!r}; expected one of {', '.join(registry)}")
+    return registry[name](ModelConfig(name=cfg) if isinstance(cfg, str) else cfg)
