@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench figures clean
+.PHONY: demo test bench figures figures-gradients clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "logreg_jax needs Python >= 3.11, found " + sys.version.split()[0] + " (set PYTHON=python3.11 or newer)")'
@@ -32,8 +32,6 @@ bench: $(STAMP)
 figures: $(STAMP)
 	$(BIN)/python experiments/train.py configs/exam_scores.toml
 	cp runs/exam_scores/decision_boundary.png docs/exam_scores_decision_boundary.png
-	$(BIN)/python experiments/train.py configs/exam_scores_converged.toml
-	cp runs/exam_scores_converged/decision_boundary.png docs/exam_scores_converged_decision_boundary.png
 	$(BIN)/python experiments/regularization.py configs/microchips_regularization.toml
 	cp runs/microchips_regularization/boundaries.png docs/microchips_regularization_boundaries.png
 	cp runs/microchips_regularization/accuracy_vs_lambda.png docs/microchips_accuracy_vs_lambda.png
@@ -47,6 +45,12 @@ figures: $(STAMP)
 	cp runs/compare_optimizers/convergence.png docs/compare_optimizers_convergence.png
 	$(BIN)/python experiments/sweep.py configs/sweep_lr.toml
 	cp runs/sweep_lr/sweep.png docs/sweep_lr.png
+
+# The gradient comparison at up to a million samples (about 8 minutes on 2 cores).
+figures-gradients: $(STAMP)
+	$(BIN)/python experiments/compare_gradients.py configs/compare_gradients.toml
+	cp runs/compare_gradients/errors.png docs/compare_gradients_errors.png
+	cp runs/compare_gradients/timing.png docs/compare_gradients_timing.png
 
 clean:
 	rm -rf runs .pytest_cache

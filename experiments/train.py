@@ -29,8 +29,9 @@ def main(argv=None):
         print(f"converged after {metrics['epochs']} iterations (|grad| <= train.tol = {cfg.train.tol:g})")
     for note in write_run(out, fitted, metrics):
         print(note)
-    print(f"final loss {metrics['final_loss']:.6f}, training accuracy {metrics['train_accuracy']:.3f}, "
-          f"gradient check {metrics['gradient_check']:.2e}")
+    check = metrics["gradient_check"]
+    print(f"final loss {metrics['final_loss']:.6f}, training accuracy {metrics['train_accuracy']:.3f}"
+          + (f", gradient check {check:.2e}" if check is not None else ""))
     for p in metrics.get("predictions", []):
         print(f"  P(y = 1 | x = {p['x']}) = {p['probability']:.4f}")
     print(f"wrote {out}/")

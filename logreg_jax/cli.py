@@ -56,11 +56,12 @@ def enable_compilation_cache(folder: str | Path | None = None) -> Path | None:
 
 def run_main(main: Callable[[], None]) -> None:
     """Runs a script's ``main`` with the compilation cache on (:func:`enable_compilation_cache`);
-    a :class:`LogregError` becomes one line on stderr and exit 2."""
+    a :class:`LogregError`, or a file that cannot be read or written (``OSError``, which names
+    the file), becomes one line on stderr and exit 2."""
     enable_compilation_cache()
     try:
         main()
-    except LogregError as err:
+    except (LogregError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:

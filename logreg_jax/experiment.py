@@ -114,7 +114,8 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
             the data, or a non-finite loss (naming the epoch).
     """
     distributed.initialize(cfg.distributed)  # before any JAX computation
-    source = open_source(cfg.data, data, key=run_keys(cfg.seed).data)
+    keys = run_keys(cfg.seed)
+    source = open_source(cfg.data, data, key=keys.data)
     for point in cfg.predict.points:
         if len(point) != source.d:
             raise ConfigError(f"predict.points: {list(point)} has {len(point)} values, but "
@@ -141,7 +142,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
                 raise ConfigError("train.batch_size with distributed.data_parallel is not supported; "
                                   "unset one of them")
             params, history = train_minibatch(model, params, source, feature_map, cfg.dtype,
-                                              batch_size=cfg.train.batch_size, key=run_keys(cfg.seed).shuffle,
+                                              batch_size=cfg.train.batch_size, key=keys.shuffle,
                                               **common)
         params = distributed.to_host(params)
     return Fit(cfg, source.dataset if isinstance(source, ArraySource) else source, model, feature_map,
