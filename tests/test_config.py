@@ -88,3 +88,8 @@ def test_experiments_extend_the_config_with_their_own_keys():
     assert cfg.lambdas == (2.0, 3.0) and cfg.train.epochs == 5
     with pytest.raises(lj.ConfigError, match="s.toml: lambdas = 'x'"):
         lj.config_from_dict({"lambdas": "x"}, "s.toml", cls=SweepConfig)
+
+
+def test_xor_and_synthetic_together_are_refused():
+    with pytest.raises(lj.ConfigError, match="data.path = 'xor'"):
+        lj.config_from_dict({"data": {"path": "xor", "synthetic": {"m": 10}}}, "x.toml")

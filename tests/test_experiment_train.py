@@ -113,3 +113,14 @@ def test_script_prints_one_line_without_traceback(tmp_path):
         "error: configs/exam_scores.toml (with --set optimizer.learning_rate=-1): "
         "optimizer.learning_rate = -1: expected a finite number > 0"]
     assert not (tmp_path / "r").exists()
+
+
+def test_replot_of_an_incomplete_folder_is_one_line(exam_run, tmp_path, capsys):
+    import shutil
+    run = tmp_path / "broken"
+    shutil.copytree(exam_run, run)
+    (run / "params.npz").unlink()
+    with pytest.raises(SystemExit) as exit_:
+        run_main(lambda: replot_script.main([str(run)]))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "params.npz" in err
