@@ -10,7 +10,8 @@ from logreg_jax.config import Config, config_from_dict, load_config
 from logreg_jax.cv import cross_validate, stratified_kfold
 from logreg_jax.data import Dataset, load_dataset
 from logreg_jax.errors import ConfigError, DataError, LogregError, TrainingDiverged
-from logreg_jax.experiment import Fit, accuracy_on, fit, gradient_check, load_data, precision, predict, summarize
+from logreg_jax.experiment import Fit, accuracy_on, fit, load_data, precision, predict
+from logreg_jax.metrics import gradient_check, summarize, train_accuracy
 from logreg_jax.features import FeatureMap, Standardizer, add_bias, polynomial_features, theta_in_raw_units
 from logreg_jax.logistic import (analytic_gradient, analytic_hessian, analytic_hvp, loop_gradient, predict_proba,
                                  sigmoid, sigmoid_derivative)
@@ -34,7 +35,8 @@ __all__ = [
     "cross_validate", "stratified_kfold",
     "Dataset", "load_dataset",
     "ConfigError", "DataError", "LogregError", "TrainingDiverged",
-    "Fit", "accuracy_on", "fit", "gradient_check", "load_data", "precision", "predict", "summarize",
+    "Fit", "accuracy_on", "fit", "load_data", "precision", "predict",
+    "gradient_check", "summarize", "train_accuracy",
     "FeatureMap", "Standardizer", "add_bias", "polynomial_features", "theta_in_raw_units",
     "analytic_gradient", "analytic_hessian", "analytic_hvp", "loop_gradient", "predict_proba", "sigmoid",
     "sigmoid_derivative",
