@@ -157,6 +157,11 @@ def hyperparameters(cfg: Config, values: dict[str, np.ndarray], dtype) -> dict[s
 def run_sweep(cfg: SweepConfig, data: Dataset | None = None) -> SweepResult:
     """Trains every member of ``cfg``'s grid in one compiled, vmapped call.
 
+    The data are read once, as :func:`~logreg_jax.experiment.load_data` reads them for ``cfg``,
+    and shared by every member. For generated data (``"xor"``, ``data.synthetic``) that draw uses
+    ``cfg.seed``: a swept seed then changes only a member's θ init, while ``lj.fit`` on that
+    member's config would also draw other data.
+
     Raises:
         ConfigError: a member's config is impossible (e.g. a learning rate ≤ 0), naming it.
     """
