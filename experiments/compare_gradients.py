@@ -10,7 +10,6 @@ reaches 5e-5 for jax.grad at m = 10⁶), finite differences 1e-5 to 1e-3; and ja
 the hand formula or faster.
 """
 
-import csv
 import sys
 from pathlib import Path
 
@@ -19,14 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.gradexperiment import CompareConfig, build_problems, report_markdown, run
 from logreg_jax.gradplots import errors_figure, timing_figure
-from logreg_jax.runs import save_figure, staged_folder, write_config
-
-
-def write_csv(path, rows):
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else [])
-        writer.writeheader()
-        writer.writerows({k: repr(v) if isinstance(v, float) else v for k, v in r.items()} for r in rows)
+from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv
 
 
 def main(argv=None):

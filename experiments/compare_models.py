@@ -10,9 +10,8 @@ models.png. On the microchips it should show logistic regression on the raw feat
 (~55 %), and degree-6 features with L2 and the MLP on the raw features both near 83 % or more.
 """
 
-import csv
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
@@ -22,22 +21,14 @@ import numpy as np
 
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
-from logreg_jax.config import config_from_dict, config_to_dict
+from logreg_jax.cv import CVConfig, fit_and_score
 from logreg_jax.typedconfig import require
 from logreg_jax.plots import panels_figure
-from logreg_jax.runs import save_figure, staged_folder, write_config, write_json
+from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
+from logreg_jax.sweep import base_config
 
-COLUMNS = ("model", "n_params", "train_loss", "train_accuracy", "cv_accuracy_mean", "cv_accuracy_std",
-           "cv_loss_mean", "cv_train_accuracy_mean")
-
-
-@dataclass(frozen=True)
-class CVConfig:
-    k: int = 5  # stratified folds; at most the size of the smallest class
-    seed: int = 0  # seed of the fold shuffle: every model is scored on the same folds
-
-    def __post_init__(self):
-        require(self.k >= 2, "k", "an integer >= 2")
+COLUMNS = ("model", "n_params", "train_loss", "train_accuracy", "grad_norm", "val_accuracy_mean",
+           "val_accuracy_std", "val_loss_mean", "val_loss_std", "cv_train_accuracy_mean")
 
 
 @dataclass(frozen=True)
@@ -54,10 +45,7 @@ class CompareConfig(lj.Config):
 
 def panel_configs(cfg: CompareConfig, source: str) -> list[lj.Config]:
     """The shared sections of ``cfg`` with each panel's overrides on top, as plain Configs."""
-    own = {f.name for f in fields(CompareConfig)} - {f.name for f in fields(lj.Config)}
-    shared = {k: v for k, v in config_to_dict(cfg).items() if k not in own}
-    return [config_from_dict(shared, f"{source} panels[{i}]", overrides)
-            for i, overrides in enumerate(cfg.panels)]
+    return [base_config(cfg, overrides, f"{source} panels[{i}]") for i, overrides in enumerate(cfg.panels)]
 
 
 def main(argv=None):
@@ -71,31 +59,24 @@ def main(argv=None):
     print(f"{'model':<48} {'params':>6} {'train loss':>10} {'train acc':>9} {'CV acc (mean ± std)':>20}")
     rows, fits, folds = [], [], {}
     for title, panel in zip(cfg.titles, configs):
-        fitted = lj.fit(panel, data)
-        train_accuracy = float(np.mean((lj.predict(fitted, data.X) >= 0.5) == (data.y == 1)))
-        cv = lj.cross_validate(panel, data, k=cfg.cv.k, key=jax.random.key(cfg.cv.seed))
+        fitted, scores, cv = fit_and_score(panel, data, k=cfg.cv.k, key=jax.random.key(cfg.cv.seed))
         row = {"model": title, "n_params": sum(np.size(p) for p in jax.tree_util.tree_leaves(fitted.params)),
-               "train_loss": fitted.history.final_loss, "train_accuracy": train_accuracy,
-               "cv_accuracy_mean": cv["val_accuracy_mean"], "cv_accuracy_std": cv["val_accuracy_std"],
-               "cv_loss_mean": cv["val_loss_mean"], "cv_train_accuracy_mean": cv["train_accuracy_mean"]}
+               **scores}
         print(f"{title:<48} {row['n_params']:>6} {row['train_loss']:>10.4f} {row['train_accuracy']:>9.3f} "
-              f"{row['cv_accuracy_mean']:>13.3f} ± {row['cv_accuracy_std']:.3f}")
+              f"{row['val_accuracy_mean']:>13.3f} ± {row['val_accuracy_std']:.3f}")
         rows.append(row)
         fits.append(fitted)
         folds[title] = cv["folds"]
     panels = [(lambda pts, f=f: lj.predict(f, pts),
                f"{r['model']}\ntraining accuracy {r['train_accuracy']:.3f}, "
-               f"{cfg.cv.k}-fold CV {r['cv_accuracy_mean']:.3f} ± {r['cv_accuracy_std']:.3f}")
+               f"{cfg.cv.k}-fold CV {r['val_accuracy_mean']:.3f} ± {r['val_accuracy_std']:.3f}")
               for f, r in zip(fits, rows)]
     fig = panels_figure(panels, data.X, data.y, cfg.plot, f"{cfg.name}: P(y = 1) and the P = 0.5 boundary",
                         cfg.plot.axis_labels or data.feature_names, cfg.plot.class_names)
     with staged_folder(out) as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", {"k": cfg.cv.k, "models": rows, "folds": folds})
-        with open(folder / "results.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(folder / "results.csv", rows, COLUMNS)
         save_figure(fig, folder / "models.png")
     print(f"wrote {out}/")
 

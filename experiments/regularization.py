@@ -9,7 +9,6 @@ results.csv, boundaries.png and accuracy_vs_lambda.png. It should show λ = 0 se
 training chips best with a contorted boundary, and λ = 100 underfitting (a near-constant model).
 """
 
-import csv
 import math
 import sys
 from dataclasses import dataclass, field
@@ -23,19 +22,11 @@ import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.typedconfig import require
 from logreg_jax.regularization_plots import accuracy_vs_lambda_figure, boundaries_figure
-from logreg_jax.runs import save_figure, staged_folder, write_config, write_json
+from logreg_jax.cv import CVConfig
+from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
 
 COLUMNS = ("lambda", "train_loss", "train_accuracy", "grad_norm", "val_accuracy_mean",
            "val_accuracy_std", "val_loss_mean", "val_loss_std", "cv_train_accuracy_mean")
-
-
-@dataclass(frozen=True)
-class CVConfig:
-    k: int = 5  # stratified folds; at most the size of the smallest class
-    seed: int = 0  # seed of the fold shuffle, apart from `seed` so the folds stay put when the init changes
-
-    def __post_init__(self):
-        require(self.k >= 2, "k", "an integer >= 2")
 
 
 @dataclass(frozen=True)
@@ -73,10 +64,7 @@ def main(argv=None):
     with staged_folder(out) as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", metrics)
-        with open(folder / "results.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows({c: repr(r.row[c]) for c in COLUMNS} for r in results)
+        write_csv(folder / "results.csv", [r.row for r in results], COLUMNS)
         save_figure(boundaries_figure(results, cfg.plot, names, cfg.plot.class_names,
                                       f"{cfg.name}: degree-{cfg.features.polynomial_degree} features, "
                                       f"boundary P = 0.5 per λ"), folder / "boundaries.png")

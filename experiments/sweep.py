@@ -17,32 +17,8 @@ import numpy as np
 
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.optim_plots import curves_figure, sweep_figure
-from logreg_jax.runs import save_figure, staged_folder, write_config, write_json
-from logreg_jax.sweep import SweepConfig, best_setting, run_sweep
-
-
-def write_csv(path, result):
-    keys = list(result.values)
-    header = ",".join([*keys, "final_loss", "iterations", "diverged"])
-    with open(path, "w") as f:
-        f.write(header + "\n")
-        for i in range(result.final_loss.size):
-            row = [f"{result.values[k][i]:.17g}" for k in keys]
-            f.write(",".join([*row, f"{result.final_loss[i]:.17g}", str(int(result.iterations[i])),
-                              str(bool(result.diverged[i])).lower()]) + "\n")
-
-
-def curve_rows(result, x_key: str, count: int):
-    """Members for curves.png: ``count`` values of ``x_key`` spread over its range, every other
-    swept key at its first value."""
-    first = np.ones(result.final_loss.size, bool)
-    for k, v in result.values.items():
-        if k != x_key:
-            first &= v == v[0]
-    idx = np.flatnonzero(first)
-    if x_key in result.values and idx.size > count:
-        idx = idx[np.unique(np.linspace(0, idx.size - 1, count).round().astype(int))]
-    return idx[:count]
+from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
+from logreg_jax.sweep import SweepConfig, best_setting, curve_rows, member_rows, run_sweep
 
 
 def main(argv=None):
@@ -67,7 +43,7 @@ def main(argv=None):
     x_key = cfg.sweep.x if cfg.sweep.x in result.values else next(iter(result.values), None)
     with staged_folder(out) as folder:
         write_config(folder / "config.json", cfg)
-        write_csv(folder / "sweep.csv", result)
+        write_csv(folder / "sweep.csv", member_rows(result))
         write_json(folder / "metrics.json", metrics)
         if x_key is not None:
             save_figure(sweep_figure(result.values, result.final_loss, result.diverged, x_key,

@@ -7,7 +7,7 @@
 """
 
 from logreg_jax.config import Config, config_from_dict, load_config
-from logreg_jax.cv import cross_validate, stratified_kfold
+from logreg_jax.cv import CVConfig, cross_validate, fit_and_score, stratified_kfold
 from logreg_jax.data import Dataset, load_dataset
 from logreg_jax.errors import ConfigError, DataError, LogregError, TrainingDiverged
 from logreg_jax.experiment import Fit, accuracy_on, fit, load_data, precision, predict
@@ -19,7 +19,7 @@ from logreg_jax.loss import (accuracy, autodiff_gradient, autodiff_hessian, auto
                              l2_penalty, objective)
 from logreg_jax.mlp import backprop_gradient
 from logreg_jax.model import LOGISTIC, Model, get_model
-from logreg_jax.regularization import LambdaResult, best_lambda, final_gradient_norm, lambda_sweep
+from logreg_jax.regularization import LambdaResult, best_lambda, lambda_sweep
 from logreg_jax.newton import newton, scale_by_newton
 from logreg_jax.sweep import SweepConfig, SweepResult, best_setting, run_sweep
 from logreg_jax.convergence import Race, optimum, race
@@ -32,7 +32,7 @@ from logreg_jax.minibatch import train_minibatch
 
 __all__ = [
     "Config", "config_from_dict", "load_config",
-    "cross_validate", "stratified_kfold",
+    "CVConfig", "cross_validate", "fit_and_score", "stratified_kfold",
     "Dataset", "load_dataset",
     "ConfigError", "DataError", "LogregError", "TrainingDiverged",
     "Fit", "accuracy_on", "fit", "load_data", "precision", "predict",
@@ -44,7 +44,7 @@ __all__ = [
     "l2_penalty", "objective",
     "backprop_gradient",
     "LOGISTIC", "Model", "get_model", "xor_dataset",
-    "LambdaResult", "best_lambda", "final_gradient_norm", "lambda_sweep",
+    "LambdaResult", "best_lambda", "lambda_sweep",
     "newton", "scale_by_newton",
     "SweepConfig", "SweepResult", "best_setting", "run_sweep",
     "Race", "optimum", "race",

@@ -9,19 +9,44 @@ compilation; the time at iteration i is that run's time × i / iterations.
 from __future__ import annotations
 
 import dataclasses
-import time
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from logreg_jax.config import Config
 from logreg_jax.data import Dataset
-from logreg_jax.experiment import fit, initial_params, precision, prepare
+from logreg_jax.experiment import fit, initial_params, load_data, precision, prepare
+from logreg_jax.sweep import base_config
+from logreg_jax.timing import time_calls
 from logreg_jax.train import make_optimizer, train
+from logreg_jax.typedconfig import require
 
 GAP_LEVELS = (1e-6, 1e-10)
+
+
+@dataclass(frozen=True)
+class CompareSection:
+    optimizers: tuple[str, ...] = ("sgd", "momentum", "adam", "lbfgs", "newton")
+    learning_rates: tuple[float, ...] = (5.0, 1.0, 0.1, 1.0, 1.0)  # one per optimizer
+    problems: tuple[str, ...] = ("exam_scores",)  # names for the table and the figure
+    problem_settings: tuple[tuple[str, ...], ...] = ((),)  # per problem: "key=value" overrides
+    repeats: int = 5  # timed runs per optimizer; the median is reported
+
+    def __post_init__(self):
+        require(len(self.learning_rates) == len(self.optimizers), "learning_rates", "one per optimizer")
+        require(len(self.problem_settings) == len(self.problems), "problem_settings", "one list per problem")
+        require(self.repeats >= 1, "repeats", "an integer >= 1")
+
+
+@dataclass(frozen=True)
+class CompareConfig(Config):
+    compare: CompareSection = field(default_factory=CompareSection)
+
+
+COLUMNS = ["problem", "optimizer", "learning_rate", "iterations", "converged", "final_gap", "compile_s",
+           "run_s"] + [f"{what}_to_{level:g}" for level in GAP_LEVELS for what in ("iterations", "ms")]
 
 
 class Race(NamedTuple):
@@ -70,15 +95,7 @@ def race(cfg: Config, data: Dataset, best_loss: float, repeats: int = 5) -> Race
         k = int(history.loss.size)
         # The timed run does exactly the k iterations used, without tol, so no frozen iterations
         # after convergence are counted; the first call compiles it.
-        start = time.perf_counter()
-        jax.block_until_ready(run(max(k, 1), 0.0))
-        first = time.perf_counter() - start
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            jax.block_until_ready(run(max(k, 1), 0.0))
-            times.append(time.perf_counter() - start)
-    run_s = float(np.median(times))
+        first, run_s = time_calls(run, (max(k, 1), 0.0), repeats)
     gap = np.r_[history.loss, history.final_loss] - best_loss
     seconds = run_s * np.arange(k + 1) / max(k, 1)
     return Race(gap, seconds, k, history.converged, max(first - run_s, 0.0), run_s)
@@ -90,3 +107,58 @@ def first_below(r: Race, level: float) -> tuple[int | None, float | None]:
     if hits.size == 0:
         return None, None
     return int(hits[0]), float(r.seconds[hits[0]])
+
+
+def compare(cfg: CompareConfig, callback=None) -> tuple[list[dict], dict, dict]:
+    """Races every configured optimizer on every configured problem, from the same θ.
+
+    Args:
+        cfg: the config; each problem is its shared sections with that problem's overrides.
+        callback: called with (problem, optimal loss, its gradient norm) once each optimum is known.
+
+    Returns:
+        (rows with :data:`COLUMNS`, problem → optimizer → :class:`Race`,
+        problem → {"loss", "grad_norm"} of the float64 optimum).
+    """
+    rows, races, optima = [], {}, {}
+    for problem, settings in zip(cfg.compare.problems, cfg.compare.problem_settings):
+        base = base_config(cfg, settings, f"compare.problems {problem}")
+        data = load_data(base)
+        best, best_grad = optimum(base, data)
+        optima[problem] = {"loss": best, "grad_norm": best_grad}
+        if callback is not None:
+            callback(problem, best, best_grad)
+        races[problem] = {}
+        for name, lr in zip(cfg.compare.optimizers, cfg.compare.learning_rates):
+            run_cfg = dataclasses.replace(base, optimizer=dataclasses.replace(base.optimizer, name=name,
+                                                                              learning_rate=lr))
+            r = races[problem][name] = race(run_cfg, data, best, cfg.compare.repeats)
+            row = {"problem": problem, "optimizer": name, "learning_rate": lr, "iterations": r.iterations,
+                   "converged": r.converged, "final_gap": float(r.gap[-1]), "compile_s": r.compile_s,
+                   "run_s": r.run_s}
+            for level in GAP_LEVELS:
+                its, secs = first_below(r, level)
+                row[f"iterations_to_{level:g}"] = its
+                row[f"ms_to_{level:g}"] = None if secs is None else secs * 1e3
+            rows.append(row)
+    return rows, races, optima
+
+
+def gap_rows(races: dict) -> list[dict]:
+    """One row per (problem, optimizer, iteration): the seconds (compile excluded) and the gap."""
+    return [{"problem": problem, "optimizer": name, "iteration": i, "seconds": float(secs), "gap": float(gap)}
+            for problem, runs in races.items() for name, r in runs.items()
+            for i, (gap, secs) in enumerate(zip(r.gap, r.seconds))]
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """The :func:`compare` rows as a Markdown table (iterations, and ms compile excluded, to each gap)."""
+    levels = " | ".join(f"to {level:g}: iterations, ms" for level in GAP_LEVELS)
+    lines = [f"| problem | optimizer | lr | iterations | final gap | compile s | run ms | {levels} |",
+             "|" + " --- |" * (7 + len(GAP_LEVELS))]
+    for r in rows:
+        reach = " | ".join("not reached" if r[f"iterations_to_{lv:g}"] is None else
+                           f"{r[f'iterations_to_{lv:g}']}, {r[f'ms_to_{lv:g}']:.2f}" for lv in GAP_LEVELS)
+        lines.append(f"| {r['problem']} | {r['optimizer']} | {r['learning_rate']:g} | {r['iterations']} | "
+                     f"{r['final_gap']:.1e} | {r['compile_s']:.2f} | {r['run_s'] * 1e3:.2f} | {reach} |")
+    return "\n".join(lines)

@@ -8,6 +8,7 @@ the validation samples: nothing leaks from the held-out fold into training.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -16,8 +17,22 @@ import numpy as np
 from logreg_jax.config import Config
 from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
-from logreg_jax.experiment import Fit, fit, precision, predict
+from logreg_jax.experiment import Fit, accuracy_on, fit, precision
 from logreg_jax.loss import objective
+from logreg_jax.typedconfig import require
+
+
+@dataclass(frozen=True)
+class CVConfig:
+    """The ``[cv]`` table of an experiment that cross-validates (add it as a field of its Config)."""
+
+    k: int = 5  # stratified folds; at most the size of the smallest class
+    # Seed of the fold shuffle, apart from `seed` so the folds stay put when the init changes:
+    # every model or λ is scored on the same folds.
+    seed: int = 0
+
+    def __post_init__(self):
+        require(self.k >= 2, "k", "an integer >= 2")
 
 
 def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -61,10 +76,6 @@ def _subset(data: Dataset, idx: np.ndarray) -> Dataset:
     return Dataset(data.X[idx], data.y[idx], data.feature_names)
 
 
-def _accuracy(fitted: Fit, data: Dataset) -> float:
-    return float(np.mean((predict(fitted, data.X) >= 0.5) == (data.y == 1)))
-
-
 def _cross_entropy(fitted: Fit, data: Dataset) -> float:
     """Mean cross-entropy on ``data`` without the L2 penalty (which is not a property of the data)."""
     X = fitted.feature_map(data.X).astype(fitted.cfg.dtype)
@@ -96,8 +107,8 @@ def cross_validate(cfg: Config, data: Dataset, *, k: int, key) -> dict:
         fitted = fit(cfg, train_data)
         folds.append({
             "fold": f, "n_train": int(train_idx.size), "n_val": int(val_idx.size),
-            "train_accuracy": _accuracy(fitted, train_data), "train_loss": fitted.history.final_loss,
-            "val_accuracy": _accuracy(fitted, val_data), "val_loss": _cross_entropy(fitted, val_data),
+            "train_accuracy": accuracy_on(fitted, train_data.X, train_data.y), "train_loss": fitted.history.final_loss,
+            "val_accuracy": accuracy_on(fitted, val_data.X, val_data.y), "val_loss": _cross_entropy(fitted, val_data),
             "grad_norm": float(fitted.history.grad_norm[-1]),
         })
     result = {"k": k, "folds": folds}
@@ -105,6 +116,30 @@ def cross_validate(cfg: Config, data: Dataset, *, k: int, key) -> dict:
         values = np.array([fold[name] for fold in folds])
         result[f"{name}_mean"], result[f"{name}_std"] = float(values.mean()), float(values.std())
     return result
+
+
+def fit_and_score(cfg: Config, data: Dataset, *, k: int, key) -> tuple[Fit, dict, dict]:
+    """Fits ``cfg`` on all of ``data`` and cross-validates it: the row every comparison reports.
+
+    Args:
+        cfg, data, k, key: as for :func:`cross_validate` (the same key gives the same folds).
+
+    Returns:
+        (the fit on all the data, its row, the :func:`cross_validate` result). The row holds
+        train_loss, train_accuracy and grad_norm (at the returned parameters) of the full fit,
+        and val_accuracy_mean/_std, val_loss_mean/_std and cv_train_accuracy_mean of the folds.
+    """
+    fitted = fit(cfg, data)
+    cv = cross_validate(cfg, data, k=k, key=key)
+    row = {
+        "train_loss": fitted.history.final_loss,
+        "train_accuracy": accuracy_on(fitted, data.X, data.y),
+        "grad_norm": fitted.history.final_grad_norm,
+        "val_accuracy_mean": cv["val_accuracy_mean"], "val_accuracy_std": cv["val_accuracy_std"],
+        "val_loss_mean": cv["val_loss_mean"], "val_loss_std": cv["val_loss_std"],
+        "cv_train_accuracy_mean": cv["train_accuracy_mean"],
+    }
+    return fitted, row, cv
 
 
 def with_l2(cfg: Config, l2: float) -> Config:

@@ -15,7 +15,6 @@ max|a − b| / max|b| (also recorded, as ``rel_to_value``) measures nothing but 
 
 from __future__ import annotations
 
-import time
 from typing import Callable, NamedTuple
 
 import jax
@@ -24,6 +23,7 @@ import numpy as np
 
 from logreg_jax.logistic import analytic_gradient, analytic_hessian, analytic_hvp, loop_gradient
 from logreg_jax.loss import autodiff_gradient, autodiff_hessian, autodiff_hvp, cross_entropy
+from logreg_jax.timing import time_calls
 
 METHODS = {
     "gradient": ("analytic", "autodiff", "loop", "finite_diff"),
@@ -163,18 +163,9 @@ def compare(problem: Problem, dtypes=("float32", "float64")) -> list[dict]:
 
 
 def median_time(fn: Callable, args, repeats: int) -> float:
-    """Median seconds per call of ``fn(*args)`` over ``repeats`` calls, after one warm-up call.
-
-    The warm-up compiles (jit); ``block_until_ready`` makes each timing include the computation,
-    not only its asynchronous dispatch.
-    """
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    """Median seconds per call of ``fn(*args)`` over ``repeats`` calls, after one warm-up call
+    that compiles (see :func:`logreg_jax.timing.time_calls`)."""
+    return time_calls(fn, args, repeats)[1]
 
 
 def time_gradients(theta, X, y, l2: float, dtypes, repeats: int, loop_repeats: int = 3) -> list[dict]:

@@ -10,6 +10,8 @@ import itertools
 import numpy as np
 from matplotlib.figure import Figure
 
+from logreg_jax.convergence import GAP_LEVELS
+
 
 def _short(key: str) -> str:
     return key.split(".")[-1].replace("_", " ")
@@ -90,7 +92,7 @@ def convergence_figure(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]
         for ax in (ax_it, ax_t):
             ax.set_yscale("log")
             ax.set_ylabel("loss − optimal loss")
-            for level in (1e-6, 1e-10):
+            for level in GAP_LEVELS:
                 ax.axhline(level, color="gray", lw=0.8, ls="--")
             ax.grid(True, which="major", alpha=0.3)
             ax.legend(loc="best", fontsize="small")

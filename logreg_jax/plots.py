@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 # The tutorial's colours: positives in blue, negatives in red.
 POSITIVE_COLOR = (28 / 255, 159 / 255, 251 / 255)
@@ -64,18 +65,22 @@ def probability_map(ax, prob_fn: Callable[[np.ndarray], np.ndarray], X_raw, y, p
     return filled
 
 
+def boundary_legend(ax, loc: str = "upper right", **kwargs) -> None:
+    """The legend of a probability map: its classes and a black line entry for the P = 0.5 contour
+    (a contour line has no legend handle of its own). ``kwargs`` go to ``ax.legend``."""
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="k", lw=1.5, label="P = 0.5"))
+    ax.legend(handles=handles, loc=loc, framealpha=0.9, **kwargs)
+
+
 def decision_boundary_figure(prob_fn, X_raw, y, plot_cfg, title: str = "",
                              feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")) -> Figure:
     """One probability map with a colorbar, a legend naming the P = 0.5 line, and a title."""
-    from matplotlib.lines import Line2D
-
     fig = Figure(figsize=(7, 5.6), layout="constrained")
     ax = fig.add_subplot()
     filled = probability_map(ax, prob_fn, X_raw, y, plot_cfg, feature_names, class_names)
     fig.colorbar(filled, ax=ax, label="P(y = 1)", ticks=np.linspace(0, 1, 6))
-    handles, _ = ax.get_legend_handles_labels()
-    handles.append(Line2D([], [], color="k", lw=1.5, label="P = 0.5"))
-    ax.legend(handles=handles, loc="upper right", framealpha=0.9)
+    boundary_legend(ax)
     ax.set_title(title)
     return fig
 
@@ -105,8 +110,6 @@ def panels_figure(panels, X_raw, y, plot_cfg, title: str = "", feature_names=("x
         plot_cfg: a ``PlotConfig`` (grid, levels, colormap).
         title: the figure's title.
     """
-    from matplotlib.lines import Line2D
-
     fig = Figure(figsize=(4.8 * len(panels) + 1.0, 5.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(panels), sharex=True, sharey=True))
     for ax, (prob_fn, panel_title) in zip(axes, panels):
@@ -114,9 +117,7 @@ def panels_figure(panels, X_raw, y, plot_cfg, title: str = "", feature_names=("x
         ax.set_title(panel_title, fontsize=10)
     for ax in axes[1:]:
         ax.set_ylabel("")
-    handles, _ = axes[0].get_legend_handles_labels()
-    handles.append(Line2D([], [], color="k", lw=1.5, label="P = 0.5"))
-    axes[0].legend(handles=handles, loc="upper right", framealpha=0.9, fontsize=8)
+    boundary_legend(axes[0], fontsize=8)
     fig.colorbar(filled, ax=list(axes), label="P(y = 1)", ticks=np.linspace(0, 1, 6))
     fig.suptitle(title)
     return fig

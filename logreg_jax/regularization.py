@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from typing import NamedTuple, Sequence
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
 from logreg_jax.config import Config
-from logreg_jax.cv import cross_validate, stratified_kfold, with_l2
+from logreg_jax.cv import fit_and_score, stratified_kfold, with_l2
 from logreg_jax.data import Dataset
-from logreg_jax.experiment import Fit, fit, precision, predict, prepare
-from logreg_jax.loss import objective
+from logreg_jax.experiment import Fit
 
 
 class LambdaResult(NamedTuple):
@@ -32,15 +27,6 @@ class LambdaResult(NamedTuple):
     fitted: Fit
     row: dict
     cv: dict
-
-
-def final_gradient_norm(fitted: Fit) -> float:
-    """‖∇C‖ at the returned parameters (the training history stops one step before them)."""
-    _, _, X = prepare(fitted.cfg, fitted.data)
-    with precision(fitted.cfg):
-        grads = jax.grad(objective, argnums=1)(fitted.model, fitted.params, jnp.asarray(X),
-                                               jnp.asarray(fitted.data.y, X.dtype), fitted.cfg.loss.l2)
-        return float(jnp.sqrt(sum(jnp.sum(g * g) for g in jax.tree_util.tree_leaves(grads))))
 
 
 def lambda_sweep(cfg: Config, data: Dataset, lambdas: Sequence[float], *, k: int, key,
@@ -61,18 +47,8 @@ def lambda_sweep(cfg: Config, data: Dataset, lambdas: Sequence[float], *, k: int
     stratified_kfold(data.y, k, key=key)  # a bad k fails here, before any training
     results = []
     for lam in lambdas:
-        lam_cfg = with_l2(cfg, lam)
-        fitted = fit(lam_cfg, data)
-        cv = cross_validate(lam_cfg, data, k=k, key=key)
-        row = {
-            "lambda": float(lam),
-            "train_loss": fitted.history.final_loss,
-            "train_accuracy": float(np.mean((predict(fitted, data.X) >= 0.5) == (data.y == 1))),
-            "grad_norm": final_gradient_norm(fitted),
-            "val_accuracy_mean": cv["val_accuracy_mean"], "val_accuracy_std": cv["val_accuracy_std"],
-            "val_loss_mean": cv["val_loss_mean"], "val_loss_std": cv["val_loss_std"],
-            "cv_train_accuracy_mean": cv["train_accuracy_mean"],
-        }
+        fitted, row, cv = fit_and_score(with_l2(cfg, lam), data, k=k, key=key)
+        row = {"lambda": float(lam), **row}
         results.append(LambdaResult(fitted, row, cv))
         if callback is not None:
             callback(results[-1])

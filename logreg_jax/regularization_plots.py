@@ -10,10 +10,9 @@ from typing import Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from logreg_jax.experiment import predict
-from logreg_jax.plots import probability_map
+from logreg_jax.plots import boundary_legend, probability_map
 
 
 def boundaries_figure(results: Sequence, plot_cfg, feature_names, class_names, title: str = "") -> Figure:
@@ -37,9 +36,7 @@ def boundaries_figure(results: Sequence, plot_cfg, feature_names, class_names, t
     for ax in axes[len(results):]:
         ax.set_visible(False)
     fig.colorbar(filled, ax=axes[: len(results)].tolist(), label="P(y = 1)", ticks=np.linspace(0, 1, 6))
-    handles, _ = axes[0].get_legend_handles_labels()
-    handles.append(Line2D([], [], color="k", lw=1.5, label="P = 0.5"))
-    axes[0].legend(handles=handles, loc="lower left", framealpha=0.9, fontsize="small")
+    boundary_legend(axes[0], loc="lower left", fontsize="small")
     fig.suptitle(title)
     return fig
 

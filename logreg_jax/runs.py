@@ -9,12 +9,13 @@ so an error half-way leaves no partial run behind.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import jax
 import numpy as np
@@ -56,6 +57,35 @@ def staged_folder(out: str | Path) -> Iterator[Path]:
 
 def write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=2) + "\n")
+
+
+def write_csv(path: Path, rows: list[dict], columns: Sequence[str] | None = None) -> None:
+    """One CSV for every table a script writes: a header, then one line per row.
+
+    Floats are written with ``repr`` (the shortest string that reads back to the same float64),
+    bools as ``true``/``false``, None as an empty field, anything else with ``str``.
+
+    Args:
+        rows: dicts with at least ``columns`` as keys.
+        columns: the columns in order; default the keys of the first row.
+    """
+    columns = list(rows[0]) if columns is None and rows else list(columns or [])
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows([_csv_field(row[c]) for c in columns] for row in rows)
+
+
+def _csv_field(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, np.integer):
+        return str(int(value))
+    return str(value)
 
 
 def write_history(path: Path, history: History) -> None:

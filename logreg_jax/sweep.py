@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass, field, fields
+from typing import NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -22,8 +22,8 @@ import numpy as np
 
 from logreg_jax.config import Config, config_from_dict, config_to_dict
 from logreg_jax.typedconfig import require
-from logreg_jax.data import Dataset, load_dataset
-from logreg_jax.experiment import initial_params, precision, prepare
+from logreg_jax.data import Dataset
+from logreg_jax.experiment import initial_params, load_data, precision, prepare
 from logreg_jax.loss import objective
 from logreg_jax.train import optimizer_from, run_epochs
 
@@ -74,12 +74,21 @@ def grid(cfg: SweepConfig) -> dict[str, np.ndarray]:
     return {k: np.asarray([p[i] for p in product]) for i, k in enumerate(keys)}
 
 
+def base_config(cfg: Config, overrides: Sequence[str] = (), source: str = "<config>") -> Config:
+    """An experiment's extended config as a plain :class:`Config`, with ``key=value`` overrides.
+
+    The subclass's own fields (a sweep grid, a list of panels, ...) are dropped; the result is
+    validated like any config, so a bad override raises ConfigError naming ``source``.
+    """
+    shared = {f.name for f in fields(Config)}
+    raw = {k: v for k, v in config_to_dict(cfg).items() if k in shared}
+    return config_from_dict(raw, source, overrides)
+
+
 def member_config(cfg: SweepConfig, values: dict[str, np.ndarray], i: int) -> Config:
     """Member ``i`` as a plain :class:`Config` (validated like any config: a bad value is named)."""
-    raw = config_to_dict(cfg)
-    del raw["sweep"]
     overrides = [f"{k}={_toml_number(k, v[i])}" for k, v in values.items()]
-    return config_from_dict(raw, f"sweep member {i}", overrides)
+    return base_config(cfg, overrides, f"sweep member {i}")
 
 
 def _toml_number(key: str, value: float) -> str:
@@ -113,8 +122,11 @@ class SweepResult(NamedTuple):
     run_s: float
 
 
-def member_fn(model, model_cfg, optimizer: str, nesterov: bool, epochs: int, n_inputs: int):
+def member_fn(model, model_cfg, optimizer: str, nesterov: bool, epochs: int, n_inputs: int,
+              memory_size: int = 10):
     """One member's whole training as a pure function ``(hyper, X, y) -> records`` to vmap or jit.
+
+    ``memory_size`` (L-BFGS) sets array shapes, so it is static: the config's, the same for all.
 
     ``hyper`` maps every :data:`SWEEPABLE` key to a scalar array; records are (loss, grad_norm,
     active) of shape (epochs,) and the final loss.
@@ -123,7 +135,7 @@ def member_fn(model, model_cfg, optimizer: str, nesterov: bool, epochs: int, n_i
         params = initial_params(model, hyper["seed"], n_inputs, model_cfg)
         opt = optimizer_from(optimizer, learning_rate=hyper["optimizer.learning_rate"],
                              momentum=hyper["optimizer.momentum"], nesterov=nesterov,
-                             damping=hyper["optimizer.damping"])
+                             damping=hyper["optimizer.damping"], memory_size=memory_size)
         params, _, _, losses, norms, active = run_epochs(
             model, opt, params, opt.init(params), jnp.asarray(False), X, y,
             hyper["loss.l2"], hyper["train.tol"], epochs)
@@ -145,10 +157,15 @@ def hyperparameters(cfg: Config, values: dict[str, np.ndarray], dtype) -> dict[s
 def run_sweep(cfg: SweepConfig, data: Dataset | None = None) -> SweepResult:
     """Trains every member of ``cfg``'s grid in one compiled, vmapped call.
 
+    The data are read once, as :func:`~logreg_jax.experiment.load_data` reads them for ``cfg``,
+    and shared by every member. For generated data (``"xor"``, ``data.synthetic``) that draw uses
+    ``cfg.seed``: a swept seed then changes only a member's θ init, while ``lj.fit`` on that
+    member's config would also draw other data.
+
     Raises:
         ConfigError: a member's config is impossible (e.g. a learning rate ≤ 0), naming it.
     """
-    data = load_dataset(cfg.data.path) if data is None else data
+    data = load_data(cfg) if data is None else data
     values = grid(cfg)
     for i in range(len(next(iter(values.values()))) if values else 0):
         member_config(cfg, values, i)  # validates every member before anything compiles
@@ -157,7 +174,7 @@ def run_sweep(cfg: SweepConfig, data: Dataset | None = None) -> SweepResult:
         X, y = jnp.asarray(X), jnp.asarray(data.y, X.dtype)
         hyper = hyperparameters(cfg, values, X.dtype)
         one = member_fn(model, cfg.model, cfg.optimizer.name, cfg.optimizer.nesterov,
-                        cfg.train.epochs, X.shape[1])
+                        cfg.train.epochs, X.shape[1], cfg.optimizer.memory_size)
         call = jax.jit(jax.vmap(one, in_axes=(0, None, None)))
         start = time.perf_counter()
         compiled = call.lower(hyper, X, y).compile()
@@ -196,3 +213,23 @@ def best_setting(result: SweepResult) -> dict:
     return {"setting": dict(zip(keys, best[0])), "median_final_loss": best[1], "members": best[2]}
 
 
+
+
+def member_rows(result: SweepResult) -> list[dict]:
+    """One row per member: the swept values (the seed as an int), final_loss, iterations, diverged."""
+    return [{**{k: int(v[i]) if k == "seed" else float(v[i]) for k, v in result.values.items()},
+             "final_loss": float(result.final_loss[i]), "iterations": int(result.iterations[i]),
+             "diverged": bool(result.diverged[i])} for i in range(result.final_loss.size)]
+
+
+def curve_rows(result: SweepResult, x_key: str, count: int) -> np.ndarray:
+    """Members for curves.png: ``count`` values of ``x_key`` spread over its range, every other
+    swept key at its first value."""
+    first = np.ones(result.final_loss.size, bool)
+    for k, v in result.values.items():
+        if k != x_key:
+            first &= v == v[0]
+    idx = np.flatnonzero(first)
+    if x_key in result.values and idx.size > count:
+        idx = idx[np.unique(np.linspace(0, idx.size - 1, count).round().astype(int))]
+    return idx[:count]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, load_script, write_text
+import logreg_jax as lj
 from logreg_jax.cli import run_main
 
 train_script = load_script("train")
@@ -58,7 +59,7 @@ def test_replot_without_training(exam_run, tmp_path):
     replot_script.main([str(run), "--set", "plot.levels=10"])
     assert (run / "decision_boundary.png").stat().st_size > 10_000
     assert (run / "metrics.json").read_text() == (exam_run / "metrics.json").read_text()
-    with pytest.raises(Exception, match="only plot"):
+    with pytest.raises(lj.ConfigError, match="only plot"):
         replot_script.main([str(run), "--set", "train.epochs=3"])
 
 

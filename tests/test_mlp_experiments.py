@@ -59,8 +59,8 @@ def test_compare_models_on_xor_logistic_fails_where_the_mlp_succeeds(tmp_path, c
         lin, net = csv.DictReader(fh)
     assert (lin["model"], net["model"]) == ("lin", "net")
     assert (int(lin["n_params"]), int(net["n_params"])) == (3, 2 * 4 + 4 + 4 + 1)
-    assert float(lin["train_accuracy"]) <= 0.6 and float(lin["cv_accuracy_mean"]) <= 0.6
-    assert float(net["train_accuracy"]) >= 0.95 and float(net["cv_accuracy_mean"]) >= 0.9
+    assert float(lin["train_accuracy"]) <= 0.6 and float(lin["val_accuracy_mean"]) <= 0.6
+    assert float(net["train_accuracy"]) >= 0.95 and float(net["val_accuracy_mean"]) >= 0.9
     assert "net" in capsys.readouterr().out
 
 

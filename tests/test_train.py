@@ -38,7 +38,22 @@ def test_every_optimizer_lowers_the_loss(name, lr):
     assert np.all(np.diff(fitted.history.loss[:10]) < 0) or name != "sgd"
 
 
-def test_nesterov_is_an_option():
+def test_momentum_and_nesterov_are_the_hand_written_updates(x64):
+    """Three steps against NumPy, in optax's convention: the trace t ← g + μ t; heavy ball steps
+    θ ← θ − η t, Nesterov θ ← θ − η (g + μ t) with the new t (the gradient at θ, not at a look-ahead)."""
+    data = lj.load_dataset("data/exam_scores.txt")
+    X = lj.add_bias(lj.Standardizer.fit(data.X)(data.X))
+    theta0, lr, mu = np.asarray([0.2, 0.5, 0.7]), 0.3, 0.9
+    for nesterov in (False, True):
+        theta, trace = theta0.copy(), np.zeros(3)
+        for _ in range(3):
+            g = reference.gradient(theta, X, data.y)
+            trace = g + mu * trace
+            theta = theta - lr * (g + mu * trace if nesterov else trace)
+        opt = lj.optimizer_from("momentum", learning_rate=lr, momentum=mu, nesterov=nesterov)
+        params, _ = lj.train(lj.LOGISTIC, jnp.asarray(theta0), X, data.y, optimizer=opt, epochs=3, chunk=3)
+        np.testing.assert_allclose(params, theta, rtol=1e-13)
+    # ...and the config's flag reaches the optimizer.
     fitted = lj.fit(exam_config(optimizer={"name": "momentum", "learning_rate": 0.3, "nesterov": True}))
     plain = lj.fit(exam_config(optimizer={"name": "momentum", "learning_rate": 0.3}))
     assert fitted.history.final_loss != plain.history.final_loss
