@@ -215,10 +215,26 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
         done += used
         if callback is not None and used:
             callback(done, float(loss[-1]), float(norm[-1]))
-    final_loss, final_norm = (float(v) for v in _loss_and_norm(params, X, y, l2, model=model, mesh=mesh))
+    final = _stored_loss_and_norm(opt_state)
+    if final is None:
+        final = _loss_and_norm(params, X, y, l2, model=model, mesh=mesh)
+    final_loss, final_norm = (float(v) for v in final)
     if not np.isfinite(final_loss):
         _diverged(f"after epoch {done}", final_loss, learning_rate)
     return params, History(np.concatenate(losses), np.concatenate(norms), final_loss, final_norm, bool(stopped))
+
+
+def _stored_loss_and_norm(opt_state):
+    """The loss and gradient norm at the current parameters if the optimizer's line search stored
+    them (see :func:`_value_and_grad`), else None: one program less to compile on a first run."""
+    try:
+        value, grad = (optax.tree.get(opt_state, key) for key in ("value", "grad"))
+    except KeyError:
+        return None
+    if value is None or grad is None or not np.isfinite(float(value)):
+        return None
+    leaves = jax.tree_util.tree_leaves(grad)
+    return float(value), float(np.sqrt(sum(np.sum(np.square(np.asarray(g, np.float64))) for g in leaves)))
 
 
 def _diverged(when: str, loss: float, learning_rate: float | None):
