@@ -56,8 +56,7 @@ def _sharded(mesh, fn, blocks: Blocks, *args):
 
 def _block_loss(model: Model, params, Xb, yb, valid):
     """Summed cross-entropy of one block's real samples (the mean is taken once, over all m)."""
-    terms = cross_entropy_terms(block_logits(model, params, Xb), yb)
-    return jnp.sum(jnp.where(valid, terms, 0))
+    return jnp.sum(cross_entropy_terms(block_logits(model, params, Xb), yb, valid))
 
 
 def _loss_sum(blocks: Blocks, first_block, params, *, model):

