@@ -159,7 +159,11 @@ def _correct_sum(blocks: Blocks, first_block, params, *, model):
 
 
 @functools.partial(jax.jit, static_argnames=("model", "mesh"))
-def accuracy(model: Model, params, blocks: Blocks, mesh=None):
-    """The fraction of samples whose prediction P(y = 1) ≥ 0.5 matches the label."""
-    hits = _sharded(mesh, functools.partial(_correct_sum, model=model), blocks, params)
-    return hits / blocks.m
+def _correct_predictions(model: Model, params, blocks: Blocks, mesh=None):
+    return _sharded(mesh, functools.partial(_correct_sum, model=model), blocks, params)
+
+
+def accuracy(model: Model, params, blocks: Blocks, mesh=None) -> float:
+    """The fraction of samples classified right (logit ≥ 0 ⇔ P(y = 1) ≥ 0.5, the rule of
+    :func:`logreg_jax.loss.correct_predictions`), counted exactly."""
+    return int(_correct_predictions(model, params, blocks, mesh)) / blocks.m

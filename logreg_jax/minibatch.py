@@ -21,7 +21,8 @@ from logreg_jax.loss import l2_penalty, objective
 from logreg_jax.model import Model
 from logreg_jax.features import FeatureMap
 from logreg_jax.pipeline import CHUNK_ROWS
-from logreg_jax.train import History, _diverged
+from logreg_jax.errors import TrainingDiverged
+from logreg_jax.train import History
 
 
 @functools.partial(jax.jit, static_argnames=("model", "optimizer"))
@@ -100,7 +101,7 @@ def train_minibatch(model: Model, params, source, feature_map: FeatureMap, dtype
         losses.append(loss_sum / source.m)
         norms.append(norm_sum / source.m)
         if not (np.isfinite(losses[-1]) and np.isfinite(norms[-1])):
-            _diverged(f"at epoch {epoch + 1}", losses[-1], learning_rate)
+            raise TrainingDiverged.at(f"at epoch {epoch + 1}", losses[-1], learning_rate)
         converged = tol > 0 and norms[-1] <= tol
         if callback is not None and ((epoch + 1) % chunk == 0 or converged or epoch + 1 == epochs):
             callback(epoch + 1, losses[-1], norms[-1])
@@ -108,5 +109,5 @@ def train_minibatch(model: Model, params, source, feature_map: FeatureMap, dtype
             break
     final_loss, final_norm, _ = evaluate(model, params, source, feature_map, dtype, l2)
     if not np.isfinite(final_loss):
-        _diverged(f"after epoch {len(losses)}", final_loss, learning_rate)
+        raise TrainingDiverged.at(f"after epoch {len(losses)}", final_loss, learning_rate)
     return params, History(np.asarray(losses), np.asarray(norms), final_loss, final_norm, bool(converged))

@@ -209,7 +209,7 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
         loss, norm = np.asarray(loss, np.float64)[:used], np.asarray(norm, np.float64)[:used]
         bad = np.flatnonzero(~(np.isfinite(loss) & np.isfinite(norm)))
         if bad.size:
-            _diverged(f"at epoch {done + int(bad[0]) + 1}", loss[bad[0]], learning_rate)
+            raise TrainingDiverged.at(f"at epoch {done + int(bad[0]) + 1}", loss[bad[0]], learning_rate)
         losses.append(loss)
         norms.append(norm)
         done += used
@@ -220,7 +220,7 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
         final = _loss_and_norm(params, X, y, l2, model=model, mesh=mesh)
     final_loss, final_norm = (float(v) for v in final)
     if not np.isfinite(final_loss):
-        _diverged(f"after epoch {done}", final_loss, learning_rate)
+        raise TrainingDiverged.at(f"after epoch {done}", final_loss, learning_rate)
     return params, History(np.concatenate(losses), np.concatenate(norms), final_loss, final_norm, bool(stopped))
 
 
@@ -235,11 +235,3 @@ def _stored_loss_and_norm(opt_state):
         return None
     leaves = jax.tree_util.tree_leaves(grad)
     return float(value), float(np.sqrt(sum(np.sum(np.square(np.asarray(g, np.float64))) for g in leaves)))
-
-
-def _diverged(when: str, loss: float, learning_rate: float | None):
-    hint = f" (now {learning_rate:g})" if learning_rate is not None else ""
-    raise TrainingDiverged(
-        f"training diverged {when}: the loss became {loss}; "
-        f"try a smaller optimizer.learning_rate{hint}"
-    )
