@@ -38,6 +38,16 @@ def load_script(name: str):
     return module
 
 
+RUN_FILES = {"config.json", "metrics.json", "history.csv", "params.npz", "decision_boundary.png", "loss.png"}
+
+
+def train_run(tmp_path_factory, config: str, name: str) -> Path:
+    """Runs experiments/train.py on ``config`` into a fresh folder; returns the run folder."""
+    out = tmp_path_factory.mktemp("runs") / name
+    load_script("train").main([config, "--out", str(out)])
+    return out
+
+
 def rel_err(a, b) -> float:
     """max |a − b| / max |b|, the relative error used throughout the tests."""
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)

@@ -7,21 +7,16 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT, load_script, write_text
+from conftest import ROOT, RUN_FILES, load_script, train_run, write_text
 import logreg_jax as lj
 from logreg_jax.cli import run_main
 
 train_script = load_script("train")
 replot_script = load_script("replot")
 
-RUN_FILES = {"config.json", "metrics.json", "history.csv", "params.npz", "decision_boundary.png", "loss.png"}
-
-
 @pytest.fixture(scope="module")
 def exam_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "exam"
-    train_script.main(["configs/exam_scores.toml", "--out", str(out)])
-    return out
+    return train_run(tmp_path_factory, "configs/exam_scores.toml", "exam")
 
 
 def test_exam_scores_run_folder(exam_run):

@@ -7,21 +7,16 @@ import numpy as np
 import pytest
 
 import logreg_jax as lj
-from conftest import load_script
+from conftest import RUN_FILES, load_script, train_run
 from logreg_jax.runs import load_fit
 
 train_script = load_script("train")
 replot_script = load_script("replot")
 compare_script = load_script("compare_models")
 
-RUN_FILES = {"config.json", "metrics.json", "history.csv", "params.npz", "decision_boundary.png", "loss.png"}
-
-
 @pytest.fixture(scope="module")
 def xor_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "mlp_xor"
-    train_script.main(["configs/mlp_xor.toml", "--out", str(out)])
-    return out
+    return train_run(tmp_path_factory, "configs/mlp_xor.toml", "mlp_xor")
 
 
 def test_mlp_solves_xor_and_writes_a_complete_run_folder(xor_run):
