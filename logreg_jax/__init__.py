@@ -24,7 +24,8 @@ from logreg_jax.newton import newton, scale_by_newton
 from logreg_jax.sweep import SweepConfig, SweepResult, best_setting, run_sweep
 from logreg_jax.convergence import Race, optimum, race
 from logreg_jax.synthetic import xor_dataset
-from logreg_jax.train import History, make_optimizer, optimizer_from, run_epochs, train
+from logreg_jax.optimizers import make_optimizer, optimizer_from
+from logreg_jax.train import History, run_epochs, train
 from logreg_jax.blocks import Blocks
 from logreg_jax.sources import NpySource, SyntheticSource, open_source
 from logreg_jax.pipeline import build_blocks, data_mesh, fit_feature_map

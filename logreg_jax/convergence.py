@@ -20,7 +20,8 @@ from logreg_jax.data import Dataset
 from logreg_jax.experiment import fit, initial_params, load_data, precision, prepare
 from logreg_jax.sweep import base_config
 from logreg_jax.timing import time_calls
-from logreg_jax.train import make_optimizer, train
+from logreg_jax.optimizers import make_optimizer
+from logreg_jax.train import train
 from logreg_jax.typedconfig import require
 
 GAP_LEVELS = (1e-6, 1e-10)

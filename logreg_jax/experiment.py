@@ -22,7 +22,8 @@ from logreg_jax.loss import accuracy
 from logreg_jax.minibatch import train_minibatch
 from logreg_jax.model import Model, get_model
 from logreg_jax.sources import ArraySource, open_source
-from logreg_jax.train import History, make_optimizer, train
+from logreg_jax.optimizers import make_optimizer
+from logreg_jax.train import History, train
 
 def precision(cfg: Config):
     """Context manager under which arrays default to ``cfg.dtype`` (float64 turns on x64)."""

@@ -25,7 +25,8 @@ from logreg_jax.typedconfig import require
 from logreg_jax.data import Dataset
 from logreg_jax.experiment import initial_params, load_data, precision, prepare
 from logreg_jax.loss import objective
-from logreg_jax.train import optimizer_from, run_epochs
+from logreg_jax.optimizers import optimizer_from
+from logreg_jax.train import run_epochs
 
 # Config keys a sweep can vary inside one compiled call, and how each member reads them.
 SWEEPABLE = {
