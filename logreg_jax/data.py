@@ -35,6 +35,17 @@ def default_feature_names(d: int) -> tuple[str, ...]:
     return tuple(f"x{j + 1}" for j in range(d))
 
 
+def first_bad_label(y: np.ndarray) -> int | None:
+    """The index of the first label that is not exactly 0 or 1, or None."""
+    bad = np.flatnonzero((y != 0) & (y != 1))
+    return int(bad[0]) if bad.size else None
+
+
+def bad_label(where: str, label: float) -> DataError:
+    """The error for a label other than 0/1, ``where`` naming the file and line or row."""
+    return DataError(f"{where}: label {label:g} is not 0 or 1 (the label is the last column)")
+
+
 def _parse_float(field: str, where: str) -> float:
     try:
         value = float(field)
@@ -102,10 +113,9 @@ def load_dataset(path: str | Path) -> Dataset:
 
     table = np.asarray(rows, dtype=np.float64)
     X, y = table[:, :-1], table[:, -1]
-    bad = np.flatnonzero((y != 0.0) & (y != 1.0))
-    if bad.size:
-        n = lines[bad[0]][0]
-        raise DataError(f"{path}:{n}: label {y[bad[0]]:g} is not 0 or 1 (the label is the last column)")
+    i = first_bad_label(y)
+    if i is not None:
+        raise bad_label(f"{path}:{lines[i][0]}", y[i])
     if np.unique(y).size < 2:
         raise DataError(f"{path}: every label is {y[0]:g}; a classifier needs both classes 0 and 1")
     if names is None:

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax.data import Dataset, default_feature_names, load_dataset
+from logreg_jax.data import Dataset, bad_label, default_feature_names, first_bad_label, load_dataset
 from logreg_jax.synthetic import xor_dataset
 from logreg_jax.errors import DataError
 
@@ -33,10 +33,9 @@ def check_rows(X: np.ndarray, y: np.ndarray, where: str, first_row: int) -> None
     bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
     if bad.size:
         raise DataError(f"{where}: row {first_row + int(bad[0])} has a feature that is not finite")
-    bad = np.flatnonzero((y != 0) & (y != 1))
-    if bad.size:
-        raise DataError(f"{where}: row {first_row + int(bad[0])}: label {y[bad[0]]:g} is not 0 or 1 "
-                        "(the label is the last column)")
+    i = first_bad_label(y)
+    if i is not None:
+        raise bad_label(f"{where}: row {first_row + i}", y[i])
 
 
 class ArraySource:
