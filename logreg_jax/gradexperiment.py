@@ -10,6 +10,7 @@ import dataclasses
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import jax
 import numpy as np
@@ -55,6 +56,9 @@ class CompareSettings:
 
 @dataclass(frozen=True)
 class CompareConfig(Config):
+    # Datasets, dtypes and the model (logistic regression) are the comparison's own choices.
+    UNUSED: ClassVar[tuple[str, ...]] = ("model", "data", "dtype", "predict", "plot", "train.batch_size",
+                                         "distributed")
     compare: CompareSettings = field(default_factory=CompareSettings)
 
 

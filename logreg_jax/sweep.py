@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field, fields
-from typing import NamedTuple, Sequence
+from typing import ClassVar, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -62,6 +62,8 @@ class SweepGrid:
 
 @dataclass(frozen=True)
 class SweepConfig(Config):
+    # Every member trains full batch on one device, in one vmapped call.
+    UNUSED: ClassVar[tuple[str, ...]] = ("train.batch_size", "distributed")
     sweep: SweepGrid = field(default_factory=SweepGrid)
 
 

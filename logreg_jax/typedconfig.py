@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import tomllib
 import types
 import typing
@@ -123,7 +124,23 @@ def build(cls: type, raw: dict, source: str, overrides: typing.Sequence[str] = (
                 raise ConfigError(f"--set {text!r}: {part!r} is a value, not a table")
         table[path[-1]] = value
     where = source + (f" (with --set {' '.join(overrides)})" if overrides else "")
-    return _build(cls, raw, "", where)
+    cfg = _build(cls, raw, "", where)
+    _reject_unused(cls, cfg, where)
+    return cfg
+
+
+def _reject_unused(cls: type, cfg: Any, where: str) -> None:
+    """An experiment that inherits keys it does not use lists them (dotted) in a class attribute
+    ``UNUSED``; setting one of them to anything but its default is an error, not silently ignored."""
+    unused = getattr(cls, "UNUSED", ())
+    if not unused:
+        return
+    default = cls()
+    for key in unused:
+        value, expected = (functools.reduce(getattr, key.split("."), c) for c in (cfg, default))
+        if value != expected:
+            raise ConfigError(f"{where}: {key} is set, but this experiment does not use it "
+                              f"(it ignores {', '.join(unused)}); remove it")
 
 
 def read_toml(path: str | Path) -> dict:

@@ -93,3 +93,14 @@ def test_experiments_extend_the_config_with_their_own_keys():
 def test_xor_and_synthetic_together_are_refused():
     with pytest.raises(lj.ConfigError, match="data.path = 'xor'"):
         lj.config_from_dict({"data": {"path": "xor", "synthetic": {"m": 10}}}, "x.toml")
+
+
+def test_experiments_refuse_inherited_keys_they_ignore():
+    from logreg_jax.gradexperiment import CompareConfig
+    from logreg_jax.sweep import SweepConfig
+
+    assert lj.load_config("configs/compare_gradients.toml", cls=CompareConfig).model.name == "logistic"
+    with pytest.raises(lj.ConfigError, match=r"compare_gradients.toml .*: model is set, but this experiment does not use it"):
+        lj.load_config("configs/compare_gradients.toml", ["model.name=mlp"], cls=CompareConfig)
+    with pytest.raises(lj.ConfigError, match="train.batch_size is set"):
+        lj.load_config("configs/sweep_lr.toml", ["train.batch_size=10"], cls=SweepConfig)
