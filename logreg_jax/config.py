@@ -19,7 +19,6 @@ from logreg_jax.mlp import ACTIVATIONS
 from logreg_jax.typedconfig import build, parse_override, read_toml, require
 
 MODELS = ("logistic", "mlp")
-BUILTIN_DATASETS = ("xor",)  # data.path names generated in memory, not read from a file
 INITS = ("uniform", "zeros", "normal")
 OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
 DTYPES = ("float32", "float64")

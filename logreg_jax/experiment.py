@@ -82,11 +82,11 @@ def load_data(cfg: Config) -> Dataset:
 
 
 def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
-    """The model, the feature map fitted on ``data``, and the (m, n_inputs) training inputs."""
+    """The model, the feature map fitted on ``data`` (the same streamed statistics :func:`fit`
+    uses), and the (m, n_inputs) training inputs, row-major."""
     model = get_model(cfg.model)
-    feature_map = FeatureMap.fit(data.X, degree=cfg.features.polynomial_degree,
-                                 standardize=cfg.features.standardize, bias=model.bias_column,
-                                 names=data.feature_names)
+    feature_map = pipeline.fit_feature_map(ArraySource(data), degree=cfg.features.polynomial_degree,
+                                           standardize=cfg.features.standardize, bias=model.bias_column)
     return model, feature_map, feature_map(data.X).astype(cfg.dtype)
 
 
