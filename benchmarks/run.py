@@ -34,10 +34,16 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import logreg_jax as lj  # noqa: E402
-from logreg_jax import blocks as blk  # noqa: E402
-from logreg_jax import pipeline, sources  # noqa: E402
 from logreg_jax.config import OptimizerConfig  # noqa: E402
-from logreg_jax.train import _run_chunk, run_epochs  # noqa: E402
+from logreg_jax.features import theta_in_raw_units  # noqa: E402
+from logreg_jax.model import LOGISTIC  # noqa: E402
+from logreg_jax.scale import blocks as blk  # noqa: E402
+from logreg_jax.scale import (  # noqa: E402
+    pipeline,
+    sources,
+    train_blocks,  # noqa: E402
+)
+from logreg_jax.scale.fit import _run_chunk  # noqa: E402
 
 GAP = 1e-9
 
@@ -113,7 +119,8 @@ def compile_cache(cache: Path, npy: Path, solver: str, iterations: int) -> list[
     npy_n = np.load(npy, mmap_mode="r").shape[1]  # d features + bias = the columns of the file
     code = f"""
         import json, time, jax, numpy as np, logreg_jax as lj
-        from logreg_jax import pipeline, sources
+        from logreg_jax.model import LOGISTIC
+        from logreg_jax.scale import pipeline, sources, train_blocks
         from logreg_jax.cli import enable_compilation_cache
         from logreg_jax.config import OptimizerConfig
         enable_compilation_cache({str(cache)!r})
@@ -127,8 +134,8 @@ def compile_cache(cache: Path, npy: Path, solver: str, iterations: int) -> list[
         before = sum(compiling)
         def call():
             start = time.perf_counter()
-            jax.block_until_ready(lj.train(lj.LOGISTIC, jax.numpy.zeros({npy_n}), inputs, None, optimizer=optimizer,
-                                           epochs={iterations}, chunk={iterations})[0])
+            jax.block_until_ready(train_blocks(LOGISTIC, jax.numpy.zeros({npy_n}), inputs, optimizer=optimizer,
+                                               epochs={iterations}, chunk={iterations})[0])
             return time.perf_counter() - start
         first = call()
         print(json.dumps({{"first_s": first, "repeat_s": min(call() for _ in range(2)),
@@ -166,11 +173,11 @@ def main(argv=None):
     # --- epochs, in alternating rounds so that load from other processes hits all alike
     floor_fn = jax.jit(jnp.sum)
     sgd = optax.sgd(0.5)
-    rows_fn = jax.jit(lambda p, X, y: run_epochs(lj.LOGISTIC, sgd, p, sgd.init(p), jnp.asarray(False), X, y,
-                                                  jnp.float32(0), jnp.float32(0), K)[0])
+    def rows_fn(p, X, y):  # the in-memory trainer on (m, n) rows
+        return lj.train(LOGISTIC, p, X, y, optimizer=sgd, epochs=K, chunk=K)[0]
 
-    def project():
-        jax.block_until_ready(lj.train(lj.LOGISTIC, theta0, inputs, None, optimizer=sgd, epochs=K, chunk=K)[0])
+    def project():  # the feature-major trainer that logreg_jax.fit uses at this size
+        jax.block_until_ready(train_blocks(LOGISTIC, theta0, inputs, optimizer=sgd, epochs=K, chunk=K)[0])
 
     def numpy_epoch(theta=np.zeros(n, np.float32)):
         z = X_np @ theta
@@ -225,9 +232,9 @@ def main(argv=None):
         params, state, stopped, out = theta0, optimizer.init(theta0), jnp.asarray(False), []
         zero = jnp.float32(0)
         for _ in range(iterations):
-            params, state, stopped, *_ = _run_chunk(params, state, stopped, inputs, None, zero, zero,
-                                                    model=lj.LOGISTIC, optimizer=optimizer, steps=1, mesh=None)
-            out.append(lj.theta_in_raw_units(np.asarray(params), fmap.standardizer))
+            params, state, stopped, *_ = _run_chunk(params, state, stopped, inputs, zero, zero,
+                                                    model=LOGISTIC, optimizer=optimizer, steps=1, mesh=None)
+            out.append(theta_in_raw_units(np.asarray(params), fmap.standardizer))
         return out
 
     project_runs = {}
@@ -242,8 +249,8 @@ def main(argv=None):
         k = reached[0] if reached else len(losses)
         # A fresh optimizer object: the timed calls compile (first) and then reuse the program.
         optimizer = lj.make_optimizer(OptimizerConfig(name=name))
-        call = lambda: jax.block_until_ready(lj.train(lj.LOGISTIC, theta0, inputs, None, optimizer=optimizer,  # noqa: E731
-                                                      epochs=k, chunk=k)[0])
+        call = lambda: jax.block_until_ready(train_blocks(LOGISTIC, theta0, inputs, optimizer=optimizer,  # noqa: E731
+                                                          epochs=k, chunk=k)[0])
         cold = best_of(call, 1)
         warm = best_of(call, 3)
         solutions[f"logreg_jax {name} ({k} iterations, float32)"] = dict(

@@ -25,8 +25,8 @@ import numpy as np
 
 import logreg_jax as lj
 from logreg_jax.config import load_config
-from logreg_jax.experiment import prepare
-from logreg_jax.sweep import SweepConfig, grid, hyperparameters, member_config, member_fn
+from logreg_jax.fit import precision, prepare
+from logreg_jax.studies.sweeps import SweepConfig, grid, hyperparameters, member_config, member_fn
 
 
 def timed(fn):
@@ -46,7 +46,7 @@ def main(argv=None):
     data = lj.load_dataset(cfg.data.path)
     values = grid(cfg)
     model, _, X = prepare(cfg, data)
-    with lj.precision(cfg):
+    with precision(cfg):
         X, y = jnp.asarray(X), jnp.asarray(data.y, X.dtype)
         hyper = hyperparameters(cfg, values, X.dtype)
         k = int(hyper["seed"].shape[0])

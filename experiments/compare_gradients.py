@@ -16,13 +16,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 from logreg_jax.cli import parse_args, run_main
-from logreg_jax.gradexperiment import CompareConfig, build_problems, report_markdown, run
-from logreg_jax.gradplots import errors_figure, timing_figure
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv
+from logreg_jax.studies.gradients import (
+    GradientsConfig,
+    build_problems,
+    errors_figure,
+    report_markdown,
+    run,
+    timing_figure,
+)
 
 
 def main(argv=None):
-    cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=CompareConfig)
+    cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=GradientsConfig)
     problems, optimum_norms = build_problems(cfg, callback=lambda name: print(f"preparing {name}"))
     rows, timings = run(cfg, problems, callback=print)
     report = report_markdown(cfg, rows, timings, optimum_norms)

@@ -11,68 +11,38 @@ models.png. On the microchips it should show logistic regression on the raw feat
 """
 
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 import jax
-import numpy as np
 
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
-from logreg_jax.cv import CVConfig, fit_and_score
-from logreg_jax.typedconfig import require
 from logreg_jax.plots import panels_figure
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
-from logreg_jax.sweep import base_config
-
-COLUMNS = ("model", "n_params", "train_loss", "train_accuracy", "grad_norm", "val_accuracy_mean",
-           "val_accuracy_std", "val_loss_mean", "val_loss_std", "cv_train_accuracy_mean")
-
-
-@dataclass(frozen=True)
-class CompareConfig(lj.Config):
-    titles: tuple[str, ...] = ("logistic",)  # one per panel
-    panels: tuple[tuple[str, ...], ...] = (("model.name=logistic",),)  # overrides per panel
-    cv: CVConfig = field(default_factory=CVConfig)
-
-    def __post_init__(self):
-        super().__post_init__()
-        require(len(self.panels) == len(self.titles) >= 1, "panels",
-                 f"one list of overrides per title ({len(self.titles)} titles)")
-
-
-def panel_configs(cfg: CompareConfig, source: str) -> list[lj.Config]:
-    """The shared sections of ``cfg`` with each panel's overrides on top, as plain Configs."""
-    return [base_config(cfg, overrides, f"{source} panels[{i}]") for i, overrides in enumerate(cfg.panels)]
+from logreg_jax.studies.cv import stratified_kfold
+from logreg_jax.studies.models import COLUMNS, ModelsConfig, compare_models
 
 
 def main(argv=None):
-    cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=CompareConfig)
-    configs = panel_configs(cfg, cfg.name)
-    data = lj.load_data(cfg)
+    cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=ModelsConfig)
+    base = cfg.base
+    data = lj.load_data(base)
     if data.X.shape[1] != 2:
-        raise lj.DataError(f"{cfg.data.path}: {data.X.shape[1]} features; the probability maps need 2")
-    lj.stratified_kfold(data.y, cfg.cv.k, key=jax.random.key(cfg.cv.seed))  # a bad k fails before any fit
-    print(f"{cfg.name}: {len(configs)} models on {cfg.data.path}, {cfg.cv.k}-fold CV")
+        raise lj.DataError(f"{base.data.path}: {data.X.shape[1]} features; the probability maps need 2")
+    stratified_kfold(data.y, cfg.cv.k, key=jax.random.key(cfg.cv.seed))  # a bad k fails before any fit
+    print(f"{base.name}: {len(cfg.panels)} models on {base.data.path}, {cfg.cv.k}-fold CV")
     print(f"{'model':<48} {'params':>6} {'train loss':>10} {'train acc':>9} {'CV acc (mean ± std)':>20}")
-    rows, fits, folds = [], [], {}
-    for title, panel in zip(cfg.titles, configs):
-        fitted, scores, cv = fit_and_score(panel, data, k=cfg.cv.k, key=jax.random.key(cfg.cv.seed))
-        row = {"model": title, "n_params": sum(np.size(p) for p in jax.tree_util.tree_leaves(fitted.params)),
-               **scores}
-        print(f"{title:<48} {row['n_params']:>6} {row['train_loss']:>10.4f} {row['train_accuracy']:>9.3f} "
-              f"{row['val_accuracy_mean']:>13.3f} ± {row['val_accuracy_std']:.3f}")
-        rows.append(row)
-        fits.append(fitted)
-        folds[title] = cv["folds"]
-    panels = [(lambda pts, f=f: lj.predict(f, pts),
+    rows, fits, folds = compare_models(cfg, data, callback=lambda row: print(
+        f"{row['model']:<48} {row['n_params']:>6} {row['train_loss']:>10.4f} {row['train_accuracy']:>9.3f} "
+        f"{row['val_accuracy_mean']:>13.3f} ± {row['val_accuracy_std']:.3f}"))
+    panels = [(lambda pts, f=f: lj.predict_proba(f, pts),
                f"{r['model']}\ntraining accuracy {r['train_accuracy']:.3f}, "
                f"{cfg.cv.k}-fold CV {r['val_accuracy_mean']:.3f} ± {r['val_accuracy_std']:.3f}")
               for f, r in zip(fits, rows)]
-    fig = panels_figure(panels, data.X, data.y, cfg.plot, f"{cfg.name}: P(y = 1) and the P = 0.5 boundary",
-                        cfg.plot.axis_labels or data.feature_names, cfg.plot.class_names)
+    fig = panels_figure(panels, data.X, data.y, base.plot, f"{base.name}: P(y = 1) and the P = 0.5 boundary",
+                        base.plot.axis_labels or data.feature_names, base.plot.class_names)
     with staged_folder(out) as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", {"k": cfg.cv.k, "models": rows, "folds": folds})

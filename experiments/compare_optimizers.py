@@ -15,14 +15,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 from logreg_jax.cli import parse_args, run_main
-from logreg_jax.convergence import COLUMNS, CompareConfig, compare, gap_rows, markdown_table
-from logreg_jax.optim_plots import convergence_figure
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
+from logreg_jax.studies.optimizers import (
+    COLUMNS,
+    OptimizersConfig,
+    convergence_figure,
+    gap_rows,
+    markdown_table,
+    race_all,
+)
 
 
 def main(argv=None):
-    cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=CompareConfig)
-    rows, races, optima = compare(cfg, callback=lambda problem, loss, grad: print(
+    cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=OptimizersConfig)
+    rows, races, optima = race_all(cfg, callback=lambda problem, loss, grad: print(
         f"{problem}: optimal loss {loss:.17g} (float64 Newton, |grad| {grad:.1e})"))
     print(f"\n{markdown_table(rows)}\n")
     with staged_folder(out) as folder:

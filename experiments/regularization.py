@@ -9,9 +9,7 @@ results.csv, boundaries.png and accuracy_vs_lambda.png. It should show λ = 0 se
 training chips best with a contorted boundary, and λ = 100 underfitting (a near-constant model).
 """
 
-import math
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
@@ -20,55 +18,47 @@ import jax
 
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
-from logreg_jax.typedconfig import require
-from logreg_jax.regularization_plots import accuracy_vs_lambda_figure, boundaries_figure
-from logreg_jax.cv import CVConfig
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
-
-COLUMNS = ("lambda", "train_loss", "train_accuracy", "grad_norm", "val_accuracy_mean",
-           "val_accuracy_std", "val_loss_mean", "val_loss_std", "cv_train_accuracy_mean")
-
-
-@dataclass(frozen=True)
-class RegularizationConfig(lj.Config):
-    lambdas: tuple[float, ...] = (0.0, 1.0, 10.0, 100.0)  # L2 strengths to compare
-    cv: CVConfig = field(default_factory=CVConfig)
-
-    def __post_init__(self):
-        super().__post_init__()
-        require(len(self.lambdas) > 0 and all(math.isfinite(v) and v >= 0 for v in self.lambdas)
-                 and len(set(self.lambdas)) == len(self.lambdas), "lambdas",
-                 "a non-empty list of distinct finite numbers >= 0")
+from logreg_jax.studies.cv import stratified_kfold
+from logreg_jax.studies.regularization import (
+    COLUMNS,
+    RegularizationConfig,
+    accuracy_vs_lambda_figure,
+    best_lambda,
+    boundaries_figure,
+    lambda_sweep,
+)
 
 
 def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=RegularizationConfig)
-    data = lj.load_data(cfg)
+    base = cfg.base
+    data = lj.load_data(base)
     if data.X.shape[1] != 2:
-        raise lj.DataError(f"{cfg.data.path}: {data.X.shape[1]} features; the boundary plots need 2")
+        raise lj.DataError(f"{base.data.path}: {data.X.shape[1]} features; the boundary plots need 2")
     key = jax.random.key(cfg.cv.seed)
-    lj.stratified_kfold(data.y, cfg.cv.k, key=key)  # a bad cv.k stops here, before any output
-    print(f"{cfg.name}: degree-{cfg.features.polynomial_degree} {cfg.model.name} on {cfg.data.path}, "
-          f"{cfg.optimizer.name}, {cfg.train.epochs} epochs, {cfg.dtype}, {cfg.cv.k}-fold CV")
+    stratified_kfold(data.y, cfg.cv.k, key=key)  # a bad cv.k stops here, before any output
+    print(f"{base.name}: degree-{base.features.polynomial_degree} {base.model.name} on {base.data.path}, "
+          f"{base.optimizer.name}, {base.train.epochs} epochs, {base.dtype}, {cfg.cv.k}-fold CV")
     header = (f"{'λ':>8} {'train loss':>11} {'train acc':>9} {'|grad|':>9} "
               f"{'val acc (mean ± std)':>21} {'val loss':>9}")
     print(header)
-    results = lj.lambda_sweep(cfg, data, cfg.lambdas, k=cfg.cv.k, key=key, callback=lambda r: print(
+    results = lambda_sweep(base, data, cfg.lambdas, k=cfg.cv.k, key=key, callback=lambda r: print(
         f"{r.row['lambda']:>8g} {r.row['train_loss']:>11.6f} {r.row['train_accuracy']:>9.3f} "
         f"{r.row['grad_norm']:>9.1e} {r.row['val_accuracy_mean']:>12.3f} ± "
         f"{r.row['val_accuracy_std']:.3f} {r.row['val_loss_mean']:>9.4f}"))
-    best = lj.best_lambda(results)
+    best = best_lambda(results)
     metrics = {"best_lambda": best, "k": cfg.cv.k, "lambdas": [r.row for r in results],
                "folds": {f"{r.row['lambda']:g}": r.cv["folds"] for r in results}}
-    names = cfg.plot.axis_labels or data.feature_names
+    names = base.plot.axis_labels or data.feature_names
     with staged_folder(out) as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", metrics)
         write_csv(folder / "results.csv", [r.row for r in results], COLUMNS)
-        save_figure(boundaries_figure(results, cfg.plot, names, cfg.plot.class_names,
-                                      f"{cfg.name}: degree-{cfg.features.polynomial_degree} features, "
+        save_figure(boundaries_figure(results, base.plot, names, base.plot.class_names,
+                                      f"{base.name}: degree-{base.features.polynomial_degree} features, "
                                       f"boundary P = 0.5 per λ"), folder / "boundaries.png")
-        save_figure(accuracy_vs_lambda_figure(results, best, f"{cfg.name}: accuracy against λ"),
+        save_figure(accuracy_vs_lambda_figure(results, best, f"{base.name}: accuracy against λ"),
                     folder / "accuracy_vs_lambda.png")
     print(f"best λ by mean validation accuracy: {best:g}")
     print(f"wrote {out}/")

@@ -16,17 +16,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import numpy as np
 
 from logreg_jax.cli import parse_args, run_main
-from logreg_jax.optim_plots import curves_figure, sweep_figure
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
-from logreg_jax.sweep import SweepConfig, best_setting, curve_rows, member_rows, run_sweep
+from logreg_jax.studies.sweeps import (
+    SweepConfig,
+    best_setting,
+    curve_rows,
+    curves_figure,
+    member_rows,
+    run_sweep,
+    sweep_figure,
+)
 
 
 def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=SweepConfig)
     result = run_sweep(cfg)
     k = result.final_loss.size
-    print(f"{cfg.name}: {k} members ({' × '.join(f'{np.unique(v).size} {key}' for key, v in result.values.items())}), "
-          f"{cfg.optimizer.name}, {cfg.train.epochs} epochs, {cfg.dtype}: "
+    print(f"{cfg.base.name}: {k} members ({' × '.join(f'{np.unique(v).size} {key}' for key, v in result.values.items())}), "
+          f"{cfg.base.optimizer.name}, {cfg.base.train.epochs} epochs, {cfg.base.dtype}: "
           f"compile {result.compile_s:.2f} s, run {result.run_s:.3f} s")
     best = best_setting(result)
     n_div = int(result.diverged.sum())
@@ -35,7 +42,7 @@ def main(argv=None):
         print(f"best: {best['setting']} → median final loss {best['median_final_loss']:.6g} "
               f"over {best['members']} member(s)")
     metrics = {"members": k, "diverged": n_div, "best": best, "compile_s": result.compile_s,
-               "run_s": result.run_s, "epochs": cfg.train.epochs, "best_member": {}}
+               "run_s": result.run_s, "epochs": cfg.base.train.epochs, "best_member": {}}
     if n_div < k:
         i = int(np.argmin(np.where(result.diverged, np.inf, result.final_loss)))
         metrics["best_member"] = {**{key: float(v[i]) for key, v in result.values.items()},
@@ -47,12 +54,12 @@ def main(argv=None):
         write_json(folder / "metrics.json", metrics)
         if x_key is not None:
             save_figure(sweep_figure(result.values, result.final_loss, result.diverged, x_key,
-                                     f"{cfg.name}: {cfg.optimizer.name}, {cfg.train.epochs} epochs"),
+                                     f"{cfg.base.name}: {cfg.base.optimizer.name}, {cfg.base.train.epochs} epochs"),
                         folder / "sweep.png")
         rows = curve_rows(result, x_key, cfg.sweep.curves)
         labels = [", ".join(f"{key.split('.')[-1]} {v[i]:.3g}" for key, v in result.values.items())
                   + (" (diverged)" if result.diverged[i] else "") for i in rows]
-        save_figure(curves_figure(result.loss[rows], labels, f"{cfg.name}: loss curves"), folder / "curves.png")
+        save_figure(curves_figure(result.loss[rows], labels, f"{cfg.base.name}: loss curves"), folder / "curves.png")
     print(f"wrote {out}/")
 
 

@@ -4,7 +4,6 @@ import csv
 import json
 
 import pytest
-
 from conftest import load_script
 
 compare_script = load_script("compare_optimizers")

@@ -1,10 +1,10 @@
 """Configs: TOML files, typed overrides, and errors naming file, key and value."""
 
 import pytest
+from conftest import write_text
 
 import logreg_jax as lj
-from logreg_jax.config import parse_override
-from conftest import write_text
+from logreg_jax.config import config_from_dict, config_to_dict, parse_override, replace_key
 
 
 def test_shipped_configs_load():
@@ -74,33 +74,44 @@ def test_bad_files(tmp_path):
 
 
 def test_defaults_live_in_one_place():
-    assert lj.config_from_dict({}) == lj.Config()
+    assert config_from_dict({}) == lj.Config()
 
 
-def test_experiments_extend_the_config_with_their_own_keys():
-    from dataclasses import dataclass
+def test_experiments_compose_the_config_with_their_own_keys():
+    from dataclasses import dataclass, field
 
     @dataclass(frozen=True)
-    class SweepConfig(lj.Config):
+    class StudyConfig:
+        base: lj.Config = field(default_factory=lj.Config)
         lambdas: tuple[float, ...] = (0.0, 1.0)
 
-    cfg = lj.config_from_dict({"lambdas": [2, 3]}, "s.toml", ["train.epochs=5"], cls=SweepConfig)
-    assert cfg.lambdas == (2.0, 3.0) and cfg.train.epochs == 5
+    cfg = config_from_dict({"lambdas": [2, 3]}, "s.toml", ["train.epochs=5"], cls=StudyConfig)
+    assert cfg.lambdas == (2.0, 3.0) and cfg.base.train.epochs == 5
+    assert config_to_dict(cfg) == {**config_to_dict(cfg.base), "lambdas": (2.0, 3.0)}  # flat, as in the TOML file
     with pytest.raises(lj.ConfigError, match="s.toml: lambdas = 'x'"):
-        lj.config_from_dict({"lambdas": "x"}, "s.toml", cls=SweepConfig)
+        config_from_dict({"lambdas": "x"}, "s.toml", cls=StudyConfig)
+    with pytest.raises(lj.ConfigError, match="s.toml: unknown key 'base'"):
+        config_from_dict({"base": {}}, "s.toml", cls=StudyConfig)
+
+
+def test_replace_key_validates_like_a_config_file():
+    cfg = replace_key(lj.Config(), "optimizer.learning_rate", 0.5)
+    assert cfg.optimizer.learning_rate == 0.5 and cfg.optimizer.name == lj.Config().optimizer.name
+    with pytest.raises(lj.ConfigError, match="optimizer.learning_rate = -1.0: expected a finite number > 0"):
+        replace_key(lj.Config(), "optimizer.learning_rate", -1.0)
 
 
 def test_xor_and_synthetic_together_are_refused():
     with pytest.raises(lj.ConfigError, match="data.path = 'xor'"):
-        lj.config_from_dict({"data": {"path": "xor", "synthetic": {"m": 10}}}, "x.toml")
+        config_from_dict({"data": {"path": "xor", "synthetic": {"m": 10}}}, "x.toml")
 
 
 def test_experiments_refuse_inherited_keys_they_ignore():
-    from logreg_jax.gradexperiment import CompareConfig
-    from logreg_jax.sweep import SweepConfig
+    from logreg_jax.studies.gradients import GradientsConfig
+    from logreg_jax.studies.sweeps import SweepConfig
 
-    assert lj.load_config("configs/compare_gradients.toml", cls=CompareConfig).model.name == "logistic"
+    assert lj.load_config("configs/compare_gradients.toml", cls=GradientsConfig).base.model.name == "logistic"
     with pytest.raises(lj.ConfigError, match=r"compare_gradients.toml .*: model is set, but this experiment does not use it"):
-        lj.load_config("configs/compare_gradients.toml", ["model.name=mlp"], cls=CompareConfig)
+        lj.load_config("configs/compare_gradients.toml", ["model.name=mlp"], cls=GradientsConfig)
     with pytest.raises(lj.ConfigError, match="train.batch_size is set"):
         lj.load_config("configs/sweep_lr.toml", ["train.batch_size=10"], cls=SweepConfig)

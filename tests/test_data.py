@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from conftest import write_text
 
 import logreg_jax as lj
-from conftest import write_text
 
 
 def test_loads_exam_scores():

@@ -12,9 +12,9 @@ import sys
 import textwrap
 
 import numpy as np
+from conftest import ROOT
 
 import logreg_jax as lj
-from conftest import ROOT
 
 SYNTHETIC = "{m = 3000, d = 4, seed = 5}"
 OVERRIDES = [f"data.synthetic={SYNTHETIC}", "predict.points=[]", "optimizer.name=sgd",

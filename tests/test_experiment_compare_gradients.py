@@ -3,11 +3,11 @@
 import csv
 
 import pytest
+from conftest import load_script
 
 import logreg_jax as lj
-from conftest import load_script
-from logreg_jax.gradcheck import METHODS
-from logreg_jax.gradexperiment import CompareConfig
+from logreg_jax.studies.gradcheck import METHODS
+from logreg_jax.studies.gradients import GradientsConfig
 
 script = load_script("compare_gradients")
 
@@ -54,11 +54,11 @@ def test_smoke_run_writes_the_run_folder_and_the_errors_are_small(tmp_path, caps
 
 
 def test_shipped_config_is_the_full_comparison():
-    cfg = lj.load_config("configs/compare_gradients.toml", cls=CompareConfig)
+    cfg = lj.load_config("configs/compare_gradients.toml", cls=GradientsConfig)
     assert cfg.compare.synthetic_sizes == (100, 10_000, 1_000_000) and cfg.compare.synthetic_features == 32
     assert cfg.compare.data_files == ("data/exam_scores.txt", "data/microchips.txt")
     assert cfg.compare.polynomial_degrees == (1, 6) and cfg.compare.dtypes == ("float32", "float64")
-    assert cfg.compare.include_optimum and cfg.optimizer.name == "lbfgs"
+    assert cfg.compare.include_optimum and cfg.base.optimizer.name == "lbfgs"
 
 
 @pytest.mark.parametrize("override,message", [
@@ -74,14 +74,14 @@ def test_shipped_config_is_the_full_comparison():
 ])
 def test_bad_config_values_are_named(override, message):
     with pytest.raises(lj.ConfigError) as err:
-        lj.load_config("configs/compare_gradients.toml", [override], cls=CompareConfig)
+        lj.load_config("configs/compare_gradients.toml", [override], cls=GradientsConfig)
     assert message in str(err.value) and "configs/compare_gradients.toml" in str(err.value)
 
 
 def test_nothing_to_compare_is_an_error():
     with pytest.raises(lj.ConfigError, match="compare.draws = 0: expected an integer >= 1 when include_optimum = false"):
         lj.load_config("configs/compare_gradients.toml", ["compare.draws=0", "compare.include_optimum=false"],
-                       cls=CompareConfig)
+                       cls=GradientsConfig)
     with pytest.raises(lj.ConfigError, match=r"compare.synthetic_sizes = \[\]: expected at least one size"):
         lj.load_config("configs/compare_gradients.toml", ["compare.data_files=[]", "compare.polynomial_degrees=[]",
-                                                          "compare.synthetic_sizes=[]"], cls=CompareConfig)
+                                                          "compare.synthetic_sizes=[]"], cls=GradientsConfig)

@@ -6,8 +6,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, RUN_FILES, load_script, train_run, write_text
+
 import logreg_jax as lj
 from logreg_jax.cli import run_main
 

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 
 import logreg_jax as lj
+from logreg_jax.config import config_from_dict
+from logreg_jax.features import Standardizer, theta_in_raw_units
 
 
 def test_add_bias_numpy_and_jax():
@@ -16,7 +18,7 @@ def test_add_bias_numpy_and_jax():
 
 def test_standardizer_statistics_and_reuse():
     data = lj.load_dataset("data/exam_scores.txt")
-    s = lj.Standardizer.fit(data.X)
+    s = Standardizer.fit(data.X)
     Z = s(data.X)
     np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(Z.std(axis=0), 1, rtol=1e-12)
@@ -27,20 +29,20 @@ def test_standardizer_statistics_and_reuse():
 def test_constant_feature_is_rejected():
     X = np.column_stack([np.arange(5.0), np.full(5, 3.0)])
     with pytest.raises(lj.DataError, match="'exam2' is constant"):
-        lj.Standardizer.fit(X, names=("exam1", "exam2"))
+        Standardizer.fit(X, names=("exam1", "exam2"))
 
 
 def test_one_point_alone_has_the_probability_it_has_in_a_grid(tmp_path):
     """Regression test for the tutorial's flaw: it re-standardized each prediction input with the
     input's own mean and std, so the same applicant got another probability inside the plot grid
     (and a single point, with std 0, got NaN)."""
-    cfg = lj.config_from_dict({"train": {"epochs": 30}})
+    cfg = config_from_dict({"train": {"epochs": 30}})
     fitted = lj.fit(cfg)
     point = np.array([[45.0, 85.0]])
     g1, g2 = np.meshgrid(np.arange(20.0, 110.5, 0.5), np.arange(20.0, 110.5, 0.5))
     grid = np.column_stack([g1.ravel(), g2.ravel()])
     at = np.flatnonzero((grid[:, 0] == 45.0) & (grid[:, 1] == 85.0))[0]
-    alone, in_grid = lj.predict(fitted, point)[0], lj.predict(fitted, grid)[at]
+    alone, in_grid = lj.predict_proba(fitted, point)[0], lj.predict_proba(fitted, grid)[at]
     assert alone == pytest.approx(in_grid, rel=1e-6)
     # And it is the model's σ(θ·x) on the training-standardized point.
     s = fitted.feature_map.standardizer
@@ -50,9 +52,9 @@ def test_one_point_alone_has_the_probability_it_has_in_a_grid(tmp_path):
 
 def test_theta_in_raw_units_gives_the_same_probabilities(rng):
     X = rng.normal(loc=[50, 70], scale=[10, 15], size=(20, 2))
-    s = lj.Standardizer.fit(X)
+    s = Standardizer.fit(X)
     theta = rng.normal(size=3)
-    raw = lj.theta_in_raw_units(theta, s)
+    raw = theta_in_raw_units(theta, s)
     np.testing.assert_allclose(lj.add_bias(s(X)) @ theta, lj.add_bias(X) @ raw, rtol=1e-12, atol=1e-12)
 
 

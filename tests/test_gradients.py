@@ -4,11 +4,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import reference
+from conftest import rel_err
 from jax.test_util import check_grads
 
 import logreg_jax as lj
-from conftest import rel_err
-import reference
+from logreg_jax import logistic
+from logreg_jax.features import Standardizer
+from logreg_jax.logistic import sigmoid_derivative
 
 
 def random_problem(rng, m, n, scale=1.0):
@@ -36,7 +39,7 @@ def test_autodiff_equals_analytic_float64(x64, rng, m, n, l2):
 @pytest.mark.parametrize("l2", [0.0, 3.0])
 def test_exam_scores_gradients_at_several_theta(x64, rng, l2):
     data = lj.load_dataset("data/exam_scores.txt")
-    X = jnp.asarray(lj.add_bias(lj.Standardizer.fit(data.X)(data.X)))
+    X = jnp.asarray(lj.add_bias(Standardizer.fit(data.X)(data.X)))
     y = jnp.asarray(data.y)
     for theta in [np.zeros(3), np.ones(3), [1.28, 3.07, 2.84], [-5.0, 20.0, -20.0], *rng.normal(size=(3, 3))]:
         theta = jnp.asarray(theta, dtype=jnp.float64)
@@ -85,7 +88,7 @@ def test_extreme_logits_float32(z):
 def test_float32_in_float32_out_and_close_to_float64(rng):
     theta, X, y = (np.asarray(a) for a in random_problem(rng, 200, 6))
     f32 = [jnp.asarray(a, jnp.float32) for a in (theta, X, y)]
-    for fn in (lj.cross_entropy, lj.autodiff_gradient, lj.analytic_gradient, lambda t, X, y, l2: lj.predict_proba(t, X)):
+    for fn in (lj.cross_entropy, lj.autodiff_gradient, lj.analytic_gradient, lambda t, X, y, l2: logistic.probability(t, X)):
         out = fn(*f32, 0.5)
         assert out.dtype == jnp.float32
     assert rel_err(lj.analytic_gradient(*f32, 0.5), reference.gradient(theta, X, y, 0.5)) <= 1e-5
@@ -106,12 +109,12 @@ def test_l2_penalty_leaves_bias_alone(x64):
 def test_sigmoid_and_its_derivative(x64):
     z = jnp.linspace(-30, 30, 61)
     np.testing.assert_allclose(lj.sigmoid(z), 1 / (1 + np.exp(-np.asarray(z))), rtol=1e-15)
-    np.testing.assert_allclose(lj.sigmoid_derivative(z), jax.vmap(jax.grad(lj.sigmoid))(z), rtol=1e-14)
+    np.testing.assert_allclose(sigmoid_derivative(z), jax.vmap(jax.grad(lj.sigmoid))(z), rtol=1e-14)
     assert float(lj.sigmoid(jnp.asarray(-1e4))) == 0.0 and float(lj.sigmoid(jnp.asarray(1e4))) == 1.0
 
 
 def test_synthetic_rows_are_seeded_and_learnable():
-    from logreg_jax.sources import SyntheticSource
+    from logreg_jax.scale.sources import SyntheticSource
     a = SyntheticSource(500, 4, key=jax.random.key(1)).read(0, 500)
     b = SyntheticSource(500, 4, key=jax.random.key(1)).read(0, 500)
     np.testing.assert_array_equal(a[0], b[0])

@@ -4,11 +4,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import reference
+from conftest import rel_err
 
 import logreg_jax as lj
-from conftest import rel_err
-from logreg_jax import gradcheck
-import reference
+from logreg_jax.logistic import analytic_hvp, loop_gradient
+from logreg_jax.loss import autodiff_hvp
+from logreg_jax.studies import gradcheck
 
 
 def random_problem(rng, m, n, scale=1.0):
@@ -36,18 +38,18 @@ def test_hessian_and_hvp_autodiff_equal_analytic_float64(x64, rng, m, n, l2):
         assert rel_err(hand, numpy_hessian(np.asarray(theta), np.asarray(X), l2)) <= 1e-12
         assert rel_err(hand, hand.T) <= 1e-15
         assert np.linalg.eigvalsh(np.asarray(hand)).min() >= -1e-12 * float(jnp.max(hand))
-        hvp_hand, hvp_auto = lj.analytic_hvp(theta, X, y, v, l2), lj.autodiff_hvp(theta, X, y, v, l2)
+        hvp_hand, hvp_auto = analytic_hvp(theta, X, y, v, l2), autodiff_hvp(theta, X, y, v, l2)
         assert rel_err(hvp_hand, hand @ v) <= 1e-12 and rel_err(hvp_auto, hand @ v) <= 1e-12
 
 
 def test_loop_gradient_equals_vectorized(x64, rng):
     for m, n, l2 in [(1, 2, 0.0), (50, 4, 0.0), (200, 7, 2.5)]:
         theta, X, y, _ = random_problem(rng, m, n)
-        loop = lj.loop_gradient(theta, X, y, l2)
+        loop = loop_gradient(theta, X, y, l2)
         assert isinstance(loop, np.ndarray) and loop.dtype == np.float64
         assert rel_err(loop, lj.analytic_gradient(*map(jnp.asarray, (theta, X, y)), l2)) <= 1e-13
         assert rel_err(loop, reference.gradient(theta, X, y, l2)) <= 1e-13
-    f32 = lj.loop_gradient(*(a.astype(np.float32) for a in (theta, X, y)), l2)
+    f32 = loop_gradient(*(a.astype(np.float32) for a in (theta, X, y)), l2)
     assert f32.dtype == np.float32 and rel_err(f32, reference.gradient(theta, X, y, l2)) <= 1e-5
 
 
@@ -70,7 +72,7 @@ def test_float32_in_float32_out_and_within_1e5_of_float64(rng):
     for fn, expected in [(lj.analytic_hessian, H), (lj.autodiff_hessian, H)]:
         out = fn(*f32[:3], 0.5)
         assert out.dtype == jnp.float32 and rel_err(out, expected) <= 1e-5
-    for fn in (lj.analytic_hvp, lj.autodiff_hvp):
+    for fn in (analytic_hvp, autodiff_hvp):
         out = fn(*f32, 0.5)
         assert out.dtype == jnp.float32 and rel_err(out, H @ v) <= 1e-5
 
@@ -89,7 +91,7 @@ def output_shapes(jaxpr):
 def test_autodiff_hvp_never_forms_the_hessian():
     n = 7
     theta, X, y, v = jnp.zeros(n), jnp.ones((5, n)), jnp.ones(5), jnp.ones(n)
-    hvp_shapes = set(output_shapes(jax.make_jaxpr(lj.autodiff_hvp)(theta, X, y, v).jaxpr))
+    hvp_shapes = set(output_shapes(jax.make_jaxpr(autodiff_hvp)(theta, X, y, v).jaxpr))
     assert (n, n) not in hvp_shapes and (n,) in hvp_shapes
     # The same walk does see H where it is formed.
     assert (n, n) in set(output_shapes(jax.make_jaxpr(lj.autodiff_hessian)(theta, X, y).jaxpr))

@@ -4,13 +4,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import rel_err
 from jax.test_util import check_grads
 
 import logreg_jax as lj
-from conftest import rel_err
 from logreg_jax import mlp
-from logreg_jax.config import ACTIVATIONS, ModelConfig
-from logreg_jax.synthetic import xor_dataset
+from logreg_jax.config import ACTIVATIONS, ModelConfig, config_from_dict
+from logreg_jax.data import xor_dataset
+from logreg_jax.model import LOGISTIC
 
 
 def flat(tree) -> np.ndarray:
@@ -68,7 +69,7 @@ def test_no_hidden_layer_is_logistic_regression(x64, rng, l2):
     params, X, y, model = random_network(rng, 40, 4, [], "tanh")
     theta = jnp.concatenate([params[0]["b"], params[0]["W"][:, 0]])  # the bias is θ_0
     Xb = lj.add_bias(X)
-    np.testing.assert_allclose(model.logits(params, X), lj.LOGISTIC.logits(theta, Xb), rtol=1e-14)
+    np.testing.assert_allclose(model.logits(params, X), LOGISTIC.logits(theta, Xb), rtol=1e-14)
     assert float(lj.objective(model, params, X, y, l2)) == pytest.approx(float(lj.cross_entropy(theta, Xb, y, l2)), rel=1e-14)
     grads = model.gradient(params, X, y, l2)
     as_theta = jnp.concatenate([grads[0]["b"], grads[0]["W"][:, 0]])
@@ -110,7 +111,7 @@ def test_init_is_glorot_or_he_with_zero_biases(activation, std, init):
 ])
 def test_bad_model_and_xor_keys(raw, message):
     with pytest.raises(lj.ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        lj.config_from_dict(raw, "x.toml")
+        config_from_dict(raw, "x.toml")
 
 
 def test_one_model_object_per_activation():
@@ -118,7 +119,7 @@ def test_one_model_object_per_activation():
     tanh = lj.get_model(ModelConfig(name="mlp", hidden=(3,)))
     assert lj.get_model(ModelConfig(name="mlp", hidden=(5, 5))) is tanh is lj.get_model("mlp")
     relu = lj.get_model(ModelConfig(name="mlp", activation="relu"))
-    assert relu is not tanh and relu.bias_column is False and lj.get_model("logistic") is lj.LOGISTIC
+    assert relu is not tanh and relu.bias_column is False and lj.get_model("logistic") is LOGISTIC
     # One hidden unit with z = 1 − 2 + 0.5 = −0.5 at x = (1, 1), then the output 1.5 a.
     params = [{"W": jnp.array([[1.0], [-2.0]]), "b": jnp.array([0.5])}, {"W": jnp.array([[1.5]]), "b": jnp.array([0.0])}]
     X = jnp.array([[1.0, 1.0]])

@@ -5,10 +5,11 @@ import json
 
 import numpy as np
 import pytest
+from conftest import RUN_FILES, load_script, train_run
 
 import logreg_jax as lj
-from conftest import RUN_FILES, load_script, train_run
 from logreg_jax.runs import load_fit
+from logreg_jax.studies.models import ModelsConfig, panel_configs
 
 train_script = load_script("train")
 replot_script = load_script("replot")
@@ -35,7 +36,7 @@ def test_mlp_run_folder_reloads_and_replots(xor_run):
     fitted = load_fit(xor_run)  # regenerates the xor data from the saved seed, reloads the layers
     metrics = json.loads((xor_run / "metrics.json").read_text())
     points = [p["x"] for p in metrics["predictions"]]
-    np.testing.assert_allclose(lj.predict(fitted, points), [p["probability"] for p in metrics["predictions"]], rtol=1e-6)
+    np.testing.assert_allclose(lj.predict_proba(fitted, points), [p["probability"] for p in metrics["predictions"]], rtol=1e-6)
     before = (xor_run / "decision_boundary.png").stat().st_mtime_ns
     replot_script.main([str(xor_run), "--set", "plot.levels=5"])
     assert (xor_run / "decision_boundary.png").stat().st_mtime_ns > before
@@ -74,13 +75,13 @@ def test_shipped_mlp_and_compare_configs_resolve():
     mc = lj.load_config("configs/mlp_microchips.toml")
     assert (mc.model.name, mc.model.hidden, mc.features.polynomial_degree, mc.features.standardize) == (
         "mlp", (16, 16), 1, True)
-    cfg = lj.load_config("configs/compare_models.toml", cls=compare_script.CompareConfig)
-    panels = compare_script.panel_configs(cfg, "compare_models.toml")
+    cfg = lj.load_config("configs/compare_models.toml", cls=ModelsConfig)
+    panels = panel_configs(cfg)
     assert [(p.model.name, p.features.polynomial_degree, p.loss.l2) for p in panels] == [
         ("logistic", 1, 0.0), ("logistic", 6, 1.0), ("mlp", 1, mc.loss.l2)]
     # The MLP panel is configs/mlp_microchips.toml's model and training, so the README's numbers agree.
     assert (panels[2].model, panels[2].optimizer, panels[2].train.epochs) == (mc.model, mc.optimizer, mc.train.epochs)
-    assert all(p.data == cfg.data and type(p) is lj.Config for p in panels)
+    assert all(p.data == cfg.base.data and type(p) is lj.Config for p in panels)
 
 
 def test_mlp_microchips_config_reaches_its_promised_accuracy():

@@ -4,25 +4,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import reference
 from scipy.optimize import minimize
 
 import logreg_jax as lj
-from logreg_jax.config import OptimizerConfig
-import reference
+from logreg_jax.config import OptimizerConfig, config_from_dict
+from logreg_jax.features import Standardizer
+from logreg_jax.optimizers import scale_by_newton
 
 
 @pytest.fixture(scope="module")
 def exam_optimum():
     """The exam-scores optimum (standardized features) from SciPy on the NumPy reference loss."""
     data = lj.load_dataset("data/exam_scores.txt")
-    X = lj.add_bias(lj.Standardizer.fit(data.X)(data.X))
+    X = lj.add_bias(Standardizer.fit(data.X)(data.X))
     res = minimize(reference.loss, np.zeros(3), args=(X, data.y), jac=reference.gradient,
                    method="BFGS", options={"gtol": 1e-13, "maxiter": 1000})
     return res.fun
 
 
 def fit(name, dtype="float32", epochs=300, tol=0.0, **optimizer):
-    return lj.fit(lj.config_from_dict({"dtype": dtype, "optimizer": {"name": name, **optimizer},
+    return lj.fit(config_from_dict({"dtype": dtype, "optimizer": {"name": name, **optimizer},
                                        "train": {"epochs": epochs, "log_every": epochs, "tol": tol}}))
 
 
@@ -47,7 +49,7 @@ def test_newton_on_a_pytree_reaches_the_optimum(x64, exam_optimum):
     dict_model = lj.Model(name="logistic_dict", init=None, bias_column=False, gradient=None,
                           logits=lambda p, X: X @ p["w"] + p["b"], weights=lambda p: p["w"])
     data = lj.load_dataset("data/exam_scores.txt")
-    X = jnp.asarray(lj.Standardizer.fit(data.X)(data.X))
+    X = jnp.asarray(Standardizer.fit(data.X)(data.X))
     start = {"w": jnp.asarray([0.5, 0.7]), "b": jnp.asarray(0.2)}
     params, history = lj.train(dict_model, start, X, jnp.asarray(data.y), epochs=30, tol=1e-12,
                                optimizer=lj.make_optimizer(OptimizerConfig(name="newton")))
@@ -65,7 +67,7 @@ def test_newton_falls_back_to_the_gradient_where_the_hessian_is_indefinite(x64):
     p = {"u": jnp.asarray(0.01), "v": jnp.asarray(0.1)}
     grads = jax.grad(f)(p)
 
-    newton_direction = jax.jit(lambda g, p: lj.scale_by_newton(0.0).update(g, None, p, value_fn=f))
+    newton_direction = jax.jit(lambda g, p: scale_by_newton(0.0).update(g, None, p, value_fn=f))
     direction, state = newton_direction(grads, p)
     assert bool(state.fell_back)
     np.testing.assert_allclose([direction["u"], direction["v"]], [-grads["u"], -grads["v"]])
@@ -75,12 +77,12 @@ def test_newton_falls_back_to_the_gradient_where_the_hessian_is_indefinite(x64):
 
 def test_newton_direction_is_the_newton_step_where_the_hessian_is_positive(x64):
     data = lj.load_dataset("data/exam_scores.txt")
-    X = jnp.asarray(lj.add_bias(lj.Standardizer.fit(data.X)(data.X)))
+    X = jnp.asarray(lj.add_bias(Standardizer.fit(data.X)(data.X)))
     theta = jnp.asarray([0.2, 0.5, 0.7])
     g = reference.gradient(theta, X, data.y)
     s = 1 / (1 + np.exp(-(X @ theta)))
     hessian = (X.T * (s * (1 - s))) @ X / X.shape[0]  # the analytic Hessian, (1/m) Xᵀ S X
-    direction, state = jax.jit(lambda g, t: lj.scale_by_newton(0.0).update(
+    direction, state = jax.jit(lambda g, t: scale_by_newton(0.0).update(
         g, None, t, value_fn=lambda t: lj.cross_entropy(t, X, data.y)))(jnp.asarray(g), theta)
     assert not bool(state.fell_back)
     np.testing.assert_allclose(direction, -np.linalg.solve(hessian, g), rtol=1e-10)
@@ -90,7 +92,7 @@ def test_tol_stops_early_and_freezes_the_state(x64):
     """With tol the run stops at the first iteration whose gradient norm is ≤ tol; its history is
     exactly the first rows of the run without tol, and metrics record the iterations used."""
     full = fit("sgd", dtype="float64", epochs=400, learning_rate=5.0)
-    early = lj.fit(lj.config_from_dict({"dtype": "float64", "optimizer": {"learning_rate": 5.0},
+    early = lj.fit(config_from_dict({"dtype": "float64", "optimizer": {"learning_rate": 5.0},
                                         "train": {"epochs": 400, "log_every": 7, "tol": 1e-4}}))
     k = int(np.argmax(full.history.grad_norm <= 1e-4))  # first iteration at or below tol
     assert 0 < k < 400 and early.history.loss.size == k and early.history.converged
@@ -103,6 +105,6 @@ def test_tol_stops_early_and_freezes_the_state(x64):
 
 def test_a_config_rejects_negative_tol_and_damping():
     with pytest.raises(lj.ConfigError, match="train.tol = -1"):
-        lj.config_from_dict({"train": {"tol": -1.0}})
+        config_from_dict({"train": {"tol": -1.0}})
     with pytest.raises(lj.ConfigError, match="optimizer.damping"):
-        lj.config_from_dict({"optimizer": {"damping": float("nan")}})
+        config_from_dict({"optimizer": {"damping": float("nan")}})

@@ -6,11 +6,13 @@ import json
 import jax
 import numpy as np
 import pytest
+import reference
+from conftest import load_script
 
 import logreg_jax as lj
-from logreg_jax.cv import with_l2
-from conftest import load_script
-import reference
+from logreg_jax.features import Standardizer
+from logreg_jax.studies.cv import cross_validate, stratified_kfold, with_l2
+from logreg_jax.studies.regularization import RegularizationConfig
 
 REG_CONFIG = "configs/microchips_regularization.toml"
 
@@ -28,7 +30,7 @@ def fits(microchips):
 
 
 def accuracy(fitted):
-    return float(np.mean((lj.predict(fitted, fitted.data.X) >= 0.5) == (fitted.data.y == 1)))
+    return float(np.mean((lj.predict_proba(fitted, fitted.data.X) >= 0.5) == (fitted.data.y == 1)))
 
 
 def test_positive_lambdas_match_scikit_learn(fits, microchips):
@@ -73,7 +75,7 @@ def test_lambda_zero_overfits_and_lambda_100_underfits(fits, microchips):
     rate = microchips.y.mean()
     entropy = -(rate * np.log(rate) + (1 - rate) * np.log(1 - rate))
     under = fits[100.0]
-    assert np.max(np.abs(lj.predict(under, microchips.X) - rate)) < 0.1
+    assert np.max(np.abs(lj.predict_proba(under, microchips.X) - rate)) < 0.1
     assert under.history.final_loss == pytest.approx(entropy, rel=0.01)
     assert acc[100.0] <= max(rate, 1 - rate) + 0.15
     # ...while λ = 0 is far from constant and beats λ = 1 on the data it was fitted to.
@@ -96,17 +98,17 @@ def assert_valid_folds(folds, y, k):
 
 @pytest.mark.parametrize("k", [2, 3, 5, 10])
 def test_folds_are_stratified_disjoint_and_cover_every_sample(microchips, k):
-    folds = lj.stratified_kfold(microchips.y, k, key=jax.random.key(0))
+    folds = stratified_kfold(microchips.y, k, key=jax.random.key(0))
     assert_valid_folds(folds, microchips.y, k)
 
 
 def test_folds_on_unbalanced_labels_and_their_seeding():
     y = np.array([0] * 17 + [1] * 4)
-    folds = lj.stratified_kfold(y, 4, key=jax.random.key(3))
+    folds = stratified_kfold(y, 4, key=jax.random.key(3))
     assert_valid_folds(folds, y, 4)
     assert all(np.sum(y[v] == 1) == 1 for _, v in folds)
-    again = lj.stratified_kfold(y, 4, key=jax.random.key(3))
-    other = lj.stratified_kfold(y, 4, key=jax.random.key(4))
+    again = stratified_kfold(y, 4, key=jax.random.key(3))
+    other = stratified_kfold(y, 4, key=jax.random.key(4))
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again))
     assert not all(np.array_equal(a[1], b[1]) for a, b in zip(folds, other))
 
@@ -115,7 +117,7 @@ def test_folds_on_unbalanced_labels_and_their_seeding():
 def test_bad_k_is_a_clear_error(k):
     with pytest.raises(lj.ConfigError, match=r"k = .* folds: expected an integer with 2 <= k <= 4, "
                                              r"the size of the smallest class \(class 1 has 4 samples\)"):
-        lj.stratified_kfold(np.array([0] * 17 + [1] * 4), k, key=jax.random.key(0))
+        stratified_kfold(np.array([0] * 17 + [1] * 4), k, key=jax.random.key(0))
 
 
 def test_cross_validation_fits_on_the_training_folds_only(microchips, monkeypatch):
@@ -123,7 +125,7 @@ def test_cross_validation_fits_on_the_training_folds_only(microchips, monkeypatc
     what scikit-learn's model (C = 1/λ) trained on the same rows gets."""
     from sklearn.linear_model import LogisticRegression
 
-    import logreg_jax.cv as cv
+    import logreg_jax.studies.cv as cv
 
     seen, real_fit = [], cv.fit
     monkeypatch.setattr(cv, "fit", lambda cfg, data: seen.append(data) or real_fit(cfg, data))
@@ -131,13 +133,13 @@ def test_cross_validation_fits_on_the_training_folds_only(microchips, monkeypatc
     # fits in this file, and k = 2 (one fold shape), so the compiled training is shared.
     cfg = lj.load_config("configs/microchips.toml", ["train.epochs=500", "train.log_every=500",
                                                      "features.standardize=true"])
-    result = lj.cross_validate(cfg, microchips, k=2, key=jax.random.key(7))
-    folds = lj.stratified_kfold(microchips.y, 2, key=jax.random.key(7))
+    result = cross_validate(cfg, microchips, k=2, key=jax.random.key(7))
+    folds = stratified_kfold(microchips.y, 2, key=jax.random.key(7))
     assert len(seen) == 2
     for (train, val), data, fold in zip(folds, seen, result["folds"]):
         np.testing.assert_array_equal(data.X, microchips.X[train])
         assert (fold["n_train"], fold["n_val"]) == (train.size, val.size)
-        scale = lj.Standardizer.fit(lj.polynomial_features(microchips.X[train], 6))
+        scale = Standardizer.fit(lj.polynomial_features(microchips.X[train], 6))
         Z = lambda rows: scale(lj.polynomial_features(microchips.X[rows], 6))  # noqa: E731
         ref = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-14, max_iter=1000).fit(Z(train), microchips.y[train])
         assert fold["val_accuracy"] == pytest.approx(ref.score(Z(val), microchips.y[val]))
@@ -152,9 +154,9 @@ def test_cross_validation_fits_on_the_training_folds_only(microchips, monkeypatc
 
 def test_shipped_configs_load():
     script = load_script("regularization")
-    cfg = lj.load_config(REG_CONFIG, cls=script.RegularizationConfig)
+    cfg = lj.load_config(REG_CONFIG, cls=RegularizationConfig)
     assert cfg.lambdas == (0.0, 1.0, 10.0, 100.0) and cfg.cv.k == 5
-    assert (cfg.features.polynomial_degree, cfg.features.standardize, cfg.optimizer.name) == (6, False, "lbfgs")
+    assert (cfg.base.features.polynomial_degree, cfg.base.features.standardize, cfg.base.optimizer.name) == (6, False, "lbfgs")
     assert lj.load_config("configs/microchips.toml").loss.l2 == 1.0
 
 
@@ -169,7 +171,7 @@ def test_shipped_configs_load():
 def test_bad_sweep_keys_are_named(override, message):
     script = load_script("regularization")
     with pytest.raises(lj.ConfigError) as err:
-        lj.load_config(REG_CONFIG, [override], cls=script.RegularizationConfig)
+        lj.load_config(REG_CONFIG, [override], cls=RegularizationConfig)
     assert message in str(err.value) and REG_CONFIG in str(err.value)
 
 

@@ -6,12 +6,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import load_script, rel_err
 
 import logreg_jax as lj
-from logreg_jax import block_loss
-from logreg_jax import blocks as blk
-from logreg_jax import pipeline, sources
-from conftest import load_script, rel_err
+from logreg_jax.config import config_from_dict
+from logreg_jax.model import LOGISTIC
+from logreg_jax.scale import block_loss, pipeline, sources
+from logreg_jax.scale import blocks as blk
 
 
 def exam_cfg(**sections):
@@ -19,7 +20,7 @@ def exam_cfg(**sections):
            "optimizer": {"name": "sgd", "learning_rate": 1.0}}
     for key, value in sections.items():
         raw.setdefault(key, {}).update(value) if isinstance(value, dict) else raw.update({key: value})
-    return lj.config_from_dict(raw)
+    return config_from_dict(raw)
 
 
 def save_npy(tmp_path, data, dtype=np.float64):
@@ -37,13 +38,13 @@ def test_blocked_objective_and_gradient_equal_the_row_formulas(x64, rng, block):
     theta = jnp.asarray(rng.standard_normal(n))
     blocks = blk.from_rows(X, y, block=block)
     assert blocks.X.shape == (-(-m // block), n, block)
-    no_fm = lj.LOGISTIC._replace(name="rows-only", logits_fm=None)
-    for model in (lj.LOGISTIC, no_fm):
-        loss, grad = jax.value_and_grad(lambda t: block_loss.objective(model, t, blocks, 2.0))(theta)
+    no_fm = LOGISTIC._replace(name="rows-only", logits_fm=None)
+    for model in (LOGISTIC, no_fm):
+        loss, grad = jax.value_and_grad(lambda t: block_loss.block_objective(model, t, blocks, 2.0))(theta)
         assert float(loss) == pytest.approx(float(lj.cross_entropy(theta, X, y, 2.0)), rel=1e-13)
         assert rel_err(grad, lj.analytic_gradient(theta, X, y, 2.0)) < 1e-13
     accuracy = np.mean((X @ np.asarray(theta) >= 0) == (y == 1))
-    assert float(block_loss.accuracy(lj.LOGISTIC, theta, blocks)) == pytest.approx(accuracy)
+    assert float(block_loss.block_accuracy(LOGISTIC, theta, blocks)) == pytest.approx(accuracy)
     np.testing.assert_array_equal(blk.to_rows(blocks)[0], X)
 
 
@@ -118,7 +119,7 @@ def test_minibatches_read_only_their_rows_from_a_npy_file(tmp_path, monkeypatch)
     data = lj.load_dataset("data/exam_scores.txt")
     path = save_npy(tmp_path, data, np.float32)
     monkeypatch.setattr(pipeline, "CHUNK_ROWS", 32)
-    import logreg_jax.minibatch as mb
+    import logreg_jax.scale.minibatch as mb
     monkeypatch.setattr(mb, "CHUNK_ROWS", 32)
     reads = []
     original = sources.NpySource._copy

@@ -6,17 +6,18 @@ import json
 
 import numpy as np
 import pytest
+from conftest import load_script
 
 import logreg_jax as lj
-from conftest import load_script
-from logreg_jax.sweep import SweepConfig, best_setting, grid, member_config, run_sweep
+from logreg_jax.config import config_from_dict, replace_key
+from logreg_jax.studies.sweeps import SweepConfig, best_setting, grid, member_config, run_sweep
 
 sweep_script = load_script("sweep")
 
 
 def sweep_config(sweep, **sections):
     raw = {"sweep": sweep, **sections}
-    return lj.config_from_dict(raw, cls=SweepConfig)
+    return config_from_dict(raw, cls=SweepConfig)
 
 
 def test_members_equal_separate_fits(x64):
@@ -52,7 +53,7 @@ def test_lbfgs_members_keep_the_configured_memory(x64):
         single = lj.fit(member_config(cfg, result.values, i))
         np.testing.assert_allclose(result.loss[i], single.history.loss, rtol=1e-9)
     default_memory = lj.fit(member_config(dataclasses.replace(
-        cfg, optimizer=dataclasses.replace(cfg.optimizer, memory_size=10)), result.values, 0))
+        cfg, base=replace_key(cfg.base, "optimizer.memory_size", 10)), result.values, 0))
     assert not np.allclose(result.loss[0], default_memory.history.loss, rtol=1e-9)
 
 

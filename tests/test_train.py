@@ -3,27 +3,31 @@
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import reference
 
 import logreg_jax as lj
-import reference
+from logreg_jax.config import config_from_dict
+from logreg_jax.features import Standardizer
+from logreg_jax.model import LOGISTIC
+from logreg_jax.optimizers import optimizer_from
 
 
 def exam_config(**sections):
     raw = {"train": {"epochs": 60, "log_every": 20}}
     for key, value in sections.items():
         raw.setdefault(key, {}).update(value)
-    return lj.config_from_dict(raw)
+    return config_from_dict(raw)
 
 
 def test_sgd_is_the_tutorials_gradient_descent(x64):
     """One optax sgd epoch equals θ − η (1/m) Xᵀ(σ(Xθ) − y), computed in NumPy."""
     data = lj.load_dataset("data/exam_scores.txt")
-    X = lj.add_bias(lj.Standardizer.fit(data.X)(data.X))
+    X = lj.add_bias(Standardizer.fit(data.X)(data.X))
     theta0 = jnp.asarray([0.2, 0.5, 0.7])
     expected = np.asarray(theta0)
     for _ in range(3):
         expected = expected - 1.0 * reference.gradient(expected, X, data.y)
-    params, history = lj.train(lj.LOGISTIC, theta0, X, data.y, optimizer=lj.make_optimizer(
+    params, history = lj.train(LOGISTIC, theta0, X, data.y, optimizer=lj.make_optimizer(
         lj.Config().optimizer), epochs=3, chunk=2)
     np.testing.assert_allclose(params, expected, rtol=1e-13)
     assert history.loss.shape == (3,) and history.grad_norm.shape == (3,)
@@ -42,7 +46,7 @@ def test_momentum_and_nesterov_are_the_hand_written_updates(x64):
     """Three steps against NumPy, in optax's convention: the trace t ← g + μ t; heavy ball steps
     θ ← θ − η t, Nesterov θ ← θ − η (g + μ t) with the new t (the gradient at θ, not at a look-ahead)."""
     data = lj.load_dataset("data/exam_scores.txt")
-    X = lj.add_bias(lj.Standardizer.fit(data.X)(data.X))
+    X = lj.add_bias(Standardizer.fit(data.X)(data.X))
     theta0, lr, mu = np.asarray([0.2, 0.5, 0.7]), 0.3, 0.9
     for nesterov in (False, True):
         theta, trace = theta0.copy(), np.zeros(3)
@@ -50,8 +54,8 @@ def test_momentum_and_nesterov_are_the_hand_written_updates(x64):
             g = reference.gradient(theta, X, data.y)
             trace = g + mu * trace
             theta = theta - lr * (g + mu * trace if nesterov else trace)
-        opt = lj.optimizer_from("momentum", learning_rate=lr, momentum=mu, nesterov=nesterov)
-        params, _ = lj.train(lj.LOGISTIC, jnp.asarray(theta0), X, data.y, optimizer=opt, epochs=3, chunk=3)
+        opt = optimizer_from("momentum", learning_rate=lr, momentum=mu, nesterov=nesterov)
+        params, _ = lj.train(LOGISTIC, jnp.asarray(theta0), X, data.y, optimizer=opt, epochs=3, chunk=3)
         np.testing.assert_allclose(params, theta, rtol=1e-13)
     # ...and the config's flag reaches the optimizer.
     fitted = lj.fit(exam_config(optimizer={"name": "momentum", "learning_rate": 0.3, "nesterov": True}))
@@ -62,7 +66,7 @@ def test_momentum_and_nesterov_are_the_hand_written_updates(x64):
 def test_divergence_names_the_epoch_and_the_learning_rate():
     # The stable loss never overflows by itself; a step of 1e37 on raw exam scores (~50) sends
     # float32 parameters to inf in the first update, and the guard must name epoch 2.
-    cfg = lj.config_from_dict({"features": {"standardize": False}, "optimizer": {"learning_rate": 1e37},
+    cfg = config_from_dict({"features": {"standardize": False}, "optimizer": {"learning_rate": 1e37},
                                "train": {"epochs": 50, "log_every": 10}})
     with pytest.raises(lj.TrainingDiverged, match=r"at epoch 2: the loss became (nan|inf); "
                                                   r"try a smaller optimizer.learning_rate \(now 1e\+37\)"):
@@ -78,10 +82,10 @@ def test_same_config_and_seed_give_identical_numbers():
 
 
 def test_inits():
-    assert np.all(lj.fit(lj.config_from_dict({"model": {"init": "zeros"}, "train": {"epochs": 1}})).history.loss[0]
+    assert np.all(lj.fit(config_from_dict({"model": {"init": "zeros"}, "train": {"epochs": 1}})).history.loss[0]
                   == pytest.approx(np.log(2)))
     import jax
-    theta = lj.LOGISTIC.init(jax.random.key(0), 1000, lj.Config().model)
+    theta = LOGISTIC.init(jax.random.key(0), 1000, lj.Config().model)
     assert float(theta.min()) >= 0 and float(theta.max()) < 1 and abs(float(theta.mean()) - 0.5) < 0.05
 
 
@@ -90,7 +94,7 @@ def test_lbfgs_reaches_the_maximum_likelihood_fit(x64):
     from sklearn.linear_model import LogisticRegression
 
     data = lj.load_dataset("data/exam_scores.txt")
-    cfg = lj.config_from_dict({"dtype": "float64", "optimizer": {"name": "lbfgs"}, "train": {"epochs": 40}})
+    cfg = config_from_dict({"dtype": "float64", "optimizer": {"name": "lbfgs"}, "train": {"epochs": 40}})
     fitted = lj.fit(cfg, data)
     X = fitted.feature_map(data.X)[:, 1:]
     ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, data.y)

@@ -10,25 +10,24 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import jax.numpy as jnp
 import numpy as np
+from matplotlib.figure import Figure
 
-from logreg_jax.config import Config
+from logreg_jax.config import Config, config_from_dict, config_to_dict, require
 from logreg_jax.data import Dataset
-from logreg_jax.experiment import fit, initial_params, load_data, precision, prepare
-from logreg_jax.sweep import base_config
-from logreg_jax.timing import time_calls
+from logreg_jax.fit import fit, initial_params, load_data, precision, prepare
 from logreg_jax.optimizers import make_optimizer
+from logreg_jax.studies.timing import time_calls
 from logreg_jax.train import train
-from logreg_jax.typedconfig import require
 
 GAP_LEVELS = (1e-6, 1e-10)
 
 
 @dataclass(frozen=True)
-class CompareSection:
+class RaceSettings:
     optimizers: tuple[str, ...] = ("sgd", "momentum", "adam", "lbfgs", "newton")
     learning_rates: tuple[float, ...] = (5.0, 1.0, 0.1, 1.0, 1.0)  # one per optimizer
     problems: tuple[str, ...] = ("exam_scores",)  # names for the table and the figure
@@ -42,8 +41,14 @@ class CompareSection:
 
 
 @dataclass(frozen=True)
-class CompareConfig(Config):
-    compare: CompareSection = field(default_factory=CompareSection)
+class OptimizersConfig:
+    """The base config (each problem's shared sections) and the ``[compare]`` table."""
+
+    # Each optimizer brings its own name and learning rate; nothing is predicted or drawn.
+    IGNORES: ClassVar[tuple[str, ...]] = ("optimizer.name", "optimizer.learning_rate", "predict", "plot",
+                                          "train.batch_size", "distributed")
+    base: Config = field(default_factory=Config)
+    compare: RaceSettings = field(default_factory=RaceSettings)
 
 
 COLUMNS = ["problem", "optimizer", "learning_rate", "iterations", "converged", "final_gap", "compile_s",
@@ -110,7 +115,7 @@ def first_below(r: Race, level: float) -> tuple[int | None, float | None]:
     return int(hits[0]), float(r.seconds[hits[0]])
 
 
-def compare(cfg: CompareConfig, callback=None) -> tuple[list[dict], dict, dict]:
+def race_all(cfg: OptimizersConfig, callback=None) -> tuple[list[dict], dict, dict]:
     """Races every configured optimizer on every configured problem, from the same θ.
 
     Args:
@@ -123,7 +128,7 @@ def compare(cfg: CompareConfig, callback=None) -> tuple[list[dict], dict, dict]:
     """
     rows, races, optima = [], {}, {}
     for problem, settings in zip(cfg.compare.problems, cfg.compare.problem_settings):
-        base = base_config(cfg, settings, f"compare.problems {problem}")
+        base = config_from_dict(config_to_dict(cfg.base), f"compare.problems {problem}", settings)
         data = load_data(base)
         best, best_grad = optimum(base, data)
         optima[problem] = {"loss": best, "grad_norm": best_grad}
@@ -153,7 +158,7 @@ def gap_rows(races: dict) -> list[dict]:
 
 
 def markdown_table(rows: list[dict]) -> str:
-    """The :func:`compare` rows as a Markdown table (iterations, and ms compile excluded, to each gap)."""
+    """The :func:`race_all` rows as a Markdown table (iterations, and ms compile excluded, to each gap)."""
     levels = " | ".join(f"to {level:g}: iterations, ms" for level in GAP_LEVELS)
     lines = [f"| problem | optimizer | lr | iterations | final gap | compile s | run ms | {levels} |",
              "|" + " --- |" * (7 + len(GAP_LEVELS))]
@@ -163,3 +168,29 @@ def markdown_table(rows: list[dict]) -> str:
         lines.append(f"| {r['problem']} | {r['optimizer']} | {r['learning_rate']:g} | {r['iterations']} | "
                      f"{r['final_gap']:.1e} | {r['compile_s']:.2f} | {r['run_s'] * 1e3:.2f} | {reach} |")
     return "\n".join(lines)
+
+
+def convergence_figure(curves: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], floor: float = 1e-16) -> Figure:
+    """Loss gap to the optimum on a log scale, against iteration (left) and wall time (right).
+
+    Args:
+        curves: problem → optimizer → (gap per iteration (t,), seconds at each iteration (t,)).
+        floor: gaps below it (float64 rounding of a loss ~0.5, or exactly 0) are drawn at it.
+    """
+    fig = Figure(figsize=(11, 4.2 * len(curves)), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(curves), 2, squeeze=False))
+    for (problem, runs), (ax_it, ax_t) in zip(curves.items(), axes):
+        for j, (name, (gap, seconds)) in enumerate(runs.items()):
+            gap = np.maximum(gap, floor)
+            ax_it.plot(np.arange(gap.size), gap, color=f"C{j}", label=name)
+            ax_t.plot(seconds * 1e3, gap, color=f"C{j}", label=name)
+        ax_it.set(xscale="symlog", xlabel="iteration", title=f"{problem}: gap vs iteration")
+        ax_t.set(xscale="log", xlabel="wall time (ms, compile excluded)", title=f"{problem}: gap vs time")
+        for ax in (ax_it, ax_t):
+            ax.set_yscale("log")
+            ax.set_ylabel("loss − optimal loss")
+            for level in GAP_LEVELS:
+                ax.axhline(level, color="gray", lw=0.8, ls="--")
+            ax.grid(True, which="major", alpha=0.3)
+            ax.legend(loc="best", fontsize="small")
+    return fig

@@ -1,7 +1,8 @@
 """The gradient-comparison experiment: its config, its datasets and θ points, report and figures.
 
 experiments/compare_gradients.py calls :func:`build_problems`, :func:`run`, then writes
-:func:`report_markdown` and the figures of :mod:`logreg_jax.gradplots`.
+:func:`report_markdown`, :func:`errors_figure` and :func:`timing_figure`. The comparison itself
+(every method against a float64 reference) is :mod:`logreg_jax.studies.gradcheck`.
 """
 
 from __future__ import annotations
@@ -14,22 +15,22 @@ from typing import ClassVar
 
 import jax
 import numpy as np
+from matplotlib.figure import Figure
 
-from logreg_jax.config import DTYPES, Config, DataConfig, PredictConfig
-from logreg_jax.typedconfig import require
+from logreg_jax.config import DTYPES, Config, DataConfig, PredictConfig, require
 from logreg_jax.data import Dataset, load_dataset
-from logreg_jax.experiment import fit, prepare
-from logreg_jax.gradcheck import METHODS, Point, Problem, compare, reference, time_gradients, worst
-from logreg_jax.sources import SyntheticSource
+from logreg_jax.fit import fit, prepare
+from logreg_jax.scale.sources import SyntheticSource
+from logreg_jax.studies.gradcheck import METHODS, Point, Problem, compare_methods, reference, time_gradients, worst
 
 
 @dataclass(frozen=True)
-class CompareSettings:
+class GradientSettings:
     """The ``[compare]`` table."""
 
     data_files: tuple[str, ...] = ("data/exam_scores.txt", "data/microchips.txt")
     polynomial_degrees: tuple[int, ...] = (1, 6)  # features.polynomial_degree of each data file
-    synthetic_sizes: tuple[int, ...] = (100, 10_000, 1_000_000)  # m of each synthetic dataset (logreg_jax.sources.SyntheticSource)
+    synthetic_sizes: tuple[int, ...] = (100, 10_000, 1_000_000)  # m of each synthetic dataset (logreg_jax.scale.sources.SyntheticSource)
     synthetic_features: int = 32  # d of the synthetic data (n = d + 1 with the bias)
     dtypes: tuple[str, ...] = ("float32", "float64")
     draws: int = 3  # random θ ~ N(0, draw_scale² I) per dataset
@@ -55,11 +56,14 @@ class CompareSettings:
 
 
 @dataclass(frozen=True)
-class CompareConfig(Config):
+class GradientsConfig:
+    """The base config (features, loss, optimizer and train of the fitted optimum) and ``[compare]``."""
+
     # Datasets, dtypes and the model (logistic regression) are the comparison's own choices.
-    UNUSED: ClassVar[tuple[str, ...]] = ("model", "data", "dtype", "predict", "plot", "train.batch_size",
-                                         "distributed")
-    compare: CompareSettings = field(default_factory=CompareSettings)
+    IGNORES: ClassVar[tuple[str, ...]] = ("model", "data", "dtype", "predict", "plot", "train.batch_size",
+                                          "distributed")
+    base: Config = field(default_factory=Config)
+    compare: GradientSettings = field(default_factory=GradientSettings)
 
 
 class Keys:
@@ -69,13 +73,13 @@ class Keys:
         self.data, self.theta, self.direction = jax.random.split(jax.random.key(seed), 3)
 
 
-def _synthetic(cfg: CompareConfig, keys: Keys, m: int):
+def _synthetic(cfg: GradientsConfig, keys: Keys, m: int):
     # Folding in m (not a position in the list) gives each size the same data in any config.
     source = SyntheticSource(m, cfg.compare.synthetic_features, key=jax.random.fold_in(keys.data, m), dtype=np.float64)
     return Dataset(*source.read(0, m), feature_names=source.feature_names)
 
 
-def build_problems(cfg: CompareConfig, callback=None) -> tuple[list[Problem], dict]:
+def build_problems(cfg: GradientsConfig, callback=None) -> tuple[list[Problem], dict]:
     """The datasets as float64 inputs with bias, each with its random θ draws and the optimum.
 
     Args:
@@ -86,7 +90,7 @@ def build_problems(cfg: CompareConfig, callback=None) -> tuple[list[Problem], di
     Returns:
         The problems, and {dataset name: gradient norm at the fitted optimum}.
     """
-    c, keys = cfg.compare, Keys(cfg.seed)
+    c, keys = cfg.compare, Keys(cfg.base.seed)
     sources = [(Path(path).stem + (f" (degree {degree})" if degree > 1 else ""), path, degree)
                for path, degree in zip(c.data_files, c.polynomial_degrees)]
     sources += [(f"synthetic m={m}", None, 1) for m in c.synthetic_sizes]
@@ -95,9 +99,9 @@ def build_problems(cfg: CompareConfig, callback=None) -> tuple[list[Problem], di
         if callback is not None:
             callback(name)
         data = load_dataset(path) if path else _synthetic(cfg, keys, int(name.removeprefix("synthetic m=")))
-        fit_cfg = dataclasses.replace(cfg, dtype="float64", data=DataConfig(path or "<synthetic>"),
+        fit_cfg = dataclasses.replace(cfg.base, dtype="float64", data=DataConfig(path or "<synthetic>"),
                                       predict=PredictConfig(points=()),
-                                      features=dataclasses.replace(cfg.features, polynomial_degree=degree))
+                                      features=dataclasses.replace(cfg.base.features, polynomial_degree=degree))
         _, _, X = prepare(fit_cfg, data)
         y, n = np.asarray(data.y, np.float64), X.shape[1]
         # Keyed by the dataset's name, so a dataset gets the same θ and v in any config.
@@ -109,29 +113,29 @@ def build_problems(cfg: CompareConfig, callback=None) -> tuple[list[Problem], di
         if c.include_optimum:
             theta_star = np.asarray(fit(fit_cfg, data).params, np.float64)
             thetas.append(("optimum", theta_star))
-            optimum_norms[name] = float(np.linalg.norm(reference(theta_star, X, y, theta_star, cfg.loss.l2).gradient))
+            optimum_norms[name] = float(np.linalg.norm(reference(theta_star, X, y, theta_star, cfg.base.loss.l2).gradient))
         points = tuple(Point(label, theta, np.asarray(jax.random.normal(k, (n,)), np.float64))
                        for (label, theta), k in zip(thetas, direction_keys))
-        problems.append(Problem(name, X, y, cfg.loss.l2, points))
+        problems.append(Problem(name, X, y, cfg.base.loss.l2, points))
     return problems, optimum_norms
 
 
-def run(cfg: CompareConfig, problems: list[Problem], callback=None) -> tuple[list[dict], list[dict]]:
+def run(cfg: GradientsConfig, problems: list[Problem], callback=None) -> tuple[list[dict], list[dict]]:
     """The error rows of every problem and the timing rows of every ``timing_sizes`` m."""
     rows = []
     for problem in problems:
         if callback is not None:
             callback(f"comparing on {problem.name}")
-        rows += compare(problem, cfg.compare.dtypes)
+        rows += compare_methods(problem, cfg.compare.dtypes)
     timings = []
-    keys = Keys(cfg.seed)
+    keys = Keys(cfg.base.seed)
     for m in cfg.compare.timing_sizes:
         if callback is not None:
             callback(f"timing at m={m}")
         data = _synthetic(cfg, keys, m)
         X = np.concatenate([np.ones((m, 1)), data.X], axis=1)
         theta = np.asarray(jax.random.normal(jax.random.fold_in(keys.theta, m), (X.shape[1],)), np.float64)
-        timings += time_gradients(theta, X, data.y, cfg.loss.l2, cfg.compare.dtypes, cfg.compare.timing_repeats)
+        timings += time_gradients(theta, X, data.y, cfg.base.loss.l2, cfg.compare.dtypes, cfg.compare.timing_repeats)
     return rows, timings
 
 
@@ -139,15 +143,15 @@ def _fmt(x: float) -> str:
     return "0" if x == 0 else f"{x:.1e}"
 
 
-def report_markdown(cfg: CompareConfig, rows: list[dict], timings: list[dict], optimum_norms: dict) -> str:
+def report_markdown(cfg: GradientsConfig, rows: list[dict], timings: list[dict], optimum_norms: dict) -> str:
     """``report.md``: the worst relative error of each method and dtype, and the timing table."""
     c = cfg.compare
     datasets = ", ".join(dict.fromkeys(r["dataset"] for r in rows))
     lines = [
-        f"# Analytic vs autodiff derivatives ({cfg.name})", "",
+        f"# Analytic vs autodiff derivatives ({cfg.base.name})", "",
         f"Datasets: {datasets}. At each: {c.draws} random θ ~ N(0, {c.draw_scale:g}² I)"
-        + (", and the optimum θ* fitted in float64 with " + cfg.optimizer.name if c.include_optimum else "")
-        + f"; L2 penalty λ = {cfg.loss.l2:g}; HVP direction v ~ N(0, I).", "",
+        + (", and the optimum θ* fitted in float64 with " + cfg.base.optimizer.name if c.include_optimum else "")
+        + f"; L2 penalty λ = {cfg.base.loss.l2:g}; HVP direction v ~ N(0, I).", "",
         "Every method runs in the dtype shown and is compared with a float64 NumPy evaluation of the",
         "closed forms. Relative error = max |a − b| / max Σ|terms|: the largest error over the",
         "largest sum of the magnitudes of the terms summed into one entry (for the Hessian that is",
@@ -174,3 +178,47 @@ def report_markdown(cfg: CompareConfig, rows: list[dict], timings: list[dict], o
         lines += [f"| {t['m']:,} | {t['n']} | {t['dtype']} | {t['analytic_s'] * 1e3:.3g} | {t['autodiff_s'] * 1e3:.3g} "
                   f"| {t['ratio']:.2f} | {t['loop_s'] * 1e3:.3g} |" for t in timings]
     return "\n".join(lines) + "\n"
+
+def errors_figure(rows: list[dict], dtypes) -> Figure:
+    """Relative error of each method by dtype (log scale), one panel per quantity; ★ = optimum."""
+    fig = Figure(figsize=(12, 4.6), layout="constrained")
+    axes = fig.subplots(1, len(METHODS), sharey=True)
+    floor = 1e-19  # exact agreement (error 0) is drawn here
+    for ax, (quantity, methods) in zip(axes, METHODS.items()):
+        for k, dtype in enumerate(dtypes):
+            offset = (k - (len(dtypes) - 1) / 2) * 0.3
+            for optimum, marker in ((False, "o"), (True, "*")):
+                sel = [r for r in rows if r["quantity"] == quantity and r["dtype"] == dtype
+                       and (r["point"] == "optimum") == optimum]
+                x = [methods.index(r["method"]) + offset for r in sel]
+                y = [max(r["rel_err"], floor) for r in sel]
+                ax.scatter(x, y, marker=marker, s=60 if optimum else 22, color=f"C{k}", alpha=0.6,
+                           edgecolors="k" if optimum else "none", linewidths=0.5,
+                           label=f"{dtype}{', optimum' if optimum else ', random θ'}")
+            ax.axhline(np.finfo(dtype).eps, color=f"C{k}", ls=":", lw=1)
+        ax.set_xticks(range(len(methods)), [m.replace("_", " ") for m in methods])
+        ax.set_yscale("log")
+        ax.set_title({"gradient": "gradient", "hessian": "Hessian", "hvp": "Hessian-vector product"}[quantity])
+        ax.grid(True, axis="y", alpha=0.3)
+    axes[0].set_ylabel("relative error vs float64 reference")
+    axes[-1].legend(loc="upper left", fontsize=8, title="dotted: machine eps", title_fontsize=8)
+    fig.suptitle(f"errors against the float64 reference (0 drawn at {floor:g})")
+    return fig
+
+
+def timing_figure(timings: list[dict]) -> Figure:
+    """Time per gradient call against m, log-log: analytic, autodiff, loop; one colour per dtype."""
+    fig = Figure(figsize=(7, 5), layout="constrained")
+    ax = fig.add_subplot()
+    dtypes = list(dict.fromkeys(t["dtype"] for t in timings))
+    for k, dtype in enumerate(dtypes):
+        sel = sorted((t for t in timings if t["dtype"] == dtype), key=lambda t: t["m"])
+        m = [t["m"] for t in sel]
+        for key, style, label in (("analytic_s", "-o", "analytic (jit)"), ("autodiff_s", "--s", "jax.grad (jit)"),
+                                  ("loop_s", ":^", "per-parameter loop (NumPy)")):
+            ax.loglog(m, [t[key] * 1e3 for t in sel], style, color=f"C{k}", label=f"{label}, {dtype}")
+    ax.set(xlabel="m (samples)", ylabel="time per gradient call (ms)",
+           title=f"gradient time per call, n = {timings[0]['n'] if timings else '?'}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field, fields
-from typing import ClassVar, NamedTuple, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from matplotlib.figure import Figure
 
-from logreg_jax.config import Config, config_from_dict, config_to_dict
-from logreg_jax.typedconfig import require
+from logreg_jax.config import Config, replace_key, require
 from logreg_jax.data import Dataset
-from logreg_jax.experiment import initial_params, load_data, precision, prepare
+from logreg_jax.errors import ConfigError
+from logreg_jax.fit import initial_params, load_data, precision, prepare
 from logreg_jax.loss import objective
 from logreg_jax.optimizers import optimizer_from
 from logreg_jax.train import run_epochs
@@ -61,9 +62,12 @@ class SweepGrid:
 
 
 @dataclass(frozen=True)
-class SweepConfig(Config):
+class SweepConfig:
+    """The base config every member starts from, and the ``[sweep]`` grid."""
+
     # Every member trains full batch on one device, in one vmapped call.
-    UNUSED: ClassVar[tuple[str, ...]] = ("train.batch_size", "distributed")
+    IGNORES: ClassVar[tuple[str, ...]] = ("train.batch_size", "distributed")
+    base: Config = field(default_factory=Config)
     sweep: SweepGrid = field(default_factory=SweepGrid)
 
 
@@ -77,29 +81,21 @@ def grid(cfg: SweepConfig) -> dict[str, np.ndarray]:
     return {k: np.asarray([p[i] for p in product]) for i, k in enumerate(keys)}
 
 
-def base_config(cfg: Config, overrides: Sequence[str] = (), source: str = "<config>") -> Config:
-    """An experiment's extended config as a plain :class:`Config`, with ``key=value`` overrides.
-
-    The subclass's own fields (a sweep grid, a list of panels, ...) are dropped; the result is
-    validated like any config, so a bad override raises ConfigError naming ``source``.
-    """
-    shared = {f.name for f in fields(Config)}
-    raw = {k: v for k, v in config_to_dict(cfg).items() if k in shared}
-    return config_from_dict(raw, source, overrides)
-
-
 def member_config(cfg: SweepConfig, values: dict[str, np.ndarray], i: int) -> Config:
-    """Member ``i`` as a plain :class:`Config` (validated like any config: a bad value is named)."""
-    overrides = [f"{k}={_toml_number(k, v[i])}" for k, v in values.items()]
-    return base_config(cfg, overrides, f"sweep member {i}")
-
-
-def _toml_number(key: str, value: float) -> str:
-    if key == "seed":
-        if value != int(value):
-            return repr(float(value))  # rejected by the config as "an integer"
-        return str(int(value))
-    return repr(float(value))
+    """Member ``i``: the base config with its swept values in their typed fields, validated like
+    any config (an impossible value raises ConfigError naming the member, key and value)."""
+    member = cfg.base
+    for key, v in values.items():
+        value = float(v[i])
+        if key == "seed":
+            if value != int(value):
+                raise ConfigError(f"sweep member {i}: seed = {value!r}: expected an integer")
+            value = int(value)
+        try:
+            member = replace_key(member, key, value)
+        except ConfigError as err:
+            raise ConfigError(f"sweep member {i}: {err}") from None
+    return member
 
 
 class SweepResult(NamedTuple):
@@ -140,8 +136,8 @@ def member_fn(model, model_cfg, optimizer: str, nesterov: bool, epochs: int, n_i
                              momentum=hyper["optimizer.momentum"], nesterov=nesterov,
                              damping=hyper["optimizer.damping"], memory_size=memory_size)
         params, _, _, losses, norms, active = run_epochs(
-            model, opt, params, opt.init(params), jnp.asarray(False), X, y,
-            hyper["loss.l2"], hyper["train.tol"], epochs)
+            lambda p: objective(model, p, X, y, hyper["loss.l2"]), opt, params, opt.init(params),
+            jnp.asarray(False), hyper["train.tol"], epochs)
         return losses, norms, active, objective(model, params, X, y, hyper["loss.l2"])
 
     return train_member
@@ -160,24 +156,24 @@ def hyperparameters(cfg: Config, values: dict[str, np.ndarray], dtype) -> dict[s
 def run_sweep(cfg: SweepConfig, data: Dataset | None = None) -> SweepResult:
     """Trains every member of ``cfg``'s grid in one compiled, vmapped call.
 
-    The data are read once, as :func:`~logreg_jax.experiment.load_data` reads them for ``cfg``,
+    The data are read once, as :func:`~logreg_jax.fit.load_data` reads them for ``cfg``,
     and shared by every member. For generated data (``"xor"``, ``data.synthetic``) that draw uses
-    ``cfg.seed``: a swept seed then changes only a member's θ init, while ``lj.fit`` on that
+    ``cfg.base.seed``: a swept seed then changes only a member's θ init, while ``lj.fit`` on that
     member's config would also draw other data.
 
     Raises:
         ConfigError: a member's config is impossible (e.g. a learning rate ≤ 0), naming it.
     """
-    data = load_data(cfg) if data is None else data
+    data = load_data(cfg.base) if data is None else data
     values = grid(cfg)
     for i in range(len(next(iter(values.values()))) if values else 0):
         member_config(cfg, values, i)  # validates every member before anything compiles
-    model, _, X = prepare(cfg, data)
-    with precision(cfg):
+    model, _, X = prepare(cfg.base, data)
+    with precision(cfg.base):
         X, y = jnp.asarray(X), jnp.asarray(data.y, X.dtype)
-        hyper = hyperparameters(cfg, values, X.dtype)
-        one = member_fn(model, cfg.model, cfg.optimizer.name, cfg.optimizer.nesterov,
-                        cfg.train.epochs, X.shape[1], cfg.optimizer.memory_size)
+        hyper = hyperparameters(cfg.base, values, X.dtype)
+        one = member_fn(model, cfg.base.model, cfg.base.optimizer.name, cfg.base.optimizer.nesterov,
+                        cfg.base.train.epochs, X.shape[1], cfg.base.optimizer.memory_size)
         call = jax.jit(jax.vmap(one, in_axes=(0, None, None)))
         start = time.perf_counter()
         compiled = call.lower(hyper, X, y).compile()
@@ -236,3 +232,63 @@ def curve_rows(result: SweepResult, x_key: str, count: int) -> np.ndarray:
     if x_key in result.values and idx.size > count:
         idx = idx[np.unique(np.linspace(0, idx.size - 1, count).round().astype(int))]
     return idx[:count]
+
+
+def _short(key: str) -> str:
+    return key.split(".")[-1].replace("_", " ")
+
+
+def sweep_figure(values: dict[str, np.ndarray], final_loss: np.ndarray, diverged: np.ndarray,
+                 x_key: str, title: str = "") -> Figure:
+    """Final loss against ``x_key``: median and min–max band over seeds, one line per setting of
+    the other swept keys; diverged members are marked with a red × along the top edge.
+
+    Args:
+        values: swept key → (k,) values per member.
+        final_loss: (k,) final losses. diverged: (k,) bools.
+        x_key: the swept key on the x-axis.
+    """
+    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    x_all = values[x_key]
+    others = [k for k in values if k not in (x_key, "seed")]
+    settings = sorted({tuple(values[k][i] for k in others) for i in range(x_all.size)})
+    for color, setting in zip(itertools.cycle([f"C{j}" for j in range(10)]), settings):
+        mine = np.all([values[k] == v for k, v in zip(others, setting)], axis=0) if others else np.ones(x_all.size, bool)
+        xs = np.unique(x_all[mine])
+        rows = [final_loss[mine & (x_all == x) & ~diverged] for x in xs]
+        keep = np.asarray([r.size > 0 for r in rows])
+        if keep.any():
+            stats = np.asarray([[np.median(r), r.min(), r.max()] for r in rows if r.size])
+            label = ", ".join(f"{_short(k)} {v:g}" for k, v in zip(others, setting)) or "median over seeds"
+            ax.plot(xs[keep], stats[:, 0], color=color, marker=".", label=label)
+            ax.fill_between(xs[keep], stats[:, 1], stats[:, 2], color=color, alpha=0.25, lw=0)
+    if diverged.any():
+        # Blended transform: x in data units, y in axes units (the loss there is not finite).
+        ax.scatter(x_all[diverged], np.full(diverged.sum(), 0.97), marker="x", color="red", s=30,
+                   transform=ax.get_xaxis_transform(), label=f"diverged ({int(diverged.sum())} members)", zorder=3)
+    if np.all(x_all > 0) and x_all.max() / x_all.min() > 50:
+        ax.set_xscale("log")
+    finite = final_loss[~diverged]
+    if finite.size and np.all(finite > 0) and finite.max() / finite.min() > 10:
+        ax.set_yscale("log")
+    n_seeds = np.unique(values["seed"]).size if "seed" in values else 1
+    ax.set(xlabel=x_key, ylabel="final training loss",
+           title=title or f"final loss: median and min–max over {n_seeds} seed(s)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def curves_figure(loss: np.ndarray, labels: list[str], title: str = "") -> Figure:
+    """Loss against iteration, one line per row of ``loss`` (k, epochs); NaNs (stopped) are gaps."""
+    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    epochs = np.arange(1, loss.shape[1] + 1)
+    for row, label in zip(loss, labels):
+        ax.plot(epochs, np.where(np.isfinite(row), row, np.nan), label=label)
+    ax.set_yscale("log")
+    ax.set(xlabel="iteration", ylabel="training loss", title=title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    return fig

@@ -23,7 +23,7 @@ import numpy as np
 
 from logreg_jax.logistic import analytic_gradient, analytic_hessian, analytic_hvp, loop_gradient
 from logreg_jax.loss import autodiff_gradient, autodiff_hessian, autodiff_hvp, cross_entropy
-from logreg_jax.timing import time_calls
+from logreg_jax.studies.timing import time_calls
 
 METHODS = {
     "gradient": ("analytic", "autodiff", "loop", "finite_diff"),
@@ -135,7 +135,7 @@ def derivatives(theta, X, y, v, l2: float) -> dict:
     }
 
 
-def compare(problem: Problem, dtypes=("float32", "float64")) -> list[dict]:
+def compare_methods(problem: Problem, dtypes=("float32", "float64")) -> list[dict]:
     """One row per (point, dtype, quantity, method): the errors against the float64 reference.
 
     Returns:
@@ -164,7 +164,7 @@ def compare(problem: Problem, dtypes=("float32", "float64")) -> list[dict]:
 
 def median_time(fn: Callable, args, repeats: int) -> float:
     """Median seconds per call of ``fn(*args)`` over ``repeats`` calls, after one warm-up call
-    that compiles (see :func:`logreg_jax.timing.time_calls`)."""
+    that compiles (see :func:`logreg_jax.studies.timing.time_calls`)."""
     return time_calls(fn, args, repeats)[1]
 
 

@@ -1,0 +1,61 @@
+"""When does the feature-major layout pay? One epoch of gradient descent on (m, n) rows in memory
+(logreg_jax.train.train) against the same epoch on feature-major blocks (logreg_jax.scale.train_blocks),
+measured side by side for growing m at d = 32 float32 features; prints a Markdown table of ms per
+epoch and the ratio. logreg_jax.fit.FEATURE_MAJOR_BYTES is chosen from it (benchmarks/RESULTS.md).
+
+    python benchmarks/layout.py [--d 32] [--epochs 20]
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+from logreg_jax.model import LOGISTIC  # noqa: E402
+from logreg_jax.scale import blocks, train_blocks  # noqa: E402
+from logreg_jax.train import train  # noqa: E402
+
+
+def best_of(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--d", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 300_000, 1_000_000])
+    args = parser.parse_args(argv)
+    n, K, sgd = args.d + 1, args.epochs, optax.sgd(0.5)
+    rng = np.random.default_rng(0)
+    print(f"| m | MiB of inputs | rows ms/epoch | blocks ms/epoch | rows / blocks |\n|---|---|---|---|---|")
+    for m in args.sizes:
+        X = np.concatenate([np.ones((m, 1)), rng.standard_normal((m, args.d))], axis=1).astype(np.float32)
+        y = (rng.random(m) < 0.5).astype(np.float32)
+        Xj, yj, theta0 = jnp.asarray(X), jnp.asarray(y), jnp.zeros(n, jnp.float32)
+        fm = blocks.from_rows(X, y)
+        rows = lambda: jax.block_until_ready(train(LOGISTIC, theta0, Xj, yj, optimizer=sgd, epochs=K, chunk=K)[0])  # noqa: E731
+        blk = lambda: jax.block_until_ready(train_blocks(LOGISTIC, theta0, fm, optimizer=sgd, epochs=K, chunk=K)[0])  # noqa: E731
+        rows(), blk()  # compile both
+        t_rows, t_blk = [], []
+        for _ in range(3):  # alternating rounds: load from other processes hits both alike
+            t_rows.append(best_of(rows, 2) / K)
+            t_blk.append(best_of(blk, 2) / K)
+        r, b = min(t_rows), min(t_blk)
+        print(f"| {m:,} | {X.nbytes / 2**20:.1f} | {r * 1e3:.3f} | {b * 1e3:.3f} | {r / b:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
