@@ -67,7 +67,7 @@ def main(argv=None):
         rows.append(row)
         fits.append(fitted)
         folds[title] = cv["folds"]
-    panels = [(lambda pts, f=f: lj.predict(f, pts),
+    panels = [(lambda pts, f=f: lj.predict_proba(f, pts),
                f"{r['model']}\ntraining accuracy {r['train_accuracy']:.3f}, "
                f"{cfg.cv.k}-fold CV {r['val_accuracy_mean']:.3f} ± {r['val_accuracy_std']:.3f}")
               for f, r in zip(fits, rows)]

@@ -4,19 +4,127 @@ Every default lives here, in the dataclass fields. A TOML file sets any subset o
 command-line override ``--set section.key=value`` is parsed as a TOML value and applied on top.
 Unknown keys, wrongly typed values and impossible values are rejected with a
 :class:`~logreg_jax.errors.ConfigError` naming the file, the key and the value.
+
+A study (:mod:`logreg_jax.studies`) composes its config: a frozen dataclass with a ``base`` field
+holding the :class:`Config` and fields of its own (its sections). Its TOML file is one flat file:
+the study's own keys go to its fields, every other key to ``base``; keys of ``base`` that the study
+does not use are listed in its ``IGNORES`` and refused when set.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
+import tomllib
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logreg_jax.errors import ConfigError
 from logreg_jax.mlp import ACTIVATIONS
-from logreg_jax.typedconfig import build, parse_override, read_toml, require
+
+class Invalid(Exception):
+    """Raised by a ``__post_init__`` check: (field name, what was expected)."""
+
+
+def require(ok: bool, name: str, expected: str) -> None:
+    """For ``__post_init__`` checks: field ``name`` must satisfy ``ok``, else say what was ``expected``."""
+    if not ok:
+        raise Invalid(name, expected)
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Checks a TOML value against a type hint; returns it converted (lists become tuples)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(value, inner, key)
+    if origin is dict:  # a table whose keys are free (e.g. a sweep's config keys)
+        if not isinstance(value, dict):
+            raise Invalid(key, f"a table ({_type_name(hint)})")
+        return {str(k): _coerce(v, args[1], key) for k, v in value.items()}
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise Invalid(key, f"a list ({_type_name(hint)})")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0], key) for v in value)
+        if len(value) != len(args):
+            raise Invalid(key, f"a list of {len(args)} values")
+        return tuple(_coerce(v, a, key) for v, a in zip(value, args))
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Invalid(key, "a number")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Invalid(key, "an integer")
+        return value
+    if hint in (bool, str) and not isinstance(value, hint):
+        raise Invalid(key, "true or false" if hint is bool else "a string")
+    return value
+
+
+def _build(cls: type, raw: dict, prefix: str, source: str, **given) -> Any:
+    """Builds dataclass ``cls`` from a nested dict (and fields ``given`` as is), rejecting unknown keys."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)} - set(given)
+    for key in raw:
+        if key not in names:
+            known = ", ".join(sorted(prefix + n for n in names))
+            raise ConfigError(f"{source}: unknown key {prefix + key!r} (known here: {known})")
+    kwargs = dict(given)
+    for name, value in raw.items():
+        key, hint = prefix + name, hints[name]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{source}: {key} = {value!r}: expected a table [{key}]")
+            kwargs[name] = _build(hint, value, key + ".", source)
+            continue
+        try:
+            kwargs[name] = _coerce(value, hint, name)
+        except Invalid as err:
+            raise ConfigError(f"{source}: {key} = {value!r}: expected {err.args[1]}") from None
+    try:
+        return cls(**kwargs)
+    except Invalid as err:
+        name, expected = err.args
+        value = getattr(cls, name, None) if name not in raw else raw[name]
+        raise ConfigError(f"{source}: {prefix + name} = {value!r}: expected {expected}") from None
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"a.b=value"`` → (["a", "b"], value), the value parsed as TOML (bare words as strings)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {text!r}: expected key=value, e.g. --set optimizer.learning_rate=0.5")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        # An unquoted word such as adam is not TOML; take it as the string the user meant.
+        parsed = value.strip()
+    return key.split("."), parsed
+
+
+def read_toml(path: str | Path) -> dict:
+    """The tables of a TOML file; a missing or malformed file is a ConfigError naming it."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+
 
 MODELS = ("logistic", "mlp")
 INITS = ("uniform", "zeros", "normal")
@@ -185,21 +293,44 @@ class Config:
         require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
 
 
+def _apply_overrides(raw: dict, overrides: typing.Sequence[str]) -> dict:
+    raw = copy.deepcopy(raw)
+    for text in overrides:
+        path, value = parse_override(text)
+        table = raw
+        for part in path[:-1]:
+            table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"--set {text!r}: {part!r} is a value, not a table")
+        table[path[-1]] = value
+    return raw
+
+
 def config_from_dict(raw: dict, source: str = "<dict>", overrides: typing.Sequence[str] = (),
                      cls: type = Config) -> Any:
-    """Builds a :class:`Config` from nested dicts, applying ``--set`` style overrides on top.
+    """Builds a :class:`Config` (or a study's config ``cls``) from nested dicts, with overrides.
 
     Args:
         raw: the parsed TOML (or ``config.json``) tables.
         source: the file name used in error messages.
         overrides: strings ``"section.key=value"``.
-        cls: the frozen dataclass to build; an experiment with keys of its own passes a subclass
-            of :class:`Config` that adds them (with their defaults).
+        cls: :class:`Config`, or a study's frozen dataclass with a ``base: Config`` field.
 
     Raises:
         ConfigError: unknown key, wrong type or impossible value, naming key, value and source.
     """
-    return build(cls, raw, source, overrides)
+    raw = _apply_overrides(raw, overrides)
+    where = source + (f" (with --set {' '.join(overrides)})" if overrides else "")
+    if cls is Config:
+        return _build(Config, raw, "", where)
+    own = {f.name for f in dataclasses.fields(cls)} - {"base"}
+    for key in getattr(cls, "IGNORES", ()):
+        section, _, name = key.partition(".")
+        if section in raw and (not name or name in raw[section]):
+            raise ConfigError(f"{where}: {key} is set, but this experiment does not use it "
+                              f"(it ignores {', '.join(cls.IGNORES)}); remove it")
+    base = _build(Config, {k: v for k, v in raw.items() if k not in own}, "", where)
+    return _build(cls, {k: v for k, v in raw.items() if k in own}, "", where, base=base)
 
 
 def load_config(path: str | Path, overrides: typing.Sequence[str] = (), cls: type = Config) -> Any:
@@ -207,9 +338,17 @@ def load_config(path: str | Path, overrides: typing.Sequence[str] = (), cls: typ
     return config_from_dict(read_toml(path), str(path), overrides, cls)
 
 
-def config_to_dict(cfg: Config) -> dict:
-    """The resolved config as plain JSON-ready dicts (tuples become lists, unset stays None)."""
-    return dataclasses.asdict(cfg)
+def config_to_dict(cfg) -> dict:
+    """The resolved config as plain JSON-ready dicts (tuples become lists, unset stays None); a
+    study's ``base`` is flattened into the top level, as its TOML file has it."""
+    raw = dataclasses.asdict(cfg)
+    return {**raw.pop("base"), **raw} if "base" in raw else raw
 
 
-__all__ = ["Config", "config_from_dict", "config_to_dict", "load_config", "parse_override", "require"]
+def replace_key(cfg, key: str, value):
+    """``cfg`` with the dotted ``key`` replaced by ``value``, validated like any config
+    (``dataclasses.replace`` runs each section's checks)."""
+    head, _, rest = key.partition(".")
+    if not rest:
+        return dataclasses.replace(cfg, **{head: value})
+    return dataclasses.replace(cfg, **{head: replace_key(getattr(cfg, head), rest, value)})

@@ -73,6 +73,11 @@ def polynomial_names(names: tuple[str, ...], degree: int) -> tuple[str, ...]:
     return tuple("*".join(power(a, i - j) + power(b, j)) for i in range(1, degree + 1) for j in range(i + 1))
 
 
+def n_inputs(d: int, degree: int, bias: bool) -> int:
+    """Columns a :class:`FeatureMap` makes of d raw features."""
+    return (d if degree == 1 else degree * (degree + 3) // 2) + int(bias)
+
+
 class Standardizer(NamedTuple):
     """Per-column affine scaling to mean 0 and std 1, with statistics of the training data.
 

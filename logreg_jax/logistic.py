@@ -59,7 +59,7 @@ def weights(theta):
 
 
 @jax.jit
-def predict_proba(theta, X):
+def probability(theta, X):
     """P(y = 1 | x) = σ(X θ): (n,), (m, n) → (m,)."""
     return sigmoid(logits(theta, X))
 

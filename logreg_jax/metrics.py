@@ -1,8 +1,8 @@
 """What a trained model is measured by: the run's ``metrics.json``.
 
-Accuracy and the gradient check read the prepared training inputs (the feature-major blocks of a
-full-batch run, or the source re-read batch by batch after minibatch training), so metrics make
-no second full-size copy of the data.
+Accuracy and the gradient check read the training inputs the fit kept (:attr:`Fit.inputs`): the
+(m, n) rows in memory, or for data at scale the feature-major blocks, or the source re-read batch
+by batch after minibatch training, so metrics make no second full-size copy of the data.
 """
 
 from __future__ import annotations
@@ -11,27 +11,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax import block_loss, blocks
-from logreg_jax.data import Dataset
-from logreg_jax.experiment import Fit, precision, predict
-from logreg_jax.loss import objective
-from logreg_jax.minibatch import evaluate
-from logreg_jax.sources import ArraySource
+from logreg_jax.fit import Fit, precision, predict_proba
+from logreg_jax.loss import accuracy, objective
 
 CHECK_ROWS = 4096  # samples the gradient check uses (all of them for smaller data)
 
 
-def _source(fitted: Fit):
-    return ArraySource(fitted.data) if isinstance(fitted.data, Dataset) else fitted.data
+def _in_memory(fitted: Fit) -> bool:
+    return isinstance(fitted.inputs, tuple)
 
 
 def sample_inputs(fitted: Fit) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``CHECK_ROWS`` prepared training rows (model inputs) and labels, for checks."""
-    if fitted.inputs is not None:
-        return blocks.sample_rows(fitted.inputs, CHECK_ROWS)
-    source = _source(fitted)
-    rows = source.read(0, min(source.m, CHECK_ROWS))
-    return fitted.feature_map(np.asarray(rows[0], np.float64)).astype(fitted.cfg.dtype), rows[1]
+    if _in_memory(fitted):
+        X, y = fitted.inputs
+        return X[:CHECK_ROWS], y[:CHECK_ROWS]
+    from logreg_jax.scale.fit import sample_inputs as sample_at_scale
+
+    return sample_at_scale(fitted, CHECK_ROWS)
 
 
 def gradient_check(fitted: Fit) -> float | None:
@@ -49,11 +46,21 @@ def gradient_check(fitted: Fit) -> float | None:
 
 
 def train_accuracy(fitted: Fit) -> float:
-    """Training accuracy from the prepared inputs (streamed from the source after minibatches)."""
+    """Training accuracy on the inputs the fit trained on."""
+    if not _in_memory(fitted):
+        from logreg_jax.scale.fit import accuracy_at_scale
+
+        return accuracy_at_scale(fitted)
     with precision(fitted.cfg):
-        if fitted.inputs is not None:
-            return float(block_loss.accuracy(fitted.model, fitted.params, fitted.inputs, fitted.mesh))
-        return evaluate(fitted.model, fitted.params, _source(fitted), fitted.feature_map, fitted.cfg.dtype)[2]
+        return accuracy(fitted.model, fitted.params, *(jnp.asarray(a) for a in fitted.inputs))
+
+
+def accuracy_on(fitted: Fit, X_raw, y) -> float:
+    """Accuracy of the fitted model on (k, d) raw rows with (k,) 0/1 labels, through its stored
+    feature map (the rule of :func:`logreg_jax.loss.accuracy`)."""
+    with precision(fitted.cfg):
+        X = jnp.asarray(fitted.feature_map(np.asarray(X_raw, np.float64)), fitted.cfg.dtype)
+        return accuracy(fitted.model, fitted.params, X, jnp.asarray(y))
 
 
 def summarize(fitted: Fit) -> dict:
@@ -65,10 +72,11 @@ def summarize(fitted: Fit) -> dict:
         "train_accuracy": train_accuracy(fitted),
         "epochs": int(fitted.history.loss.size),  # iterations actually run (fewer if converged)
         "converged": fitted.history.converged,  # stopped by train.tol
-        "n_samples": int(_source(fitted).m),
+        "n_samples": int(fitted.data.X.shape[0] if _in_memory(fitted) else fitted.data.m),
     }
     metrics.update(fitted.model.describe(fitted.params, fitted.feature_map))
     if points:
-        metrics["predictions"] = [{"x": p, "probability": float(q)} for p, q in zip(points, predict(fitted, points))]
+        metrics["predictions"] = [{"x": p, "probability": float(q)}
+                                  for p, q in zip(points, predict_proba(fitted, points))]
     metrics["gradient_check"] = gradient_check(fitted)
     return metrics

@@ -1,12 +1,26 @@
-"""The optax optimizers a config can name: sgd, momentum, adam, lbfgs, newton."""
+"""The optax optimizers a config can name: sgd, momentum, adam, lbfgs, newton.
+
+Newton's method is written here as an optax transformation: a damped Newton direction and a line
+search. The direction solves (H + μ I) d = −g, with H the Hessian of the loss from ``jax.hessian`` of
+the ``value_fn`` that training passes to every update (autodiff, not the logistic model's analytic
+Hessian, so the same code serves any :class:`~logreg_jax.model.Model` and any parameter pytree,
+flattened with ``ravel_pytree``). The damping μ = c‖g‖ vanishes at the optimum, which keeps
+Newton's quadratic convergence there (Li, Fukushima, Qi & Yamashita, 2004, "A regularized Newton
+method for monotone nonlinear equations"), and shortens steps far from it. If the solve is not a
+descent direction (an indefinite Hessian, e.g. of an MLP) or not finite, the direction falls back
+to −g. optax's backtracking (Armijo) line search then scales it, trying the full step first, so
+the loss cannot increase and Newton cannot diverge.
+"""
 
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
+import jax
+import jax.numpy as jnp
 import optax
-
-from logreg_jax.newton import newton
+from jax.flatten_util import ravel_pytree
 
 
 @functools.lru_cache(maxsize=64)
@@ -30,7 +44,7 @@ def optimizer_from(name: str, *, learning_rate=1.0, momentum=0.9, nesterov: bool
     optax's L-BFGS with its zoom line search, keeping ``memory_size`` past steps (optax's default
     10 stalls on ill-conditioned problems such as the unpenalized degree-6 microchips fit; a memory
     above the parameter count converges), and ``newton`` is damped Newton with a backtracking line
-    search (:mod:`logreg_jax.newton`): both choose their own steps (the learning rate is unused).
+    search (:func:`newton`): both choose their own steps (the learning rate is unused).
     """
     if name == "sgd":
         return optax.sgd(learning_rate)
@@ -43,3 +57,61 @@ def optimizer_from(name: str, *, learning_rate=1.0, momentum=0.9, nesterov: bool
     if name == "newton":
         return newton(damping)
     raise ValueError(f"unknown optimizer {name!r}")
+
+
+
+
+class NewtonDirectionState(NamedTuple):
+    """Whether the last direction fell back to −g (for inspection; the update does not use it)."""
+
+    fell_back: jax.Array
+
+
+def scale_by_newton(damping=0.1) -> optax.GradientTransformationExtraArgs:
+    """Turns the gradient into the damped Newton direction −(H + damping·‖g‖·I)⁻¹ g.
+
+    Args:
+        damping: c ≥ 0 of μ = c‖g‖ (may be a traced array, e.g. under ``vmap``).
+
+    Returns:
+        A transformation whose ``update`` needs the keyword argument ``value_fn`` (params → loss),
+        as optax's line searches do.
+    """
+
+    def init(params):
+        del params
+        return NewtonDirectionState(fell_back=jnp.asarray(False))
+
+    def update(updates, state, params=None, *, value_fn, **extra_args):
+        del state, extra_args
+        flat_g, unravel = ravel_pytree(updates)
+        flat_p, unravel_p = ravel_pytree(params)
+        # (n, n) Hessian of the loss in the flattened parameters.
+        hessian = jax.hessian(lambda flat: value_fn(unravel_p(flat)))(flat_p)
+        mu = damping * jnp.linalg.norm(flat_g)
+        step = -jnp.linalg.solve(hessian + mu * jnp.eye(flat_g.size, dtype=hessian.dtype), flat_g)
+        descent = jnp.all(jnp.isfinite(step)) & (jnp.vdot(step, flat_g) < 0)
+        direction = jnp.where(descent, step, -flat_g)
+        return unravel(direction.astype(flat_g.dtype)), NewtonDirectionState(fell_back=~descent)
+
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
+def newton(damping=0.1, max_backtracking_steps: int = 40) -> optax.GradientTransformationExtraArgs:
+    """Damped Newton with an Armijo backtracking line search that tries the full step first.
+
+    Args:
+        damping: see :func:`scale_by_newton`.
+        max_backtracking_steps: halvings of the step before the line search gives up (2⁻⁴⁰ ≈ 1e-12).
+
+    Returns:
+        An optax transformation; ``update`` takes ``value``, ``grad`` and ``value_fn``.
+    """
+    return optax.chain(
+        scale_by_newton(damping),
+        # increase_factor resets the guess to the full Newton step (max_learning_rate) each
+        # iteration; a finite factor (not inf) keeps a step of 0 from becoming inf·0 = NaN.
+        optax.scale_by_backtracking_linesearch(max_backtracking_steps=max_backtracking_steps,
+                                               decrease_factor=0.5, increase_factor=1e30, rtol=1e-14,
+                                               max_learning_rate=1.0),
+    )

@@ -22,11 +22,9 @@ import numpy as np
 
 from logreg_jax.config import Config, config_from_dict, config_to_dict
 from logreg_jax.errors import LogregError
-from logreg_jax.experiment import Fit, predict, run_keys
+from logreg_jax.features import FeatureMap, Standardizer, n_inputs
+from logreg_jax.fit import Fit, load_data, predict_proba, scale_reason
 from logreg_jax.model import get_model
-from logreg_jax.pipeline import n_inputs
-from logreg_jax.sources import ArraySource, open_source
-from logreg_jax.features import FeatureMap, Standardizer
 from logreg_jax.plots import decision_boundary_figure, training_figure
 from logreg_jax.train import History
 
@@ -148,7 +146,7 @@ def write_figures(folder: Path, fitted: Fit) -> list[str]:
     n_features = len(data.feature_names)  # not data.X: for a .npy or synthetic source that reads every row
     if n_features != 2:
         return [f"decision_boundary.png skipped: the data have {n_features} features, the plot needs 2"]
-    fig = decision_boundary_figure(lambda pts: predict(fitted, pts), data.X, data.y, cfg.plot, title,
+    fig = decision_boundary_figure(lambda pts: predict_proba(fitted, pts), data.X, data.y, cfg.plot, title,
                                    cfg.plot.axis_labels or data.feature_names, cfg.plot.class_names)
     save_figure(fig, folder / "decision_boundary.png")
     return []
@@ -175,12 +173,16 @@ def load_fit(run_dir: str | Path) -> Fit:
     """Rebuilds a :class:`Fit` from a run folder (reloading its training data) without training."""
     run_dir = Path(run_dir)
     cfg = read_config(run_dir)
-    source = open_source(cfg.data, key=run_keys(cfg.seed).data)
+    if scale_reason(cfg) in ("data.synthetic", "a .npy data file"):  # rows read lazily, as fit keeps them
+        from logreg_jax.scale import open_source
+
+        data = open_source(cfg.data)
+    else:
+        data = load_data(cfg)
     model = get_model(cfg.model)
-    n = n_inputs(source.d, cfg.features.polynomial_degree, model.bias_column)
+    n = n_inputs(len(data.feature_names), cfg.features.polynomial_degree, model.bias_column)
     like = jax.eval_shape(lambda: model.init(jax.random.key(0), n, cfg.model))
     params, feature_map = load_params(run_dir / "params.npz", like)
     history = read_history(run_dir / "history.csv")
     final_loss = json.loads((run_dir / "metrics.json").read_text())["final_loss"]
-    data = source.dataset if isinstance(source, ArraySource) else source
     return Fit(cfg, data, model, feature_map, params, history._replace(final_loss=final_loss))

@@ -7,6 +7,7 @@ import pytest
 from jax.test_util import check_grads
 
 import logreg_jax as lj
+from logreg_jax import logistic
 from conftest import rel_err
 import reference
 
@@ -85,7 +86,7 @@ def test_extreme_logits_float32(z):
 def test_float32_in_float32_out_and_close_to_float64(rng):
     theta, X, y = (np.asarray(a) for a in random_problem(rng, 200, 6))
     f32 = [jnp.asarray(a, jnp.float32) for a in (theta, X, y)]
-    for fn in (lj.cross_entropy, lj.autodiff_gradient, lj.analytic_gradient, lambda t, X, y, l2: lj.predict_proba(t, X)):
+    for fn in (lj.cross_entropy, lj.autodiff_gradient, lj.analytic_gradient, lambda t, X, y, l2: logistic.probability(t, X)):
         out = fn(*f32, 0.5)
         assert out.dtype == jnp.float32
     assert rel_err(lj.analytic_gradient(*f32, 0.5), reference.gradient(theta, X, y, 0.5)) <= 1e-5

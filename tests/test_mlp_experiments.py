@@ -35,7 +35,7 @@ def test_mlp_run_folder_reloads_and_replots(xor_run):
     fitted = load_fit(xor_run)  # regenerates the xor data from the saved seed, reloads the layers
     metrics = json.loads((xor_run / "metrics.json").read_text())
     points = [p["x"] for p in metrics["predictions"]]
-    np.testing.assert_allclose(lj.predict(fitted, points), [p["probability"] for p in metrics["predictions"]], rtol=1e-6)
+    np.testing.assert_allclose(lj.predict_proba(fitted, points), [p["probability"] for p in metrics["predictions"]], rtol=1e-6)
     before = (xor_run / "decision_boundary.png").stat().st_mtime_ns
     replot_script.main([str(xor_run), "--set", "plot.levels=5"])
     assert (xor_run / "decision_boundary.png").stat().st_mtime_ns > before

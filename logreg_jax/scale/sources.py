@@ -20,22 +20,10 @@ import mmap
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax.data import Dataset, bad_label, default_feature_names, first_bad_label, load_dataset
-from logreg_jax.synthetic import xor_dataset
+from logreg_jax.data import Dataset, check_rows, default_feature_names, load_dataset, synthetic_chunk, xor_dataset
 from logreg_jax.errors import DataError
-
-
-def check_rows(X: np.ndarray, y: np.ndarray, where: str, first_row: int) -> None:
-    """Raises DataError naming the row when features are not finite or a label is not 0 or 1."""
-    bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
-    if bad.size:
-        raise DataError(f"{where}: row {first_row + int(bad[0])} has a feature that is not finite")
-    i = first_bad_label(y)
-    if i is not None:
-        raise bad_label(f"{where}: row {first_row + i}", y[i])
 
 
 class ArraySource:
@@ -137,7 +125,7 @@ class SyntheticSource:
     def _chunk(self, c: int) -> tuple[np.ndarray, np.ndarray]:
         # The last chunk is kept: streaming reads are smaller than a chunk and come in order.
         if self._last is None or self._last[0] != c:
-            X, y = _draw(self._data_key, self._theta, c)
+            X, y = synthetic_chunk(self._data_key, self._theta, c, self.CHUNK)
             self._last = (c, (np.asarray(X), np.asarray(y, np.float32)))
         return self._last[1]
 
@@ -162,14 +150,6 @@ class SyntheticSource:
     @property
     def y(self) -> np.ndarray:
         return self.read(0, self.m)[1]
-
-
-@jax.jit
-def _draw(key, theta, c):
-    x_key, y_key = jax.random.split(jax.random.fold_in(key, c))
-    X = jax.random.normal(x_key, (SyntheticSource.CHUNK, theta.size), dtype=jnp.float32)
-    y = jax.random.bernoulli(y_key, jax.nn.sigmoid(0.5 + X @ theta))
-    return X, y
 
 
 def data_name(data_cfg) -> str:

@@ -20,7 +20,7 @@ import optax
 from logreg_jax.loss import l2_penalty, objective
 from logreg_jax.model import Model
 from logreg_jax.features import FeatureMap
-from logreg_jax.pipeline import CHUNK_ROWS
+from logreg_jax.scale.pipeline import CHUNK_ROWS
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.train import History
 

@@ -18,10 +18,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-from logreg_jax.blocks import Blocks, block_size, n_blocks
-from logreg_jax.errors import DataError
-from logreg_jax.features import FeatureMap, Standardizer, polynomial_features, polynomial_names
-from logreg_jax.sources import check_rows
+from logreg_jax.scale.blocks import Blocks, block_size, n_blocks
+from logreg_jax.data import check_classes, check_rows
+from logreg_jax.features import FeatureMap, Standardizer, n_inputs, polynomial_features, polynomial_names
 
 CHUNK_ROWS = 1 << 13  # rows per read: ~1 MB, so the passes stream without a second copy of X
 
@@ -86,9 +85,7 @@ def fit_feature_map(source, *, degree: int, standardize: bool, bias: bool, lo: i
         k = local.mean.size
         parts = [Moments(int(r[0]), r[2:2 + k], r[2 + k:], int(r[1])) for r in np.asarray(flat)]
     total = functools.reduce(Moments.merge, parts)
-    if total.positives in (0, total.n):
-        raise DataError(f"{source.name}: every label is {int(total.positives > 0)}; "
-                        "a classifier needs both classes 0 and 1")
+    check_classes(total.positives, total.n, source.name)
     names = polynomial_names(source.feature_names, degree) if source.feature_names else None
     scale = Standardizer.from_moments(total.mean, np.sqrt(total.m2 / total.n), names) if standardize else None
     return FeatureMap(degree, scale, bias)
@@ -120,11 +117,6 @@ def _fill(source, feature_map: FeatureMap, dtype, device, n: int, block: int, nb
             X_chunk = np.ascontiguousarray(feature_map(raw.astype(np.float64)).astype(dtype).T)
             X, y = _write(X, y, X_chunk[None], labels.astype(dtype)[None], b, column)
     return X, y
-
-
-def n_inputs(d: int, degree: int, bias: bool) -> int:
-    """Columns a :class:`FeatureMap` makes of d raw features."""
-    return (d if degree == 1 else degree * (degree + 3) // 2) + int(bias)
 
 
 def _layout(source, n: int, dtype, mesh):

@@ -1,6 +1,6 @@
 """The loss over :class:`~logreg_jax.blocks.Blocks`: value, gradient and Hessian in few passes.
 
-:func:`objective` equals :func:`logreg_jax.objective` on the same rows. Its derivatives are
+:func:`block_objective` equals :func:`logreg_jax.objective` on the same rows. Its derivatives are
 defined block by block (``jax.custom_jvp``): the gradient is each block's ``jax.value_and_grad``
 accumulated in the same pass that computes the loss (plain reverse mode through the loop over
 blocks would read X again backwards and keep residuals), and second derivatives (``jax.hessian``,
@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 from jax.sharding import PartitionSpec as P
 
-from logreg_jax.blocks import HVP_CHUNK, Blocks, block_logits
+from logreg_jax.scale.blocks import HVP_CHUNK, Blocks, block_logits
 from logreg_jax.loss import cross_entropy_terms, l2_penalty
 from logreg_jax.model import Model
 
@@ -135,7 +135,7 @@ def _summed_loss_jvp(model: Model, mesh, primals, tangents):
     return loss, _vdot(grad, tangents[0])
 
 
-def objective(model: Model, params, blocks: Blocks, l2=0.0, mesh=None):
+def block_objective(model: Model, params, blocks: Blocks, l2=0.0, mesh=None):
     """The mean cross-entropy plus L2 penalty of :func:`logreg_jax.objective`, over blocks.
 
     Args:
@@ -163,7 +163,7 @@ def _correct_predictions(model: Model, params, blocks: Blocks, mesh=None):
     return _sharded(mesh, functools.partial(_correct_sum, model=model), blocks, params)
 
 
-def accuracy(model: Model, params, blocks: Blocks, mesh=None) -> float:
+def block_accuracy(model: Model, params, blocks: Blocks, mesh=None) -> float:
     """The fraction of samples classified right (logit ≥ 0 ⇔ P(y = 1) ≥ 0.5, the rule of
     :func:`logreg_jax.loss.correct_predictions`), counted exactly."""
     return int(_correct_predictions(model, params, blocks, mesh)) / blocks.m

@@ -1,0 +1,170 @@
+"""From a :class:`~logreg_jax.config.Config` to a trained model: the experiment minus file output.
+
+:func:`fit` loads the data, fits the feature map on them, splits the seed into named keys,
+initialises the model and trains it (:func:`logreg_jax.train.train`) on (m, n) rows in memory.
+Data that ask for more (a ``.npy`` file, ``data.synthetic``, ``train.batch_size``,
+``distributed.*``, or inputs of at least :data:`FEATURE_MAJOR_BYTES`) are handed to
+:mod:`logreg_jax.scale`, which is imported only then.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from logreg_jax.config import Config
+from logreg_jax.data import Dataset, check_classes, check_rows, load_dataset, xor_dataset
+from logreg_jax.errors import ConfigError
+from logreg_jax.features import FeatureMap, n_inputs
+from logreg_jax.model import Model, get_model
+from logreg_jax.optimizers import make_optimizer
+from logreg_jax.train import History, train
+
+# Inputs of at least this many bytes train feature-major (logreg_jax/scale/blocks.py), where a
+# linear model's two passes over X stream contiguous memory; below it the (m, n) rows are as
+# fast or faster. Measured by benchmarks/layout.py (results in benchmarks/RESULTS.md).
+FEATURE_MAJOR_BYTES = 64 << 20
+
+
+def precision(cfg: Config):
+    """Context manager under which arrays default to ``cfg.dtype`` (float64 turns on x64)."""
+    return jax.enable_x64(cfg.dtype == "float64")
+
+
+class Fit(NamedTuple):
+    """A trained model with everything needed to use and describe it.
+
+    Attributes:
+        cfg: the resolved config.
+        data: the training :class:`Dataset` (raw features), or for a ``.npy`` file or synthetic
+            data the row source (:mod:`logreg_jax.scale.sources`: ``X``, ``y`` read lazily).
+        model: the :class:`Model`.
+        feature_map: raw features → model inputs, fitted on ``data``.
+        params: trained parameter pytree (NumPy leaves, in ``cfg.dtype``).
+        history: the training :class:`History`.
+        inputs: the training inputs the metrics read: ((m, n) X, (m,) y) rows, or the
+            feature-major :class:`~logreg_jax.scale.blocks.Blocks`, or None after minibatches.
+        mesh: the data-parallel mesh the inputs are sharded over, or None.
+    """
+
+    cfg: Config
+    data: Any
+    model: Model
+    feature_map: FeatureMap
+    params: Any
+    history: History
+    inputs: Any = None
+    mesh: Any = None
+
+
+class Keys(NamedTuple):
+    """The named PRNG keys of a run, each owned by one consumer."""
+
+    init: jax.Array
+    shuffle: jax.Array
+    data: jax.Array  # built-in synthetic datasets (data.path = "xor")
+
+
+def run_keys(seed) -> Keys:
+    """The one split of ``jax.random.key(seed)`` into named keys (seed an int, or traced in a sweep).
+
+    A key split into n takes the same first keys for any n, so adding a consumer at the end
+    leaves every earlier key, and every earlier result, unchanged.
+    """
+    return Keys(*jax.random.split(jax.random.key(seed), len(Keys._fields)))
+
+
+def scale_reason(cfg: Config) -> str | None:
+    """Which config key asks for :mod:`logreg_jax.scale`, or None for the in-memory path."""
+    if cfg.data.synthetic.m > 0:
+        return "data.synthetic"
+    if str(cfg.data.path).endswith(".npy"):
+        return "a .npy data file"
+    if cfg.train.batch_size is not None:
+        return "train.batch_size"
+    if cfg.distributed.data_parallel or cfg.distributed.num_processes > 1:
+        return "distributed"
+    return None
+
+
+def load_data(cfg: Config) -> Dataset:
+    """The whole dataset ``cfg.data`` names, in memory: a text file, ``"xor"``, or (read in full
+    through :mod:`logreg_jax.scale`) a ``.npy`` file or synthetic rows."""
+    if scale_reason(cfg) in ("data.synthetic", "a .npy data file"):
+        from logreg_jax.scale import open_source
+
+        source = open_source(cfg.data)
+        return Dataset(*source.read(0, source.m), feature_names=source.feature_names)
+    if cfg.data.path == "xor":
+        return xor_dataset(run_keys(cfg.seed).data, cfg.data.xor.m, cfg.data.xor.noise)
+    return load_dataset(cfg.data.path)
+
+
+def check_points(cfg: Config, d: int, name: str) -> None:
+    """``predict.points`` must have one value per raw feature of the data."""
+    for point in cfg.predict.points:
+        if len(point) != d:
+            raise ConfigError(f"predict.points: {list(point)} has {len(point)} values, but {name} has {d} features")
+
+
+def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
+    """The model, the feature map fitted on ``data``, and the (m, n_inputs) training inputs."""
+    check_rows(data.X, data.y, cfg.data.path, 0)
+    check_classes(int(np.sum(data.y == 1)), data.y.size, cfg.data.path)
+    model = get_model(cfg.model)
+    feature_map = FeatureMap.fit(data.X, degree=cfg.features.polynomial_degree,
+                                 standardize=cfg.features.standardize, bias=model.bias_column,
+                                 names=data.feature_names)
+    return model, feature_map, feature_map(np.asarray(data.X, np.float64)).astype(cfg.dtype)
+
+
+def initial_params(model: Model, seed, n: int, model_cfg):
+    """The initial parameters for ``seed`` (an int, or a traced one inside ``vmap``)."""
+    return model.init(run_keys(seed).init, n, model_cfg)
+
+
+def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
+    """Trains the configured model.
+
+    Args:
+        cfg: the experiment config.
+        data: the training data; when None, what ``cfg.data`` names (a text or ``.npy`` file,
+            synthetic rows, or the built-in ``"xor"``).
+        callback: ``(epochs done, loss, grad norm)`` progress hook, see :func:`train`.
+
+    Raises:
+        DataError, ConfigError, TrainingDiverged: bad data, prediction points that do not fit
+            the data, or a non-finite loss (naming the epoch).
+    """
+    if data is None and scale_reason(cfg) is not None:
+        from logreg_jax import scale
+
+        return scale.fit(cfg, callback=callback)
+    data = load_data(cfg) if data is None else data
+    check_points(cfg, data.X.shape[1], cfg.data.path)
+    model = get_model(cfg.model)
+    n = n_inputs(data.X.shape[1], cfg.features.polynomial_degree, model.bias_column)
+    if data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES:
+        from logreg_jax import scale
+
+        return scale.fit(cfg, data, callback=callback)
+    model, feature_map, X = prepare(cfg, data)
+    with precision(cfg):
+        params = initial_params(model, cfg.seed, n, cfg.model)
+        params, history = train(model, params, X, data.y, optimizer=make_optimizer(cfg.optimizer),
+                                epochs=cfg.train.epochs, l2=cfg.loss.l2, tol=cfg.train.tol,
+                                chunk=cfg.train.log_every, learning_rate=cfg.optimizer.learning_rate,
+                                callback=callback)
+    params = jax.tree_util.tree_map(np.asarray, params)
+    return Fit(cfg, data, model, feature_map, params, history, (X, np.asarray(data.y, cfg.dtype)))
+
+
+def predict_proba(fitted: Fit, X_raw) -> np.ndarray:
+    """P(y = 1) for (k, d) raw feature rows, through the stored feature map: → (k,)."""
+    X_raw = np.asarray(X_raw, dtype=np.float64)
+    with precision(fitted.cfg):
+        z = fitted.model.logits(fitted.params, jnp.asarray(fitted.feature_map(X_raw), fitted.cfg.dtype))
+        return np.asarray(jax.nn.sigmoid(z), dtype=np.float64)
