@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.runs import write_run
-from logreg_jax.sources import data_name
+from logreg_jax.scale.sources import data_name
 
 
 def main(argv=None):
