@@ -175,7 +175,7 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class FeaturesConfig:
-    polynomial_degree: int = 1  # 1 = raw features; d > 1 maps 2 features to all monomials up to d
+    polynomial_degree: int = 1  # 1 = raw features; > 1: every monomial of the features up to this degree
     standardize: bool = True  # mean 0 / std 1 per column, statistics of the training data
 
     def __post_init__(self):
