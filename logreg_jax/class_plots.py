@@ -21,14 +21,12 @@ def class_color(k: int):
     return colormaps["tab10"](k % 10)
 
 
-def confusion_figure(matrix: np.ndarray, class_names, title: str = "") -> Figure:
-    """The (K, K) confusion matrix as a table of counts, shaded by the share of each true class."""
+def draw_confusion(ax, matrix: np.ndarray, class_names, title: str = ""):
+    """Draws the (K, K) confusion matrix as a table of counts, shaded by the share of each true
+    class (rows: true class, columns: predicted); returns the image (for a colorbar)."""
     matrix = np.asarray(matrix)
     k = matrix.shape[0]
     share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    size = 2.2 + 0.45 * k
-    fig = Figure(figsize=(size + 1.2, size), layout="constrained")
-    ax = fig.add_subplot()
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
         for j in range(k):
@@ -37,7 +35,15 @@ def confusion_figure(matrix: np.ndarray, class_names, title: str = "") -> Figure
     ax.set_xticks(range(k), class_names, rotation=45 if max(map(len, class_names)) > 3 else 0)
     ax.set_yticks(range(k), class_names)
     ax.set(xlabel="predicted class", ylabel="true class", title=title)
-    fig.colorbar(image, ax=ax, label="share of the true class", shrink=0.8)
+    return image
+
+
+def confusion_figure(matrix: np.ndarray, class_names, title: str = "") -> Figure:
+    """One confusion matrix (:func:`draw_confusion`) with its colorbar."""
+    size = 2.2 + 0.45 * np.asarray(matrix).shape[0]
+    fig = Figure(figsize=(size + 1.2, size), layout="constrained")
+    ax = fig.add_subplot()
+    fig.colorbar(draw_confusion(ax, matrix, class_names, title), ax=ax, label="share of the true class", shrink=0.8)
     return fig
 
 
@@ -74,7 +80,7 @@ def calibration_figure(sets, n_bins: int = 10, title: str = "") -> Figure:
     ax.set(xlabel="predicted probability (bin mean)", ylabel="observed fraction of positives",
            xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title=title, aspect="equal")
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left")
+    ax.legend(loc="lower right")
     return fig
 
 

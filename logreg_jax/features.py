@@ -82,7 +82,7 @@ def polynomial_names(names: tuple[str, ...], degree: int) -> tuple[str, ...]:
     def power(name: str, k: int) -> list[str]:
         return [] if k == 0 else [name if k == 1 else f"{name}^{k}"]
 
-    return tuple("*".join(sum((power(n, p) for n, p in zip(names, powers)), []))
+    return tuple("*".join(part for n, p in zip(names, powers) for part in power(n, p))
                  for powers in monomial_powers(len(names), degree))
 
 

@@ -17,8 +17,15 @@ import numpy as np
 
 from logreg_jax import holdout
 from logreg_jax.config import Config
-from logreg_jax.data import (Dataset, check_classes, check_rows, check_test_labels, count_classes, load_dataset,
-                             xor_dataset)
+from logreg_jax.data import (
+    Dataset,
+    check_classes,
+    check_rows,
+    check_test_labels,
+    count_classes,
+    load_dataset,
+    xor_dataset,
+)
 from logreg_jax.errors import ConfigError
 from logreg_jax.features import FeatureMap, n_inputs
 from logreg_jax.model import Model, get_model

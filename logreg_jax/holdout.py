@@ -30,7 +30,7 @@ def stratified_split(key, y: np.ndarray, fraction: float) -> tuple[np.ndarray, n
     order = np.asarray(jax.random.permutation(key, y.size))
     # A stable sort by class of a random permutation: each class's rows in random order.
     order = order[np.argsort(y[order], kind="stable")]
-    classes, starts, counts = np.unique(y[order], return_index=True, return_counts=True)
+    _, starts, counts = np.unique(y[order], return_index=True, return_counts=True)
     test = []
     for start, n in zip(starts, counts):
         k = int(np.clip(np.round(fraction * n), 1 if fraction > 0 else 0, n - 1))

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from logreg_jax.evaluation import (calibration_bins, class_report, confusion_matrix, precision_recall, roc_auc,
-                                   roc_curve)
+from logreg_jax.evaluation import calibration_bins, class_report, confusion_matrix, precision_recall, roc_auc, roc_curve
 
 
 @pytest.mark.parametrize("m, levels", [(2, 2), (30, 3), (200, 7), (500, 1000)])
@@ -42,7 +41,7 @@ def test_confusion_precision_recall_equal_scikit_learn(rng, m, k):
     matrix = confusion_matrix(y_true.astype(float), y_pred, k)
     np.testing.assert_array_equal(matrix, metrics.confusion_matrix(y_true, y_pred, labels=range(k)))
     precision, recall = precision_recall(matrix)
-    kw = dict(labels=range(k), average=None, zero_division=0)
+    kw = {"labels": range(k), "average": None, "zero_division": 0}
     np.testing.assert_allclose(precision, metrics.precision_score(y_true, y_pred, **kw), rtol=1e-15)
     np.testing.assert_allclose(recall, metrics.recall_score(y_true, y_pred, **kw), rtol=1e-15)
     prob = rng.dirichlet(np.ones(k), m)

@@ -7,10 +7,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import load_script, rel_err, write_text
 from jax.test_util import check_grads
 
 import logreg_jax as lj
-from conftest import load_script, rel_err, write_text
 from logreg_jax import holdout, mlp, softmax
 from logreg_jax.config import ModelConfig, config_from_dict
 from logreg_jax.loss import categorical_cross_entropy
@@ -46,7 +46,7 @@ def test_softmax_gradient_equals_autodiff_and_finite_differences(x64, rng, m, n,
         hand = model.gradient(params, X, y, l2)
         auto = jax.grad(lj.objective, argnums=1)(model, params, X, y, l2)
         assert rel_err(flat(hand), flat(auto)) < 1e-12
-        check_grads(lambda p: lj.objective(model, p, X, y, l2), (params,), order=1, modes=["rev"], eps=1e-6)
+        check_grads(lambda p, l2=l2: lj.objective(model, p, X, y, l2), (params,), order=1, modes=["rev"], eps=1e-6)
 
 
 @pytest.mark.parametrize("hidden, activation, k", [([5], "tanh", 3), ([6, 4], "relu", 4), ([3], "sigmoid", 10)])
