@@ -32,8 +32,14 @@ def main(argv=None):
     check = metrics["gradient_check"]
     print(f"final loss {metrics['final_loss']:.6f}, training accuracy {metrics['train_accuracy']:.3f}"
           + (f", gradient check {check:.2e}" if check is not None else ""))
+    if "test_accuracy" in metrics:
+        print(f"held-out loss {metrics['test_loss']:.6f}, held-out accuracy {metrics['test_accuracy']:.4f} "
+              f"({metrics['n_test']} samples)")
     for p in metrics.get("predictions", []):
-        print(f"  P(y = 1 | x = {p['x']}) = {p['probability']:.4f}")
+        if isinstance(p["probability"], list):
+            print(f"  P(y = k | x = {p['x']}) = " + ", ".join(f"{q:.4f}" for q in p["probability"]))
+        else:
+            print(f"  P(y = 1 | x = {p['x']}) = {p['probability']:.4f}")
     print(f"wrote {out}/")
 
 

@@ -127,7 +127,7 @@ def read_toml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
 
 
-MODELS = ("logistic", "mlp")
+MODELS = ("logistic", "softmax", "mlp")
 INITS = ("uniform", "zeros", "normal")
 OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
 DTYPES = ("float32", "float64")
@@ -161,15 +161,22 @@ class DataConfig:
     path: str = "data/exam_scores.txt"
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)  # m > 0: generated rows instead of path
     xor: XorConfig = field(default_factory=XorConfig)  # used when path = "xor"
+    # held out for evaluation, never trained on: a stratified fraction of the rows (drawn from
+    # the run's seed), or a second file in the same format; 0 and unset = train on everything
+    test_fraction: float = 0.0
+    test_path: str | None = None
 
     def __post_init__(self):
+        require(0 <= self.test_fraction < 1, "test_fraction", "a number in [0, 1)")
+        require(not (self.test_fraction > 0 and self.test_path), "test_fraction",
+                "0 when data.test_path is set (one held-out set: a fraction or a file)")
         require(not (self.path == "xor" and self.synthetic.m > 0), "path",
                 "a file or \"xor\", not both \"xor\" and data.synthetic (set synthetic.m = 0)")
 
 
 @dataclass(frozen=True)
 class FeaturesConfig:
-    polynomial_degree: int = 1  # 1 = raw features; d > 1 maps 2 features to all monomials up to d
+    polynomial_degree: int = 1  # 1 = raw features; > 1: every monomial of the features up to this degree
     standardize: bool = True  # mean 0 / std 1 per column, statistics of the training data
 
     def __post_init__(self):
@@ -178,7 +185,7 @@ class FeaturesConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = "logistic"  # logistic or mlp
+    name: str = "logistic"  # logistic, softmax (K classes) or mlp (binary, or K classes: softmax output)
     # logistic: uniform in [0, 1) as in the tutorial, zeros, or normal; mlp: uniform or normal,
     # each scaled to the layer's fan-in/fan-out (Glorot, He for relu)
     init: str = "uniform"

@@ -1,7 +1,8 @@
 """Labelled datasets: loaded from text files, or generated from a PRNG key (xor, logistic).
 
-A dataset file holds comma-separated numbers, one sample per line, the 0/1 label in the last
-column, and optionally one header line of column names. Everything here is host-side NumPy: the
+A dataset file holds comma-separated numbers, one sample per line, the label in the last column
+(0/1 for binary models, the class number 0 … K−1 for K-class ones), and optionally one header
+line of column names. Everything here is host-side NumPy: the
 data are checked once, loudly, before any JAX code sees them.
 """
 
@@ -24,7 +25,7 @@ class Dataset(NamedTuple):
 
     Attributes:
         X: (m, n) float64 features.
-        y: (m,) float64 labels, each 0.0 or 1.0.
+        y: (m,) float64 labels, each 0.0 or 1.0 (class numbers 0.0 … K−1 for K-class models).
         feature_names: n column names (from the header line, else ``x1 … xn``).
     """
 
@@ -44,17 +45,49 @@ def first_bad_label(y: np.ndarray) -> int | None:
     return int(bad[0]) if bad.size else None
 
 
-def bad_label(where: str, label: float) -> DataError:
+def bad_label(where: str, label: float, hint: str = "") -> DataError:
     """The error for a label other than 0/1, ``where`` naming the file and line or row."""
-    return DataError(f"{where}: label {label:g} is not 0 or 1 (the label is the last column)")
+    return DataError(f"{where}: label {label:g} is not 0 or 1 (the label is the last column{hint})")
 
 
-def check_rows(X: np.ndarray, y: np.ndarray, where: str, first_row: int) -> None:
-    """Raises DataError naming the row when features are not finite or a label is not 0 or 1."""
+def first_bad_class(y: np.ndarray) -> int | None:
+    """The index of the first label that is not a class number 0, 1, 2, …, or None."""
+    bad = np.flatnonzero((y < 0) | (y != np.round(y)))
+    return int(bad[0]) if bad.size else None
+
+
+def count_classes(y: np.ndarray, where: str) -> int:
+    """K for training labels that must be the class numbers 0 … K−1, each occurring at least once.
+
+    Raises:
+        DataError: a label is not a class number, or a class below the largest never occurs.
+    """
+    i = first_bad_class(y)
+    if i is not None:
+        raise DataError(f"{where}: row {i}: label {y[i]:g} is not a class number 0, 1, 2, …")
+    k = int(y.max()) + 1
+    missing = np.setdiff1d(np.arange(k), y)
+    if missing.size:
+        raise DataError(f"{where}: class {int(missing[0])} never occurs in the training data; "
+                        f"the labels must be the classes 0 … {k - 1}, each at least once")
+    return k
+
+
+def check_test_labels(y: np.ndarray, n_classes: int, where: str) -> None:
+    """Held-out labels must be classes the training data have: 0 … K−1."""
+    bad = np.flatnonzero(y >= n_classes)
+    if bad.size:
+        raise DataError(f"{where}: row {int(bad[0])}: label {y[bad[0]]:g} occurs in the held-out data only; "
+                        f"the training data have the classes 0 … {n_classes - 1}")
+
+
+def check_rows(X: np.ndarray, y: np.ndarray, where: str, first_row: int, binary: bool = True) -> None:
+    """Raises DataError naming the row when features are not finite or a label is not 0 or 1
+    (with ``binary=False`` the labels are left to :func:`count_classes`)."""
     bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
     if bad.size:
         raise DataError(f"{where}: row {first_row + int(bad[0])} has a feature that is not finite")
-    i = first_bad_label(y)
+    i = first_bad_label(y) if binary else None
     if i is not None:
         raise bad_label(f"{where}: row {first_row + i}", y[i])
 
@@ -87,11 +120,12 @@ def _is_header(fields: list[str]) -> bool:
     return not any(numeric(f) for f in fields)
 
 
-def load_dataset(path: str | Path) -> Dataset:
+def load_dataset(path: str | Path, multiclass: bool = False) -> Dataset:
     """Reads a comma-separated dataset with the label in the last column.
 
     Args:
         path: a text file; blank lines are skipped, the first line may be a header of names.
+        multiclass: labels may be any class number 0, 1, 2, … (for K-class models), not only 0/1.
 
     Returns:
         The :class:`Dataset`, with ``X`` of shape (m, n) and ``y`` of shape (m,), both float64.
@@ -132,9 +166,13 @@ def load_dataset(path: str | Path) -> Dataset:
 
     table = np.asarray(rows, dtype=np.float64)
     X, y = table[:, :-1], table[:, -1]
-    i = first_bad_label(y)
+    i = first_bad_class(y) if multiclass else first_bad_label(y)
     if i is not None:
-        raise bad_label(f"{path}:{lines[i][0]}", y[i])
+        if multiclass:
+            raise DataError(f"{path}:{lines[i][0]}: label {y[i]:g} is not a class number 0, 1, 2, … "
+                            "(the label is the last column)")
+        raise bad_label(f"{path}:{lines[i][0]}", y[i], '; model.name = "logistic" is binary, "softmax" '
+                        'and "mlp" take the classes 0 … K−1')
     if np.unique(y).size < 2:
         raise DataError(f"{path}: every label is {y[0]:g}; a classifier needs both classes 0 and 1")
     if names is None:

@@ -14,6 +14,10 @@ statistics.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
+import operator
 from typing import NamedTuple
 
 import jax
@@ -36,46 +40,55 @@ def add_bias(X):
     return xp.concatenate([xp.ones((X.shape[0], 1), dtype=X.dtype), X], axis=1)
 
 
-def polynomial_features(X, degree: int):
-    """Every monomial of two features up to ``degree``, without the constant.
+def monomial_powers(d: int, degree: int) -> list[tuple[int, ...]]:
+    """The exponents (p_1, …, p_d) of every monomial of d features of total degree 1 … ``degree``,
+    in scikit-learn's ``PolynomialFeatures`` order: by degree, then the features' index tuples
+    (i_1 ≤ … ≤ i_k) in lexicographic order. For two features: x1, x2, x1², x1 x2, x2², x1³, …"""
+    return [tuple(combo.count(j) for j in range(d))
+            for k in range(1, degree + 1) for combo in itertools.combinations_with_replacement(range(d), k)]
 
-    Columns are x1^(i−j) · x2^j for i = 1..degree and j = 0..i, in that order: degree 1 gives
-    [x1, x2], degree 6 gives 27 columns (28 with the bias), the mapping customary for the
-    microchips data.
+
+def polynomial_features(X, degree: int):
+    """Every monomial of the d features up to ``degree``, without the constant.
+
+    Columns are in scikit-learn's ``PolynomialFeatures`` order (:func:`monomial_powers`); for
+    two features x1^(i−j) · x2^j for i = 1..degree and j = 0..i: degree 1 gives [x1, x2], degree 6
+    gives 27 columns (28 with the bias), the mapping customary for the microchips data.
 
     Args:
-        X: (m, 2) features.
+        X: (m, d) features.
         degree: the highest total degree, ≥ 1.
 
     Returns:
-        (m, degree (degree + 3) / 2) array.
+        (m, C(d + degree, d) − 1) array.
     """
     if degree < 1:
         raise ValueError(f"polynomial degree must be >= 1, got {degree}")
     if degree == 1:
         return X
-    if X.shape[1] != 2:
-        raise DataError(f"polynomial features of degree {degree} need exactly 2 input features, got {X.shape[1]}")
     xp = jnp if isinstance(X, jax.Array) else np
-    x1, x2 = X[:, 0], X[:, 1]
-    return xp.stack([x1 ** (i - j) * x2 ** j for i in range(1, degree + 1) for j in range(i + 1)], axis=1)
+    # Each monomial as Π x_j ** p_j over its features, in feature order: for two features the same
+    # floating-point operations as x1 ** (i − j) * x2 ** j (x ** 0 = 1 and 1 · y = y exactly).
+    columns = [functools.reduce(operator.mul, [X[:, j] ** p for j, p in enumerate(powers) if p])
+               for powers in monomial_powers(X.shape[1], degree)]
+    return xp.stack(columns, axis=1)
 
 
 def polynomial_names(names: tuple[str, ...], degree: int) -> tuple[str, ...]:
     """Names of the columns of ``polynomial_features`` (``x1^2*x2`` and so on)."""
     if degree == 1:
         return tuple(names)
-    a, b = names
 
     def power(name: str, k: int) -> list[str]:
         return [] if k == 0 else [name if k == 1 else f"{name}^{k}"]
 
-    return tuple("*".join(power(a, i - j) + power(b, j)) for i in range(1, degree + 1) for j in range(i + 1))
+    return tuple("*".join(part for n, p in zip(names, powers) for part in power(n, p))
+                 for powers in monomial_powers(len(names), degree))
 
 
 def n_inputs(d: int, degree: int, bias: bool) -> int:
-    """Columns a :class:`FeatureMap` makes of d raw features."""
-    return (d if degree == 1 else degree * (degree + 3) // 2) + int(bias)
+    """Columns a :class:`FeatureMap` makes of d raw features: C(d + degree, d) − 1 monomials."""
+    return (d if degree == 1 else math.comb(d + degree, d) - 1) + int(bias)
 
 
 class Standardizer(NamedTuple):

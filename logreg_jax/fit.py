@@ -15,8 +15,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from logreg_jax import holdout
 from logreg_jax.config import Config
-from logreg_jax.data import Dataset, check_classes, check_rows, load_dataset, xor_dataset
+from logreg_jax.data import (
+    Dataset,
+    check_classes,
+    check_rows,
+    check_test_labels,
+    count_classes,
+    load_dataset,
+    xor_dataset,
+)
 from logreg_jax.errors import ConfigError
 from logreg_jax.features import FeatureMap, n_inputs
 from logreg_jax.model import Model, get_model
@@ -48,6 +57,7 @@ class Fit(NamedTuple):
         inputs: the training inputs the metrics read: ((m, n) X, (m,) y) rows, or the
             feature-major :class:`~logreg_jax.scale.blocks.Blocks`, or None after minibatches.
         mesh: the data-parallel mesh the inputs are sharded over, or None.
+        test: the held-out :class:`Dataset` (raw features), or None without ``data.test_*``.
     """
 
     cfg: Config
@@ -58,6 +68,7 @@ class Fit(NamedTuple):
     history: History
     inputs: Any = None
     mesh: Any = None
+    test: Dataset | None = None
 
 
 class Keys(NamedTuple):
@@ -66,6 +77,7 @@ class Keys(NamedTuple):
     init: jax.Array
     shuffle: jax.Array
     data: jax.Array  # built-in synthetic datasets (data.path = "xor")
+    split: jax.Array  # the held-out rows of data.test_fraction
 
 
 def run_keys(seed) -> Keys:
@@ -91,7 +103,7 @@ def scale_reason(cfg: Config) -> str | None:
 
 
 def data_name(data_cfg) -> str:
-    """What a ``DataConfig`` reads, for progress lines (the name :func:`open_source` gives it)."""
+    """What a ``DataConfig`` reads, for progress lines (the name a row source gets)."""
     syn = data_cfg.synthetic
     return f"synthetic(m={syn.m}, d={syn.d}, seed={syn.seed})" if syn.m > 0 else str(data_cfg.path)
 
@@ -106,7 +118,27 @@ def load_data(cfg: Config) -> Dataset:
         return Dataset(*source.read(0, source.m), feature_names=source.feature_names)
     if cfg.data.path == "xor":
         return xor_dataset(run_keys(cfg.seed).data, cfg.data.xor.m, cfg.data.xor.noise)
-    return load_dataset(cfg.data.path)
+    return load_dataset(cfg.data.path, multiclass=cfg.model.name != "logistic")
+
+
+def split_data(cfg: Config, data: Dataset) -> tuple[Dataset, Dataset | None]:
+    """(training rows, held-out rows or None), as ``data.test_fraction`` / ``data.test_path`` ask."""
+    return holdout.split(data, cfg.data, run_keys(cfg.seed).split, multiclass=cfg.model.name != "logistic")
+
+
+def n_classes(cfg: Config, y: np.ndarray) -> int:
+    """K: 2 for logistic regression (whose 0/1 labels :func:`check_rows` checks), else the number of
+    classes 0 … K−1 in the training labels (all present, see :func:`count_classes`)."""
+    return 2 if cfg.model.name == "logistic" else count_classes(np.asarray(y), cfg.data.path)
+
+
+def refuse_at_scale(cfg: Config, reason: str) -> None:
+    """:mod:`logreg_jax.scale` trains binary models on all the rows: no softmax, no held-out set."""
+    for key, asked in (("model.name = \"softmax\"", cfg.model.name == "softmax"),
+                       ("data.test_fraction", cfg.data.test_fraction > 0), ("data.test_path", bool(cfg.data.test_path))):
+        if asked:
+            raise ConfigError(f"{key} needs the data in memory, but {reason} asks for the large-data path "
+                              "(logreg_jax.scale: binary models on every row)")
 
 
 def check_points(cfg: Config, d: int, name: str) -> None:
@@ -118,9 +150,10 @@ def check_points(cfg: Config, d: int, name: str) -> None:
 
 def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
     """The model, the feature map fitted on ``data``, and the (m, n_inputs) training inputs."""
-    check_rows(data.X, data.y, cfg.data.path, 0)
+    k = n_classes(cfg, data.y)
+    check_rows(data.X, data.y, cfg.data.path, 0, binary=k == 2)
     check_classes(int(np.sum(data.y == 1)), data.y.size, cfg.data.path)
-    model = get_model(cfg.model)
+    model = get_model(cfg.model, k)
     feature_map = FeatureMap.fit(data.X, degree=cfg.features.polynomial_degree,
                                  standardize=cfg.features.standardize, bias=model.bias_column,
                                  names=data.feature_names)
@@ -146,18 +179,22 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
             the data, or a non-finite loss (naming the epoch).
     """
     if data is None and scale_reason(cfg) is not None:
+        refuse_at_scale(cfg, scale_reason(cfg))
         from logreg_jax import scale
 
         return scale.fit(cfg, callback=callback)
-    data = load_data(cfg) if data is None else data
+    data, test = split_data(cfg, load_data(cfg) if data is None else data)
     check_points(cfg, data.X.shape[1], cfg.data.path)
     model = get_model(cfg.model)
     n = n_inputs(data.X.shape[1], cfg.features.polynomial_degree, model.bias_column)
     if data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES:
+        refuse_at_scale(cfg, f"{data.X.shape[0]} rows of {n} inputs")
         from logreg_jax import scale
 
         return scale.fit(cfg, data, callback=callback)
     model, feature_map, X = prepare(cfg, data)
+    if test is not None:
+        check_test_labels(test.y, model.n_classes, cfg.data.test_path or cfg.data.path)
     with precision(cfg):
         params = initial_params(model, cfg.seed, n, cfg.model)
         params, history = train(model, params, X, data.y, optimizer=make_optimizer(cfg.optimizer),
@@ -165,12 +202,14 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
                                 chunk=cfg.train.log_every, learning_rate=cfg.optimizer.learning_rate,
                                 callback=callback)
     params = jax.tree_util.tree_map(np.asarray, params)
-    return Fit(cfg, data, model, feature_map, params, history, (X, np.asarray(data.y, cfg.dtype)))
+    return Fit(cfg, data, model, feature_map, params, history, (X, np.asarray(data.y, cfg.dtype)), test=test)
 
 
 def predict_proba(fitted: Fit, X_raw) -> np.ndarray:
-    """P(y = 1) for (k, d) raw feature rows, through the stored feature map: → (k,)."""
+    """P(y = 1) for (k, d) raw feature rows, through the stored feature map: → (k,); for a K-class
+    model the probabilities of every class, (k, K)."""
     X_raw = np.asarray(X_raw, dtype=np.float64)
     with precision(fitted.cfg):
         z = fitted.model.logits(fitted.params, jnp.asarray(fitted.feature_map(X_raw), fitted.cfg.dtype))
-        return np.asarray(jax.nn.sigmoid(z), dtype=np.float64)
+        p = jax.nn.softmax(z, axis=1) if z.ndim == 2 else jax.nn.sigmoid(z)
+        return np.asarray(p, dtype=np.float64)

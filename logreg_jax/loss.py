@@ -1,4 +1,7 @@
-"""The mean binary cross-entropy with an L2 penalty, for any :class:`~logreg_jax.model.Model`.
+"""The mean cross-entropy with an L2 penalty, for any :class:`~logreg_jax.model.Model`.
+
+Binary models give one logit per sample, (m,), and the binary cross-entropy applies; K-class
+models (softmax regression, the MLP with K outputs) give (m, K) scores and the categorical one.
 
 The loss is computed from the logits through ``softplus``, never as log(σ(z)): for z = 1e4,
 σ(z) rounds to 1 and log(1 − σ(z)) is −inf, while softplus(1e4) = 1e4 exactly.
@@ -62,6 +65,19 @@ def binary_cross_entropy(z, y):
     return jnp.mean(cross_entropy_terms(z, y))
 
 
+def categorical_cross_entropy(z, y):
+    """The mean of −log softmax(z_i)_{y_i} = logsumexp(z_i) − z_{i, y_i}: (m, K) scores, (m,) class
+    numbers 0 … K−1 (any numeric dtype) → scalar. ``logsumexp`` subtracts the row maximum, so no
+    e^z overflows, and the derivative with respect to z_i is softmax(z_i) − onehot(y_i)."""
+    picked = jnp.take_along_axis(z, y.astype(jnp.int32)[:, None], axis=1)[:, 0]
+    return jnp.mean(jax.nn.logsumexp(z, axis=1) - picked)
+
+
+def mean_cross_entropy(z, y):
+    """The model's data term: binary for (m,) logits, categorical for (m, K) scores."""
+    return categorical_cross_entropy(z, y) if z.ndim == 2 else binary_cross_entropy(z, y)
+
+
 def l2_penalty(weights, l2, m):
     """(l2 / 2m) Σ w² over every leaf of the ``weights`` pytree."""
     squares = sum(jnp.sum(w * w) for w in jax.tree_util.tree_leaves(weights))
@@ -76,23 +92,27 @@ def objective(model: Model, params, X, y, l2=0.0):
         model: the :class:`Model` (static: one compilation per model).
         params: the model's parameter pytree.
         X: (m, n) inputs.
-        y: (m,) labels in {0, 1}.
+        y: (m,) labels in {0, 1}, or class numbers 0 … K−1 for a K-class model.
         l2: penalty strength λ ≥ 0.
 
     Returns:
         Scalar loss.
     """
-    return binary_cross_entropy(model.logits(params, X), y) + l2_penalty(model.weights(params), l2, X.shape[0])
+    return mean_cross_entropy(model.logits(params, X), y) + l2_penalty(model.weights(params), l2, X.shape[0])
 
 
 @functools.partial(jax.jit, static_argnums=0)
 def correct_predictions(model: Model, params, X, y):
-    """How many samples the model classifies right: (m, n) X, (m,) 0/1 y → integer scalar.
+    """How many samples the model classifies right: (m, n) X, (m,) labels → integer scalar.
 
     The prediction is 1 where P(y = 1) ≥ 0.5, decided on the logit (z ≥ 0) so that rounding of
-    σ(z) to 0.5 in float32 cannot flip it; every accuracy in the project uses this rule.
+    σ(z) to 0.5 in float32 cannot flip it; every accuracy in the project uses this rule. A K-class
+    model predicts its highest score (the most probable class; ties go to the lowest class).
     """
-    return jnp.sum((model.logits(params, X) >= 0) == (y == 1))
+    z = model.logits(params, X)
+    if z.ndim == 2:
+        return jnp.sum(jnp.argmax(z, axis=1) == y.astype(jnp.int32))
+    return jnp.sum((z >= 0) == (y == 1))
 
 
 def accuracy(model: Model, params, X, y) -> float:

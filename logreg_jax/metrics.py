@@ -12,8 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from logreg_jax.data import Dataset
+from logreg_jax.evaluation import class_report
 from logreg_jax.fit import Fit, precision, predict_proba
-from logreg_jax.loss import accuracy, objective
+from logreg_jax.loss import accuracy, mean_cross_entropy, objective
 
 CHECK_ROWS = 4096  # samples the gradient check uses (all of them for smaller data)
 
@@ -57,11 +58,36 @@ def train_accuracy(fitted: Fit) -> float:
 
 
 def accuracy_on(fitted: Fit, X_raw, y) -> float:
-    """Accuracy of the fitted model on (k, d) raw rows with (k,) 0/1 labels, through its stored
+    """Accuracy of the fitted model on (k, d) raw rows with (k,) labels, through its stored
     feature map (the rule of :func:`logreg_jax.loss.accuracy`)."""
     with precision(fitted.cfg):
         X = jnp.asarray(fitted.feature_map(np.asarray(X_raw, np.float64)), fitted.cfg.dtype)
         return accuracy(fitted.model, fitted.params, X, jnp.asarray(y))
+
+
+def loss_on(fitted: Fit, X_raw, y) -> float:
+    """The mean cross-entropy (no penalty) of the fitted model on (k, d) raw rows with (k,) labels."""
+    with precision(fitted.cfg):
+        X = jnp.asarray(fitted.feature_map(np.asarray(X_raw, np.float64)), fitted.cfg.dtype)
+        return float(mean_cross_entropy(fitted.model.logits(fitted.params, X), jnp.asarray(y)))
+
+
+def held_out_metrics(fitted: Fit) -> dict:
+    """The held-out loss and accuracy (when there is a test set), and per set (train, test) the
+    :func:`~logreg_jax.evaluation.class_report`: ``train_auc``/``test_auc`` for binary models, a
+    confusion matrix with per-class precision and recall (``train_``/``test_`` prefixed) for K classes.
+    Empty for data at scale (no second pass over them)."""
+    if not _in_memory(fitted):
+        return {}
+    sets = {"train": fitted.data} | ({"test": fitted.test} if fitted.test is not None else {})
+    metrics = {}
+    if fitted.test is not None:
+        metrics = {"test_loss": loss_on(fitted, fitted.test.X, fitted.test.y),
+                   "test_accuracy": accuracy_on(fitted, fitted.test.X, fitted.test.y),
+                   "n_test": int(fitted.test.y.size)}
+    for name, data in sets.items():
+        metrics |= {f"{name}_{k}": v for k, v in class_report(data.y, predict_proba(fitted, data.X)).items()}
+    return metrics
 
 
 def summarize(fitted: Fit) -> dict:
@@ -75,9 +101,11 @@ def summarize(fitted: Fit) -> dict:
         "converged": fitted.history.converged,  # stopped by train.tol
         "n_samples": int(fitted.data.X.shape[0] if isinstance(fitted.data, Dataset) else fitted.data.m),
     }
+    metrics.update(held_out_metrics(fitted))
     metrics.update(fitted.model.describe(fitted.params, fitted.feature_map))
     if points:
-        metrics["predictions"] = [{"x": p, "probability": float(q)}
+        # P(y = 1) for a binary model; for K classes the probability of each class
+        metrics["predictions"] = [{"x": p, "probability": q.tolist()}
                                   for p, q in zip(points, predict_proba(fitted, points))]
     metrics["gradient_check"] = gradient_check(fitted)
     return metrics

@@ -1,7 +1,8 @@
 """A multi-layer perceptron: logistic regression's neuron, stacked, with backpropagation by hand.
 
 Parameters are a list of layers, each ``{"W": (n_in, n_out), "b": (n_out,)}``; the hidden layers
-apply an activation f, the last layer has one output, the logit z_L, and P(y = 1 | x) = σ(z_L).
+apply an activation f, the last layer has one output, the logit z_L, and P(y = 1 | x) = σ(z_L);
+on K > 2 classes it has K outputs and P(y = k | x) = softmax(z_L)_k.
 With no hidden layer the network is exactly logistic regression (W is θ_1…θ_n, b is θ_0), so its
 inputs carry no bias column: every layer has a bias of its own.
 
@@ -17,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from logreg_jax.logistic import sigmoid, sigmoid_derivative
+from logreg_jax.softmax import one_hot
 
 
 def tanh(z):
@@ -54,7 +56,7 @@ def _activation(name: str):
     return ACTIVATIONS[name]
 
 
-def init(key, n_inputs: int, cfg) -> list[dict]:
+def init(key, n_inputs: int, cfg, *, n_outputs: int = 1) -> list[dict]:
     """Random weights scaled to each layer's fan-in and fan-out, zero biases.
 
     Hidden layers with tanh or sigmoid use Glorot/Xavier scaling (Var W = 2 / (n_in + n_out)),
@@ -68,6 +70,7 @@ def init(key, n_inputs: int, cfg) -> list[dict]:
         n_inputs: number of input columns (no bias column).
         cfg: a ``ModelConfig`` with ``hidden`` (units per hidden layer, possibly empty),
             ``activation`` and ``init``.
+        n_outputs: 1 (a binary classifier's logit) or K (the scores of K classes, for a softmax).
 
     Returns:
         A list of ``len(cfg.hidden) + 1`` layers ``{"W": (n_in, n_out), "b": (n_out,)}``.
@@ -79,7 +82,7 @@ def init(key, n_inputs: int, cfg) -> list[dict]:
     inits = jax.nn.initializers
     glorot = inits.glorot_uniform if cfg.init == "uniform" else inits.glorot_normal
     he = inits.he_uniform if cfg.init == "uniform" else inits.he_normal
-    sizes = [n_inputs, *cfg.hidden, 1]
+    sizes = [n_inputs, *cfg.hidden, n_outputs]
     keys = jax.random.split(key, len(sizes) - 1)
     layers = []
     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -108,9 +111,9 @@ def forward(params, X, activation: str = "tanh"):
 
 
 def logits(params, X, activation: str = "tanh"):
-    """z_L for every sample: (m, n_inputs) → (m,)."""
+    """z_L for every sample: (m, n_inputs) → (m,) with one output, (m, K) with K outputs."""
     zs, _ = forward(params, X, activation)
-    return zs[-1][:, 0]
+    return zs[-1][:, 0] if zs[-1].shape[1] == 1 else zs[-1]
 
 
 def weights(params):
@@ -125,6 +128,7 @@ def backprop_gradient(params, X, y, l2=0.0, *, activation: str = "tanh"):
     With z_l = a_{l−1} W_l + b_l, a_l = f(z_l), a_0 = X, and C = mean cross-entropy of σ(z_L):
 
         δ_L = σ(z_L) − y                       (m, 1): dC/dz_L times m, as for logistic regression
+              (softmax(z_L) − Y                (m, K) with K outputs, Y the one-hot labels)
         ∇W_l = a_{l−1}ᵀ δ_l / m + (l2/m) W_l   (n_{l−1}, n_l)
         ∇b_l = mean over samples of δ_l         (n_l,)
         δ_{l−1} = (δ_l W_lᵀ) ⊙ f′(z_{l−1})      (m, n_{l−1}): the chain rule through a_{l−1} = f(z_{l−1})
@@ -132,7 +136,7 @@ def backprop_gradient(params, X, y, l2=0.0, *, activation: str = "tanh"):
     Args:
         params: the layers, as returned by :func:`init`.
         X: (m, n_inputs) inputs.
-        y: (m,) labels in {0, 1}.
+        y: (m,) labels in {0, 1}, or class numbers 0 … K−1 for a network with K outputs.
         l2: penalty strength λ ≥ 0; the penalty (λ / 2m) Σ ‖W_l‖² leaves biases alone.
         activation: the hidden layers' activation.
 
@@ -142,7 +146,11 @@ def backprop_gradient(params, X, y, l2=0.0, *, activation: str = "tanh"):
     _, f_prime = _activation(activation)
     m = X.shape[0]
     zs, activations = forward(params, X, activation)
-    delta = sigmoid(zs[-1]) - y.astype(X.dtype)[:, None]
+    z = zs[-1]
+    if z.shape[1] == 1:
+        delta = sigmoid(z) - y.astype(X.dtype)[:, None]
+    else:  # the categorical cross-entropy's dC/dz, times m: see logreg_jax.softmax
+        delta = jax.nn.softmax(z, axis=1) - one_hot(y, z.shape[1], X.dtype)
     grads = [None] * len(params)
     for l in reversed(range(len(params))):
         W = params[l]["W"]

@@ -21,9 +21,10 @@ import jax
 import numpy as np
 
 from logreg_jax.config import Config, config_from_dict, config_to_dict
+from logreg_jax.data import Dataset
 from logreg_jax.errors import LogregError
 from logreg_jax.features import FeatureMap, Standardizer, n_inputs
-from logreg_jax.fit import Fit, load_data, predict_proba, scale_reason
+from logreg_jax.fit import Fit, load_data, n_classes, predict_proba, scale_reason, split_data
 from logreg_jax.model import get_model
 from logreg_jax.plots import decision_boundary_figure, training_figure
 from logreg_jax.train import History
@@ -135,7 +136,9 @@ def write_config(path: Path, cfg: Config) -> None:
 
 
 def write_figures(folder: Path, fitted: Fit) -> list[str]:
-    """Writes ``loss.png`` and, for two raw features, ``decision_boundary.png``.
+    """Writes ``loss.png``, the evaluation figures (:func:`~logreg_jax.class_plots.evaluation_figures`:
+    ``confusion.png``; binary: ``roc.png``, ``calibration.png``) and, for two raw features,
+    ``decision_boundary.png`` (for K classes: the most likely class, shaded by its probability).
 
     Returns:
         Notes on figures that were skipped, for the script to print.
@@ -143,11 +146,20 @@ def write_figures(folder: Path, fitted: Fit) -> list[str]:
     cfg, data = fitted.cfg, fitted.data
     title = f"{cfg.name}: {cfg.model.name}, {cfg.optimizer.name} (lr {cfg.optimizer.learning_rate:g})"
     save_figure(training_figure(fitted.history.loss, fitted.history.grad_norm, title), folder / "loss.png")
+    if isinstance(data, Dataset):  # in memory (data at scale are not re-read for figures)
+        from logreg_jax.class_plots import class_map_figure, evaluation_figures
+
+        for name, fig in evaluation_figures(fitted, predict_proba).items():
+            save_figure(fig, folder / name)
     n_features = len(data.feature_names)  # not data.X: for a .npy or synthetic source that reads every row
     if n_features != 2:
         return [f"decision_boundary.png skipped: the data have {n_features} features, the plot needs 2"]
-    fig = decision_boundary_figure(lambda pts: predict_proba(fitted, pts), data.X, data.y, cfg.plot, title,
-                                   cfg.plot.axis_labels or data.feature_names, cfg.plot.class_names)
+    if fitted.model.n_classes > 2 or fitted.model.name == "softmax":
+        fig = class_map_figure(lambda pts: predict_proba(fitted, pts), data.X, data.y, cfg.plot, title,
+                               cfg.plot.axis_labels or data.feature_names)
+    else:
+        fig = decision_boundary_figure(lambda pts: predict_proba(fitted, pts), data.X, data.y, cfg.plot, title,
+                                       cfg.plot.axis_labels or data.feature_names, cfg.plot.class_names)
     save_figure(fig, folder / "decision_boundary.png")
     return []
 
@@ -177,12 +189,14 @@ def load_fit(run_dir: str | Path) -> Fit:
         from logreg_jax.scale import open_source
 
         data = open_source(cfg.data)
+        test, k = None, 2
     else:
-        data = load_data(cfg)
-    model = get_model(cfg.model)
+        data, test = split_data(cfg, load_data(cfg))
+        k = n_classes(cfg, data.y)
+    model = get_model(cfg.model, k)
     n = n_inputs(len(data.feature_names), cfg.features.polynomial_degree, model.bias_column)
     like = jax.eval_shape(lambda: model.init(jax.random.key(0), n, cfg.model))
     params, feature_map = load_params(run_dir / "params.npz", like)
     history = read_history(run_dir / "history.csv")
     final_loss = json.loads((run_dir / "metrics.json").read_text())["final_loss"]
-    return Fit(cfg, data, model, feature_map, params, history._replace(final_loss=final_loss))
+    return Fit(cfg, data, model, feature_map, params, history._replace(final_loss=final_loss), test=test)

@@ -38,7 +38,8 @@ def load_script(name: str):
     return module
 
 
-RUN_FILES = {"config.json", "metrics.json", "history.csv", "params.npz", "decision_boundary.png", "loss.png"}
+RUN_FILES = {"config.json", "metrics.json", "history.csv", "params.npz", "decision_boundary.png", "loss.png",
+             "confusion.png", "roc.png", "calibration.png"}
 
 
 def train_run(tmp_path_factory, config: str, name: str) -> Path:

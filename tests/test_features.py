@@ -91,5 +91,19 @@ def test_feature_map_order_polynomial_then_standardize_then_bias(rng):
     np.testing.assert_allclose(np.asarray(raw(jnp.asarray(new, jnp.float32))), raw(new), rtol=1e-5)
     assert polynomial_names(("a", "b"), 3) == ("a", "b", "a^2", "a*b", "b^2", "a^3", "a^2*b", "a*b^2", "b^3")
     assert [P.shape[1] for P in (lj.polynomial_features(X, d) for d in (1, 2, 3, 6))] == [2, 5, 9, 27]
-    with pytest.raises(lj.DataError, match="need exactly 2 input features, got 3"):
-        lj.polynomial_features(np.ones((2, 3)), 2)
+
+
+@pytest.mark.parametrize("d, degree", [(1, 3), (2, 6), (3, 3), (4, 2), (5, 4)])
+def test_polynomial_features_match_scikit_learn_for_any_number_of_inputs(rng, d, degree):
+    """Columns, their order and names as sklearn's PolynomialFeatures (constant column dropped)."""
+    from sklearn.preprocessing import PolynomialFeatures
+
+    from logreg_jax.features import n_inputs, polynomial_names
+
+    X = rng.normal(size=(7, d))
+    sk = PolynomialFeatures(degree, include_bias=False).fit(X)
+    P = lj.polynomial_features(X, degree)
+    np.testing.assert_allclose(P, sk.transform(X), rtol=1e-12)
+    assert P.shape[1] == n_inputs(d, degree, bias=False) == n_inputs(d, degree, bias=True) - 1
+    names = tuple(f"x{j}" for j in range(d))
+    assert polynomial_names(names, degree) == tuple(n.replace(" ", "*") for n in sk.get_feature_names_out(names))
