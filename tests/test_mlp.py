@@ -105,7 +105,7 @@ def test_init_is_glorot_or_he_with_zero_biases(activation, std, init):
     ({"model": {"name": "mlp", "activation": "softplus"}}, "model.activation = 'softplus': expected one of sigmoid, tanh, relu"),
     ({"model": {"name": "mlp", "hidden": [8, 0]}}, "model.hidden = [8, 0]: expected a list of integers >= 1"),
     ({"model": {"name": "mlp", "hidden": 8}}, "model.hidden = 8: expected a list"),
-    ({"model": {"name": "tree"}}, "model.name = 'tree': expected one of logistic, mlp"),
+    ({"model": {"name": "tree"}}, "model.name = 'tree': expected one of logistic, softmax, mlp"),
     ({"data": {"path": "xor", "xor": {"m": 2}}}, "data.xor.m = 2: expected an integer >= 4"),
     ({"data": {"xor": {"noise": -1.0}}}, "data.xor.noise = -1.0: expected a finite number >= 0"),
 ])
