@@ -30,6 +30,7 @@ from logreg_jax.blocks import Blocks
 from logreg_jax.sources import NpySource, SyntheticSource, open_source
 from logreg_jax.pipeline import build_blocks, data_mesh, fit_feature_map
 from logreg_jax.minibatch import train_minibatch
+from logreg_jax.predict import load_run
 
 __all__ = [
     "Config", "config_from_dict", "load_config",
@@ -52,4 +53,5 @@ __all__ = [
     "History", "make_optimizer", "optimizer_from", "run_epochs", "train",
     "Blocks", "NpySource", "SyntheticSource", "open_source",
     "build_blocks", "data_mesh", "fit_feature_map", "train_minibatch",
+    "load_run",
 ]
