@@ -21,6 +21,7 @@ import numpy as np
 
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
+from logreg_jax.progress import Progress
 from logreg_jax.cv import CVConfig, fit_and_score
 from logreg_jax.typedconfig import require
 from logreg_jax.plots import panels_figure
@@ -58,12 +59,14 @@ def main(argv=None):
     print(f"{cfg.name}: {len(configs)} models on {cfg.data.path}, {cfg.cv.k}-fold CV")
     print(f"{'model':<48} {'params':>6} {'train loss':>10} {'train acc':>9} {'CV acc (mean ± std)':>20}")
     rows, fits, folds = [], [], {}
+    progress = Progress(len(configs), "model")
     for title, panel in zip(cfg.titles, configs):
         fitted, scores, cv = fit_and_score(panel, data, k=cfg.cv.k, key=jax.random.key(cfg.cv.seed))
         row = {"model": title, "n_params": sum(np.size(p) for p in jax.tree_util.tree_leaves(fitted.params)),
                **scores}
-        print(f"{title:<48} {row['n_params']:>6} {row['train_loss']:>10.4f} {row['train_accuracy']:>9.3f} "
-              f"{row['val_accuracy_mean']:>13.3f} ± {row['val_accuracy_std']:.3f}")
+        progress.advance(title, result=f"{title:<48} {row['n_params']:>6} {row['train_loss']:>10.4f} "
+                         f"{row['train_accuracy']:>9.3f} {row['val_accuracy_mean']:>13.3f} ± "
+                         f"{row['val_accuracy_std']:.3f}")
         rows.append(row)
         fits.append(fitted)
         folds[title] = cv["folds"]

@@ -20,6 +20,7 @@ import jax
 
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
+from logreg_jax.progress import Progress
 from logreg_jax.typedconfig import require
 from logreg_jax.regularization_plots import accuracy_vs_lambda_figure, boundaries_figure
 from logreg_jax.cv import CVConfig
@@ -53,10 +54,12 @@ def main(argv=None):
     header = (f"{'λ':>8} {'train loss':>11} {'train acc':>9} {'|grad|':>9} "
               f"{'val acc (mean ± std)':>21} {'val loss':>9}")
     print(header)
-    results = lj.lambda_sweep(cfg, data, cfg.lambdas, k=cfg.cv.k, key=key, callback=lambda r: print(
-        f"{r.row['lambda']:>8g} {r.row['train_loss']:>11.6f} {r.row['train_accuracy']:>9.3f} "
-        f"{r.row['grad_norm']:>9.1e} {r.row['val_accuracy_mean']:>12.3f} ± "
-        f"{r.row['val_accuracy_std']:.3f} {r.row['val_loss_mean']:>9.4f}"))
+    with Progress(len(cfg.lambdas), "λ") as progress:
+        results = lj.lambda_sweep(cfg, data, cfg.lambdas, k=cfg.cv.k, key=key, callback=lambda r: progress.advance(
+            f"λ = {r.row['lambda']:g}", result=
+            f"{r.row['lambda']:>8g} {r.row['train_loss']:>11.6f} {r.row['train_accuracy']:>9.3f} "
+            f"{r.row['grad_norm']:>9.1e} {r.row['val_accuracy_mean']:>12.3f} ± "
+            f"{r.row['val_accuracy_std']:.3f} {r.row['val_loss_mean']:>9.4f}"))
     best = lj.best_lambda(results)
     metrics = {"best_lambda": best, "k": cfg.cv.k, "lambdas": [r.row for r in results],
                "folds": {f"{r.row['lambda']:g}": r.cv["folds"] for r in results}}

@@ -53,13 +53,14 @@ class Progress:
         self.done, self.started, self.note = 0, 0, ""
         self._drawn, self._last_draw = "", float("-inf")
 
-    def line(self) -> str:
-        """The current progress line, e.g. ``"epoch 40 of 100 (40 %), loss 0.31, about 6.0 s left"``."""
+    def line(self, final: bool = False) -> str:
+        """The current progress line, e.g. ``"epoch 40 of 100 (40 %), loss 0.31, about 6.0 s left"``;
+        ``final``: the work is over (e.g. training converged early), so the time taken instead."""
         elapsed = self.clock() - self.start_time
         text = f"{self.what} {self.done} of {self.total} ({100 * self.done // self.total} %)"
         if self.note:
             text += f", {self.note}"
-        if self.done >= self.total:
+        if final or self.done >= self.total:
             return f"{text}, took {format_seconds(elapsed)}"
         if self.done > 0:
             return f"{text}, about {format_seconds(elapsed / self.done * (self.total - self.done))} left"
@@ -77,12 +78,14 @@ class Progress:
     def advance(self, note: str = "", result: str | None = None) -> None:
         """One more step is finished; ``result``, if given, is printed on ``out`` first (a table row)."""
         if result is not None:
-            self._clear()
-            print(result, file=self.out, flush=True)
+            self.write(result, redraw=False)
         self.update(self.done + 1, note)
 
-    def start(self, note: str) -> None:
-        """A step called ``note`` begins; the one before it, if any, is finished."""
+    def start(self, note: str, result: str | None = None) -> None:
+        """A step called ``note`` begins and the one before it, if any, is finished; ``result`` as
+        for :meth:`advance`."""
+        if result is not None:
+            self.write(result, redraw=False)
         self.started += 1
         self.update(self.started - 1, note)
 
@@ -91,6 +94,8 @@ class Progress:
         if finished and self.started and self.done < self.started:
             self.done = min(self.started, self.total)
             self._show(self.line())
+        elif self.tty and self._drawn:
+            self._show(self.line(final=finished))  # the last update may have been rate-limited away
         if self.tty and self._drawn:
             self.stream.write("\n")
             self.stream.flush()
@@ -108,13 +113,21 @@ class Progress:
             # Pad with spaces over the rest of a longer previous line: '\r' only moves the cursor.
             self.stream.write("\r" + text.ljust(len(self._drawn)))
             self._drawn = text
+            if self.done >= self.total:  # finished: what is printed next starts on a new line
+                self.stream.write("\n")
+                self._drawn = ""
         else:
             self.stream.write(text + "\n")
         self.stream.flush()
 
-    def _clear(self) -> None:
-        """Blanks the progress line on a terminal, so a result line printed now starts at column 0."""
-        if self.tty and self._drawn:
+    def write(self, text: str, redraw: bool = True) -> None:
+        """Prints ``text`` on ``out`` (a result, not progress): on a terminal the progress line is
+        blanked first, so the text starts at column 0, and drawn again below it."""
+        drawn = self.tty and self._drawn
+        if drawn:
             self.stream.write("\r" + " " * len(self._drawn) + "\r")
             self.stream.flush()
             self._drawn, self._last_draw = "", float("-inf")  # the next update redraws at once
+        print(text, file=self.out, flush=True)
+        if drawn and redraw:
+            self._show(self.line())
