@@ -30,7 +30,7 @@ from logreg_jax.blocks import Blocks
 from logreg_jax.sources import NpySource, SyntheticSource, open_source
 from logreg_jax.pipeline import build_blocks, data_mesh, fit_feature_map
 from logreg_jax.minibatch import train_minibatch
-from logreg_jax.predict import load_run
+from logreg_jax.predictor import load_run
 
 __all__ = [
     "Config", "config_from_dict", "load_config",
