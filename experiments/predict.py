@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 from logreg_jax.cli import run_main
-from logreg_jax.predictor import label_scores, load_run, prediction_table, read_rows
+from logreg_jax.predictor import label_scores, load_run, prediction_table
+from logreg_jax.rows import read_rows
 from logreg_jax.runs import staged_file, write_csv
 
 
