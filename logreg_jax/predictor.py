@@ -82,6 +82,8 @@ def load_run(path: str | Path) -> Predictor:
     if kind is None:
         what = "no such folder" if not path.exists() else "not a run folder (no config.json)"
         raise DataError(f"{path}: {what}; expected a run folder written by experiments/train.py")
+    if kind == "unknown":
+        raise DataError(f"{path}: no params.npz; expected a complete run folder written by experiments/train.py")
     if kind != "train.py":
         raise DataError(f"{path}: a run folder of experiments/{kind}, not of experiments/train.py "
                         "(only train.py runs keep a model to predict with, in params.npz)")

@@ -118,7 +118,11 @@ def test_folders_that_are_not_train_runs(run64, tmp_path, capsys):
     (sweep / "sweep.csv").write_text("")
     empty = tmp_path / "empty"
     empty.mkdir()
+    incomplete = tmp_path / "incomplete"
+    incomplete.mkdir()
+    (incomplete / "config.json").write_text("{}")
     cases = [(sweep, "a run folder of experiments/sweep.py, not of experiments/train.py"),
+             (incomplete, "incomplete: no params.npz; expected a complete run folder"),
              (empty, "not a run folder (no config.json)"), (tmp_path / "nowhere", "no such folder")]
     for run, message in cases:
         with pytest.raises(SystemExit):
