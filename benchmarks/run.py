@@ -35,6 +35,7 @@ import optax  # noqa: E402
 
 import logreg_jax as lj  # noqa: E402
 from logreg_jax.config import OptimizerConfig  # noqa: E402
+from logreg_jax.progress import Progress  # noqa: E402
 from logreg_jax.features import theta_in_raw_units  # noqa: E402
 from logreg_jax.model import LOGISTIC  # noqa: E402
 from logreg_jax.scale import blocks as blk  # noqa: E402
@@ -154,11 +155,14 @@ def main(argv=None):
     m, d, K = args.m, args.d, args.epochs
     load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="logreg_bench_"))
+    progress = Progress(5, "stage")
+    progress.start("writing the data")
     npy = write_npy(tmp / "data.npy", m, d)
-    print(f"data: {m} x {d} float32 in {npy} ({npy.stat().st_size / 2**20:.0f} MiB)", flush=True)
+    progress.write(f"data: {m} x {d} float32 in {npy} ({npy.stat().st_size / 2**20:.0f} MiB)")
 
+    progress.start("memory")
     mem = memory(npy, tmp / "memory_cache")
-    print("memory:", mem, flush=True)
+    progress.write(f"memory: {mem}")
 
     source = sources.NpySource(npy)
     t0 = time.perf_counter()
@@ -170,6 +174,7 @@ def main(argv=None):
     X_np, y_np = np.asarray(X_rows), np.asarray(y_rows)
     theta0 = jnp.zeros(n, jnp.float32)
 
+    progress.start("epoch times")
     # --- epochs, in alternating rounds so that load from other processes hits all alike
     floor_fn = jax.jit(jnp.sum)
     sgd = optax.sgd(0.5)
@@ -201,10 +206,11 @@ def main(argv=None):
         times["numpy"].append(best_of(numpy_epoch, 3))
     times["original"].append(best_of(original_epoch, 1))
     epoch = {k: min(v) for k, v in times.items()}
-    print("epochs (s):", epoch, flush=True)
+    progress.write(f"epochs (s): {epoch}")
     del X_rows, y_rows
 
     # --- time to solution
+    progress.start("time to solution")
     from scipy.optimize import minimize
     from sklearn.linear_model import LogisticRegression
 
@@ -257,15 +263,17 @@ def main(argv=None):
             warm_s=warm, cold_s=cold, loss=losses[k - 1], iterations=k, solver=name)
     for sol in solutions.values():
         sol["gap"] = sol["loss"] - best
-    print({k: (v["warm_s"], v["gap"]) for k, v in solutions.items()}, flush=True)
+    progress.write(str({k: (v["warm_s"], v["gap"]) for k, v in solutions.items()}))
 
     ours = [s for k, s in solutions.items() if k.startswith("logreg_jax")]
     best_ours = min([s for s in ours if s["gap"] <= GAP] or ours, key=lambda s: s["warm_s"])
+    progress.start("compilation cache")
     cache = compile_cache(tmp / "jax_cache", npy, best_ours["solver"], best_ours["iterations"])
-    print("cache:", cache, flush=True)
+    progress.write(f"cache: {cache}")
     write_results(args.out, m, d, K, npy.stat().st_size, prep_s, epoch, solutions, mem, cache,
                   load_before, os.getloadavg())
     shutil.rmtree(tmp)
+    progress.close()
     print(f"wrote {args.out}")
 
 

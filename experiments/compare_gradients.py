@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 from logreg_jax.cli import parse_args, run_main
+from logreg_jax.progress import Progress
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv
 from logreg_jax.studies.gradients import (
     GradientsConfig,
@@ -29,8 +30,10 @@ from logreg_jax.studies.gradients import (
 
 def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=GradientsConfig)
-    problems, optimum_norms = build_problems(cfg, callback=lambda name: print(f"preparing {name}"))
-    rows, timings = run(cfg, problems, callback=print)
+    c = cfg.compare
+    with Progress(2 * (len(c.data_files) + len(c.synthetic_sizes)) + len(c.timing_sizes), "stage") as progress:
+        problems, optimum_norms = build_problems(cfg, callback=lambda name: progress.start(f"preparing {name}"))
+        rows, timings = run(cfg, problems, callback=progress.start)
     report = report_markdown(cfg, rows, timings, optimum_norms)
     with staged_folder(out) as folder:
         write_config(folder / "config.json", cfg)

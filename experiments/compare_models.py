@@ -19,6 +19,7 @@ import jax
 
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
+from logreg_jax.progress import Progress
 from logreg_jax.plots import panels_figure
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
 from logreg_jax.studies.cv import stratified_kfold
@@ -34,9 +35,10 @@ def main(argv=None):
     stratified_kfold(data.y, cfg.cv.k, key=jax.random.key(cfg.cv.seed))  # a bad k fails before any fit
     print(f"{base.name}: {len(cfg.panels)} models on {base.data.path}, {cfg.cv.k}-fold CV")
     print(f"{'model':<48} {'params':>6} {'train loss':>10} {'train acc':>9} {'CV acc (mean ± std)':>20}")
-    rows, fits, folds = compare_models(cfg, data, callback=lambda row: print(
-        f"{row['model']:<48} {row['n_params']:>6} {row['train_loss']:>10.4f} {row['train_accuracy']:>9.3f} "
-        f"{row['val_accuracy_mean']:>13.3f} ± {row['val_accuracy_std']:.3f}"))
+    with Progress(len(cfg.panels), "model") as progress:
+        rows, fits, folds = compare_models(cfg, data, callback=lambda row: progress.advance(row["model"], result=(
+            f"{row['model']:<48} {row['n_params']:>6} {row['train_loss']:>10.4f} {row['train_accuracy']:>9.3f} "
+            f"{row['val_accuracy_mean']:>13.3f} ± {row['val_accuracy_std']:.3f}")))
     panels = [(lambda pts, f=f: lj.predict_proba(f, pts),
                f"{r['model']}\ntraining accuracy {r['train_accuracy']:.3f}, "
                f"{cfg.cv.k}-fold CV {r['val_accuracy_mean']:.3f} ± {r['val_accuracy_std']:.3f}")

@@ -15,6 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 from logreg_jax.cli import parse_args, run_main
+from logreg_jax.progress import Progress
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
 from logreg_jax.studies.optimizers import (
     COLUMNS,
@@ -28,8 +29,9 @@ from logreg_jax.studies.optimizers import (
 
 def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=OptimizersConfig)
-    rows, races, optima = race_all(cfg, callback=lambda problem, loss, grad: print(
-        f"{problem}: optimal loss {loss:.17g} (float64 Newton, |grad| {grad:.1e})"))
+    with Progress(len(cfg.compare.problems), "problem") as progress:
+        rows, races, optima = race_all(cfg, callback=lambda problem, loss, grad: progress.start(
+            f"racing on {problem}", result=f"{problem}: optimal loss {loss:.17g} (float64 Newton, |grad| {grad:.1e})"))
     print(f"\n{markdown_table(rows)}\n")
     with staged_folder(out) as folder:
         write_config(folder / "config.json", cfg)

@@ -18,6 +18,7 @@ import jax
 
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
+from logreg_jax.progress import Progress
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
 from logreg_jax.studies.cv import stratified_kfold
 from logreg_jax.studies.regularization import (
@@ -43,10 +44,11 @@ def main(argv=None):
     header = (f"{'λ':>8} {'train loss':>11} {'train acc':>9} {'|grad|':>9} "
               f"{'val acc (mean ± std)':>21} {'val loss':>9}")
     print(header)
-    results = lambda_sweep(base, data, cfg.lambdas, k=cfg.cv.k, key=key, callback=lambda r: print(
-        f"{r.row['lambda']:>8g} {r.row['train_loss']:>11.6f} {r.row['train_accuracy']:>9.3f} "
-        f"{r.row['grad_norm']:>9.1e} {r.row['val_accuracy_mean']:>12.3f} ± "
-        f"{r.row['val_accuracy_std']:.3f} {r.row['val_loss_mean']:>9.4f}"))
+    with Progress(len(cfg.lambdas), "λ") as progress:
+        results = lambda_sweep(base, data, cfg.lambdas, k=cfg.cv.k, key=key, callback=lambda r: progress.advance(
+            f"λ = {r.row['lambda']:g}", result=f"{r.row['lambda']:>8g} {r.row['train_loss']:>11.6f} "
+            f"{r.row['train_accuracy']:>9.3f} {r.row['grad_norm']:>9.1e} {r.row['val_accuracy_mean']:>12.3f} ± "
+            f"{r.row['val_accuracy_std']:.3f} {r.row['val_loss_mean']:>9.4f}"))
     best = best_lambda(results)
     metrics = {"best_lambda": best, "k": cfg.cv.k, "lambdas": [r.row for r in results],
                "folds": {f"{r.row['lambda']:g}": r.cv["folds"] for r in results}}

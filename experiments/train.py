@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.fit import data_name
+from logreg_jax.progress import Progress
 from logreg_jax.runs import write_run
 
 
@@ -22,8 +23,9 @@ def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0])
     print(f"{cfg.name}: {cfg.model.name} on {data_name(cfg.data)}, {cfg.optimizer.name} "
           f"(lr {cfg.optimizer.learning_rate:g}), {cfg.train.epochs} epochs, {cfg.dtype}")
-    fitted = lj.fit(cfg, callback=lambda epoch, loss, gnorm: print(
-        f"  epoch {epoch:>6}  loss {loss:.6f}  |grad| {gnorm:.3e}"))
+    with Progress(cfg.train.epochs, "epoch") as progress:
+        fitted = lj.fit(cfg, callback=lambda epoch, loss, gnorm: progress.update(
+            epoch, f"loss {loss:.6f}, |grad| {gnorm:.3e}"))
     metrics = lj.summarize(fitted)
     if metrics["converged"]:
         print(f"converged after {metrics['epochs']} iterations (|grad| <= train.tol = {cfg.train.tol:g})")

@@ -21,6 +21,7 @@ from logreg_jax.loss import autodiff_gradient, autodiff_hessian, cross_entropy, 
 from logreg_jax.metrics import summarize
 from logreg_jax.model import Model, get_model
 from logreg_jax.optimizers import make_optimizer
+from logreg_jax.predictor import load_run
 from logreg_jax.train import History, train
 
 __all__ = [
@@ -33,7 +34,7 @@ __all__ = [
     "autodiff_gradient", "autodiff_hessian", "cross_entropy", "objective",
     "summarize",
     "Model", "get_model",
-    "make_optimizer",
+    "make_optimizer", "load_run",
     "History", "train",
 ]
 

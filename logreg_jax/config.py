@@ -136,7 +136,7 @@ DTYPES = ("float32", "float64")
 @dataclass(frozen=True)
 class SyntheticConfig:
     m: int = 0  # samples; 0 = off (data.path is read instead)
-    d: int = 2  # features (Gaussian; labels from a logistic model, see logreg_jax/sources.py)
+    d: int = 2  # features (Gaussian; labels from a logistic model, see logreg_jax/scale/sources.py)
     seed: int = 0  # the data's own seed (the run's seed still drives init and shuffling)
 
     def __post_init__(self):

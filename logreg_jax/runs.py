@@ -54,6 +54,21 @@ def staged_folder(out: str | Path) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def staged_file(path: str | Path) -> Iterator[Path]:
+    """Yields a temporary path beside ``path`` that is renamed to ``path`` only if the block succeeds."""
+    path = Path(path)
+    fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    os.chmod(partial, 0o644)  # mkstemp makes it private; the result is an ordinary file
+    try:
+        yield Path(partial)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+
+
 def write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=2) + "\n")
 
@@ -200,3 +215,19 @@ def load_fit(run_dir: str | Path) -> Fit:
     history = read_history(run_dir / "history.csv")
     final_loss = json.loads((run_dir / "metrics.json").read_text())["final_loss"]
     return Fit(cfg, data, model, feature_map, params, history._replace(final_loss=final_loss), test=test)
+
+
+
+# The file that tells each script's run folders apart (every one also holds config.json).
+KIND_MARKERS = {"params.npz": "train.py", "sweep.csv": "sweep.py", "gradients.csv": "compare_gradients.py",
+                "curves.csv": "compare_optimizers.py", "models.png": "compare_models.py",
+                "accuracy_vs_lambda.png": "regularization.py"}
+
+
+def run_kind(folder: str | Path) -> str | None:
+    """The script that wrote a run folder (``"train.py"``, ``"sweep.py"``, ...): ``"unknown"`` for a
+    folder with a ``config.json`` but no known marker file, None when it is not a run folder."""
+    folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        return None
+    return next((kind for marker, kind in KIND_MARKERS.items() if (folder / marker).exists()), "unknown")

@@ -74,7 +74,7 @@ def train_minibatch(model: Model, params, source, feature_map: FeatureMap, dtype
 
     Args:
         model, params, optimizer, epochs, l2, learning_rate: as for :func:`logreg_jax.train`.
-        source: a row source (:mod:`logreg_jax.sources`). feature_map: the fitted map.
+        source: a row source (:mod:`logreg_jax.scale.sources`). feature_map: the fitted map.
         dtype: the training dtype. batch_size: rows per step (the last batch may be smaller).
         key: the run's shuffle key.
         tol: stop after an epoch whose mean batch gradient norm is ≤ tol (0: never).

@@ -70,7 +70,7 @@ def fit_feature_map(source, *, degree: int, standardize: bool, bias: bool, lo: i
     """The :class:`FeatureMap` of all rows, from streamed statistics.
 
     Args:
-        source: a row source (:mod:`logreg_jax.sources`).
+        source: a row source (:mod:`logreg_jax.scale.sources`).
         degree, standardize, bias: as for :meth:`FeatureMap.fit`.
         lo, hi: the rows this process reads (all by default).
         gather: with several processes, a function that all-gathers a NumPy array over them

@@ -1,0 +1,98 @@
+"""Rows to predict: comma-separated text (an optional header line) or a 2-D ``.npy`` array, each row
+the raw features of a sample, optionally followed by a 0/1 label (told apart by the column count).
+
+Training files always carry the label (:mod:`logreg_jax.data`); new data may not, and may hold a
+single class, so they are read here with the same parsing rules and messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from logreg_jax.data import _is_header, _parse_float, bad_label, first_bad_label
+from logreg_jax.errors import DataError
+
+
+class Rows(NamedTuple):
+    """Rows to predict.
+
+    Attributes:
+        X: (k, d) float64 raw features.
+        y: (k,) float64 0/1 labels, or None when the data have no label column.
+        feature_names: d column names (the file's header, else the run's names).
+        label_name: the label column's name (``"label"`` without a header).
+    """
+
+    X: np.ndarray
+    y: np.ndarray | None
+    feature_names: tuple[str, ...]
+    label_name: str = "label"
+
+
+def read_rows(path: str | Path, feature_names: tuple[str, ...]) -> Rows:
+    """Reads comma-separated text (an optional header line of names) or a 2-D ``.npy`` array.
+
+    With d = ``len(feature_names)``, rows of d columns are features only; rows of d + 1 columns
+    carry the label last, as in training files.
+
+    Raises:
+        DataError: the file is missing, empty or malformed, a value is not a finite number, the
+            column count is neither d nor d + 1, or a label is not 0 or 1; naming the line or row.
+    """
+    path, d = Path(path), len(feature_names)
+    table, names, lines = (_read_npy(path), None, None) if path.suffix == ".npy" else _read_text(path)
+    width = table.shape[1]
+    if width not in (d, d + 1):
+        raise DataError(f"{path}: {width} columns; the run's model takes {d} features "
+                        f"({', '.join(feature_names)}), so expected {d} columns, or {d + 1} with the label last")
+    if width == d:
+        return Rows(table, None, tuple(names) if names else tuple(feature_names))
+    y = table[:, -1]
+    i = first_bad_label(y)
+    if i is not None:
+        raise bad_label(f"{path}:{lines[i]}" if lines else f"{path}: row {i}", y[i])
+    return Rows(table[:, :-1], y, tuple(names[:-1]) if names else tuple(feature_names),
+                names[-1] if names else "label")
+
+
+def _read_text(path: Path) -> tuple[np.ndarray, list[str] | None, list[int]]:
+    """(rows, header names or None, the file line of each row)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such data file") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: cannot read data file ({err.__class__.__name__})") from None
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    names = None
+    if lines and _is_header(first := [f.strip() for f in lines[0][1].split(",")]):
+        names, lines = first, lines[1:]
+    if not lines:
+        raise DataError(f"{path}: no data rows; expected comma-separated rows of numbers")
+    width = len(names) if names is not None else len(lines[0][1].split(","))
+    rows = []
+    for n, line in lines:
+        fields = line.split(",")
+        if len(fields) != width:
+            raise DataError(f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}")
+        rows.append([_parse_float(f, f"{path}:{n}") for f in fields])
+    return np.asarray(rows, dtype=np.float64), names, [n for n, _ in lines]
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    try:
+        table = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such data file") from None
+    except (ValueError, OSError) as err:
+        raise DataError(f"{path}: not a .npy array file ({err})") from None
+    if table.ndim != 2 or table.shape[0] == 0 or table.dtype.kind not in "fiub":
+        raise DataError(f"{path}: expected a 2-D numeric array of rows, found shape {table.shape}, dtype {table.dtype}")
+    table = table.astype(np.float64)
+    bad = np.flatnonzero(~np.all(np.isfinite(table), axis=1))
+    if bad.size:
+        raise DataError(f"{path}: row {int(bad[0])} has a value that is not finite")
+    return table

@@ -1,0 +1,144 @@
+"""experiments/predict.py and lj.load_run: a run's model applied to new rows, against train.py's own numbers."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.metrics import log_loss, roc_auc_score
+
+import logreg_jax as lj
+from conftest import ROOT, load_script, train_run, write_text
+from logreg_jax.cli import run_main
+from logreg_jax.predictor import label_scores, roc_auc
+from logreg_jax.runs import load_fit
+
+predict_script = load_script("predict")
+EXAM = np.loadtxt(ROOT / "data" / "exam_scores.txt", delimiter=",")
+
+
+@pytest.fixture(scope="module")
+def run64(tmp_path_factory):
+    """The exam-scores model fitted to convergence in float64 (784 iterations, ~2 s)."""
+    return train_run(tmp_path_factory, "configs/exam_scores_converged.toml", "conv64")
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], np.array(rows[1:], dtype=np.float64)
+
+
+def predict(run, data, out):
+    predict_script.main([str(run), str(data), "--out", str(out)])
+    return read_csv(out)
+
+
+def test_predictions_equal_train_py_and_lj_predict(run64, tmp_path):
+    rows = np.vstack([[45.0, 85.0], EXAM[:20, :2]])
+    data = write_text(tmp_path, "new.txt", "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in rows))
+    header, table = predict(run64, data, tmp_path / "p.csv")
+    assert header == ["x1", "x2", "p_0", "p_1", "predicted"]
+    np.testing.assert_array_equal(table[:, :2], rows)
+    reported = json.loads((run64 / "metrics.json").read_text())["predictions"][0]
+    assert reported["x"] == [45.0, 85.0]
+    assert abs(table[0, 3] - reported["probability"]) <= 1e-12
+    expected = lj.predict_proba(load_fit(run64), rows)
+    np.testing.assert_allclose(table[:, 3], expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(lj.load_run(run64).predict_proba(rows)[:, 1], expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(table[:, 2] + table[:, 3], 1.0, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(table[:, 4], expected >= 0.5)
+
+
+def test_header_and_label_column_give_loss_accuracy_and_auc(run64, tmp_path, capsys):
+    body = "".join(f"{float(a)!r},{float(b)!r},{int(y)}\n" for a, b, y in EXAM)
+    data = write_text(tmp_path, "labelled.csv", "exam1,exam2,admitted\n" + body)
+    header, table = predict(run64, data, tmp_path / "p.csv")
+    assert header == ["exam1", "exam2", "admitted", "p_0", "p_1", "predicted"]
+    np.testing.assert_array_equal(table[:, :3], EXAM)
+    printed = capsys.readouterr().out
+    assert "100 rows of 2 features (exam1, exam2), with a label column (admitted)" in printed
+    # Independent references: scikit-learn's metrics on the written probabilities.
+    y, p1 = EXAM[:, 2], table[:, 4]
+    assert f"loss {log_loss(y, p1):.6f}" in printed  # the converged model: 0.203498
+    assert f"accuracy {np.mean((p1 >= 0.5) == y):.4f}" in printed  # 0.8900
+    assert f"ROC AUC {roc_auc_score(y, p1):.4f}" in printed
+    s = label_scores(lj.load_run(run64), EXAM[:, :2], y)
+    assert s["loss"] == pytest.approx(log_loss(y, p1), rel=1e-12)
+    assert s["auc"] == pytest.approx(roc_auc_score(y, p1), abs=1e-15)
+
+
+def test_npy_input_and_the_default_output_path(run64, tmp_path, capsys):
+    np.save(tmp_path / "points.npy", EXAM[:5, :2])
+    predict_script.main([str(run64), str(tmp_path / "points.npy")])
+    out = run64 / "predictions" / "points.csv"
+    assert f"wrote {out}" in capsys.readouterr().out
+    header, table = read_csv(out)
+    assert header == ["x1", "x2", "p_0", "p_1", "predicted"]
+    np.testing.assert_allclose(table[:, 3], lj.predict_proba(load_fit(run64), EXAM[:5, :2]), rtol=0, atol=1e-12)
+    assert [p.name for p in out.parent.iterdir()] == ["points.csv"]  # no partial file left behind
+
+
+def test_roc_auc_with_ties_matches_scikit_learn(rng):
+    for k in (2, 7, 50, 333):
+        y = rng.integers(0, 2, k)
+        y[:2] = [0, 1]
+        score = np.round(rng.normal(size=k), 1)  # many ties, across the classes too
+        assert roc_auc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+    assert roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == 0.5
+    assert roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4]) == 1.0
+    assert roc_auc([1, 1, 1], [0.1, 0.2, 0.3]) is None
+
+
+@pytest.mark.parametrize("text,message", [
+    ("1,2,3,4\n", "bad.txt: 4 columns; the run's model takes 2 features (x1, x2), so expected 2 columns, or 3"),
+    ("1\n", "bad.txt: 1 columns"),
+    ("1,2\n3\n", "bad.txt:2: expected 2 comma-separated fields, found 1"),
+    ("1,2\n3,abc\n", "bad.txt:2: 'abc' is not a number"),
+    ("a,b\n", "bad.txt: no data rows"),
+    ("1,2,0\n3,4,2\n", "bad.txt:2: label 2 is not 0 or 1"),
+    ("1,inf\n", "not finite"),
+])
+def test_bad_rows_are_one_line_errors_and_write_nothing(run64, tmp_path, capsys, text, message):
+    data = write_text(tmp_path, "bad.txt", text)
+    with pytest.raises(SystemExit) as exit_:
+        run_main(lambda: predict_script.main([str(run64), str(data), "--out", str(tmp_path / "p.csv")]))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.startswith("error: ") and err.count("\n") == 1 and message in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt"]
+
+
+def test_folders_that_are_not_train_runs(run64, tmp_path, capsys):
+    data = write_text(tmp_path, "ok.txt", "1,2\n")
+    sweep = tmp_path / "sweep_run"
+    sweep.mkdir()
+    (sweep / "config.json").write_text("{}")
+    (sweep / "sweep.csv").write_text("")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    incomplete = tmp_path / "incomplete"
+    incomplete.mkdir()
+    (incomplete / "config.json").write_text("{}")
+    cases = [(sweep, "a run folder of experiments/sweep.py, not of experiments/train.py"),
+             (incomplete, "incomplete: no params.npz; expected a complete run folder"),
+             (empty, "not a run folder (no config.json)"), (tmp_path / "nowhere", "no such folder")]
+    for run, message in cases:
+        with pytest.raises(SystemExit):
+            run_main(lambda: predict_script.main([str(run), str(data)]))
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err
+    assert not (sweep / "predictions").exists() and list(empty.iterdir()) == []
+    with pytest.raises(lj.DataError, match=r"expected rows of 2 features \(x1, x2\), found an array of shape \(3,\)"):
+        lj.load_run(run64).predict_proba([1.0, 2.0, 3.0])
+
+
+@pytest.mark.slow
+def test_command_line_error_is_one_line_without_traceback(run64, tmp_path):
+    data = write_text(tmp_path, "bad.txt", "1,2,3,4\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "predict.py"), str(run64), str(data)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: ")
+    assert not (run64 / "predictions" / "bad.csv").exists()
