@@ -62,6 +62,7 @@ class Keys(NamedTuple):
     init: jax.Array
     shuffle: jax.Array
     data: jax.Array  # built-in synthetic datasets (data.path = "xor")
+    bootstrap: jax.Array  # inference.bootstrap resamples
 
 
 def run_keys(seed) -> Keys:
