@@ -58,7 +58,7 @@ class CompareSettings:
 class CompareConfig(Config):
     # Datasets, dtypes and the model (logistic regression) are the comparison's own choices.
     UNUSED: ClassVar[tuple[str, ...]] = ("model", "data", "dtype", "predict", "plot", "train.batch_size",
-                                         "distributed")
+                                         "distributed", "inference")
     compare: CompareSettings = field(default_factory=CompareSettings)
 
 

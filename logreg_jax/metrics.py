@@ -13,7 +13,8 @@ import numpy as np
 
 from logreg_jax import block_loss, blocks
 from logreg_jax.data import Dataset
-from logreg_jax.experiment import Fit, precision, predict
+from logreg_jax.experiment import Fit, precision, predict, run_keys
+from logreg_jax.inference import Inference, inference
 from logreg_jax.loss import objective
 from logreg_jax.minibatch import evaluate
 from logreg_jax.sources import ArraySource
@@ -72,3 +73,12 @@ def summarize(fitted: Fit) -> dict:
         metrics["predictions"] = [{"x": p, "probability": float(q)} for p, q in zip(points, predict(fitted, points))]
     metrics["gradient_check"] = gradient_check(fitted)
     return metrics
+
+
+def fit_inference(fitted: Fit) -> Inference:
+    """:func:`logreg_jax.inference.inference` of a trained logistic model on all its training rows,
+    as ``cfg.inference`` asks (the bootstrap drawn from the run's ``bootstrap`` key)."""
+    source, cfg = _source(fitted), fitted.cfg
+    X_raw, y = source.read(0, source.m)
+    return inference(fitted.params, X_raw, y, fitted.feature_map, l2=cfg.loss.l2, cov_type=cfg.inference.cov_type,
+                     names=source.feature_names, bootstrap=cfg.inference.bootstrap, key=run_keys(cfg.seed).bootstrap)

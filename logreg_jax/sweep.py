@@ -63,7 +63,7 @@ class SweepGrid:
 @dataclass(frozen=True)
 class SweepConfig(Config):
     # Every member trains full batch on one device, in one vmapped call.
-    UNUSED: ClassVar[tuple[str, ...]] = ("train.batch_size", "distributed")
+    UNUSED: ClassVar[tuple[str, ...]] = ("train.batch_size", "distributed", "inference")
     sweep: SweepGrid = field(default_factory=SweepGrid)
 
 
