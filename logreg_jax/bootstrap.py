@@ -57,6 +57,7 @@ def separated(theta, X, y, w=None):
     return jnp.all(right if w is None else right | (w == 0))
 
 
+@functools.partial(jax.jit, static_argnames=("n", "m"))
 def resample_counts(key, n: int, m: int):
     """How often each of m rows is drawn in each of n resamples with replacement: (n, m) int32."""
     draws = jax.random.randint(key, (n, m), 0, m)

@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
@@ -79,6 +78,7 @@ class Inference(NamedTuple):
     bootstrap: int
     bootstrap_converged: int
     notes: tuple[str, ...]
+    bootstrap_draws: np.ndarray | None = None  # (n, k) refitted standardized θ, NaN rows: no finite estimate
 
 
 def coefficient_names(feature_names, degree: int = 1) -> tuple[str, ...]:
@@ -101,8 +101,8 @@ def _coefficients(theta, cov, level, draws=None) -> Coefficients:
     return Coefficients(*out)
 
 
-@functools.partial(jax.jit, static_argnames="robust")
-def _analyze(theta, X, y, A, l2, level, draws, robust: bool):
+@jax.jit
+def _analyze(theta, X, y, A, l2, level, draws, robust):
     """Everything but the bootstrap, in one compiled call: coefficients in both units, covariances,
     whether H is positive definite, the distance to the optimum in standard errors (one Newton
     step, H⁻¹∇, over se), and the model statistics."""
@@ -111,9 +111,8 @@ def _analyze(theta, X, y, A, l2, level, draws, robust: bool):
     chol = jnp.linalg.cholesky(jax.hessian(weighted_nll)(theta, X, y, ones, l2))
     cov = jax.scipy.linalg.cho_solve((chol, True), jnp.eye(k, dtype=X.dtype))
     gap = jnp.max(jnp.abs(cov @ jax.grad(weighted_nll)(theta, X, y, ones, l2)) / jnp.sqrt(jnp.diag(cov)))
-    if robust:
-        residual = jax.nn.sigmoid(X @ theta) - y  # d(cross-entropy_i)/dz_i: the score s_i is residual_i x_i
-        cov = cov @ ((X.T * residual ** 2) @ X) @ cov
+    residual = jax.nn.sigmoid(X @ theta) - y  # d(cross-entropy_i)/dz_i: the score s_i is residual_i x_i
+    cov = jnp.where(robust, cov @ ((X.T * residual ** 2) @ X) @ cov, cov)  # traced: one program for both
     cov_raw = A @ cov @ A.T
     ll = -weighted_nll(theta, X, y, ones)
     p = jnp.mean(y)  # the intercept-only fit predicts ȳ for every row
@@ -183,7 +182,8 @@ def inference(theta, X_raw, y, feature_map: FeatureMap, *, l2: float = 0.0, cov_
             names=coefficient_names(names, feature_map.degree), raw=_numpy(raw), standardized=_numpy(std),
             cov_raw=np.asarray(cov_raw), cov_standardized=np.asarray(cov),
             **{key: float(value) for key, value in model.items()}, llr_df=k - 1, nobs=m, cov_type=cov_type,
-            level=level, bootstrap=bootstrap, bootstrap_converged=converged, notes=tuple(notes))
+            level=level, bootstrap=bootstrap, bootstrap_converged=converged, notes=tuple(notes),
+            bootstrap_draws=None if draws is None else np.asarray(draws))
 
 
 def _finite(values) -> list:
