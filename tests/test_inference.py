@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, load_script, write_text
 import logreg_jax as lj
-from logreg_jax.bootstrap import refit, resample_counts
+from logreg_jax.bootstrap import newton_terms, refit, resample_counts, weighted_nll
 from logreg_jax.inference import PER_COEFFICIENT, format_table, inference, raw_map, to_json
 
 sm = pytest.importorskip("statsmodels.api")
@@ -105,6 +105,14 @@ def test_a_fit_short_of_the_optimum_is_noted():
     assert len(r.notes) == 1 and "from the optimum" in r.notes[0]
 
 
+def test_hand_derived_newton_terms_are_the_autodiff_ones(x64, rng):
+    X = np.column_stack([np.ones(50), rng.standard_normal((50, 3))])
+    y, w, theta = (rng.random(50) < 0.5).astype(float), rng.integers(0, 3, 50).astype(float), rng.standard_normal(4)
+    g, H = jax.jit(newton_terms)(theta, X, y, w, 0.7)
+    np.testing.assert_allclose(g, jax.jit(jax.grad(weighted_nll))(theta, X, y, w, 0.7), rtol=1e-12)
+    np.testing.assert_allclose(H, jax.jit(jax.hessian(weighted_nll))(theta, X, y, w, 0.7), rtol=1e-12)
+
+
 @pytest.fixture(scope="module")
 def boot():
     """300 bootstrap refits of a well-conditioned synthetic fit (2,000 rows, 5 features)."""
@@ -113,9 +121,9 @@ def boot():
     return X, y, fm, std, inference(std.params, X, y, fm, bootstrap=300, key=jax.random.key(0))
 
 
-def test_bootstrap_refits_are_the_statsmodels_fits_of_the_resamples(boot, x64):
+def test_bootstrap_refits_are_the_statsmodels_fits_of_the_resamples(boot):
     X, y, fm, std, r = boot
-    counts = np.asarray(resample_counts(jax.random.key(0), 300, X.shape[0]))  # the fixture's resamples (x64, as drawn)
+    counts = np.asarray(resample_counts(jax.random.key(0), 300, X.shape[0]))  # the fixture's resamples
     assert counts.shape == (300, 2000) and np.all(counts.sum(axis=1) == 2000)
     assert r.bootstrap_draws.shape == (300, 6) and np.all(np.isfinite(r.bootstrap_draws))
     for b in (0, 1, 299):
