@@ -1,21 +1,18 @@
 """Statistical inference for a fitted logistic regression, as statsmodels' ``Logit(...).fit().summary()``.
 
-- Covariance: the inverse of the observed information H, the Hessian of the *summed* negative
-  log-likelihood (m × the mean loss training minimizes), by ``jax.hessian``. With ``l2 > 0`` H is
-  the penalized Hessian (+ λ on the diagonal, bias excluded): its inverse is the Laplace
-  approximation of the posterior under the Gaussian prior θ_j ~ N(0, 1/λ) that the penalty is.
-  ``"HC0"`` is the sandwich H⁻¹ (Σ_i s_i s_iᵀ) H⁻¹ with the per-sample scores s_i = (σ(z_i) − y_i) x_i,
-  valid even when the Bernoulli variance model is wrong.
-- Per coefficient: Wald z = θ / se, two-sided p = 2 Φ(−|z|), interval θ ± Φ⁻¹(0.975) se, odds
-  ratio exp(θ). Model: log-likelihood ℓ, null ℓ₀ (intercept only), LR = 2 (ℓ − ℓ₀) against χ²(k − 1),
-  McFadden's R² = 1 − ℓ/ℓ₀, AIC = 2k − 2ℓ, BIC = k log m − 2ℓ.
-- Units: the model trains on standardized columns; its θ in raw units is a linear map A θ
-  (:func:`~logreg_jax.features.theta_in_raw_units`), so Cov_raw = A Cov Aᵀ exactly, no refit; the
-  bootstrap members are mapped the same way.
+- Covariance: the inverse of the observed information H, the ``jax.hessian`` of the *summed*
+  negative log-likelihood (m × the mean loss training minimizes). With l2 > 0, H is the penalized
+  Hessian: its inverse is the Laplace approximation of the posterior under the Gaussian prior
+  θ_j ~ N(0, 1/λ) the penalty is. ``"HC0"`` is the sandwich H⁻¹ (Σ_i s_i s_iᵀ) H⁻¹ with the
+  per-sample scores s_i = (σ(z_i) − y_i) x_i, valid even when the Bernoulli variance is wrong.
+- Wald z = θ / se, p = 2 Φ(−|z|), interval θ ± Φ⁻¹(0.975) se, odds ratio exp(θ); log-likelihood
+  ℓ, null ℓ₀ (intercept only), LR = 2 (ℓ − ℓ₀) against χ²(k − 1), McFadden's R² = 1 − ℓ/ℓ₀,
+  AIC = 2k − 2ℓ, BIC = k log m − 2ℓ.
+- Raw units: θ_raw = A θ (:func:`~logreg_jax.features.theta_in_raw_units` is linear), so
+  Cov_raw = A Cov Aᵀ exactly, without a refit; bootstrap members are mapped the same way.
 - Separation: with l2 = 0, a θ that puts every training point strictly on its own side of the
-  boundary proves the data separable (:func:`~logreg_jax.bootstrap.separated`): no finite estimate
-  exists and inference is refused, as statsmodels refuses; a singular information matrix
-  (collinear columns, quasi-complete separation) is refused too.
+  boundary proves the data separable: no finite estimate exists, and inference is refused (as
+  statsmodels refuses), as it is for a singular H (collinear columns, quasi-complete separation).
 """
 
 from __future__ import annotations
@@ -53,11 +50,8 @@ class Coefficients(NamedTuple):
 
 
 class Inference(NamedTuple):
-    """What :func:`inference` returns: coefficients in both units, covariances and model statistics.
-
-    ``cov_raw`` and ``cov_standardized`` are (k, k); ``notes`` are lines a report should show
-    (the Laplace approximation, a θ short of the optimum, failed bootstrap members).
-    """
+    """Coefficients in both units, (k, k) covariances, model statistics, and ``notes`` a report should
+    show (the Laplace approximation, a θ short of the optimum, resamples without an estimate)."""
 
     names: tuple[str, ...]
     raw: Coefficients
@@ -140,12 +134,14 @@ def inference(theta, X_raw, y, feature_map: FeatureMap, *, l2: float = 0.0, cov_
         cov_type: ``"nonrobust"`` (inverse observed information) or ``"HC0"`` (sandwich).
         names: the d raw feature names (default x1, x2, …).
         level: confidence level of the intervals.
-        bootstrap: resamples refitted in one vmapped call (0 = off); needs ``key``.
-        key: PRNG key of the resamples.
+        bootstrap: resamples refitted in one vmapped call (0 = off).
+        key: PRNG key of the resamples (required with ``bootstrap``).
 
     Raises:
         DataError: separable data with l2 = 0, or a singular information matrix.
     """
+    if bootstrap and key is None:
+        raise ValueError("inference: bootstrap > 0 needs a PRNG key")
     with jax.enable_x64(True):
         X = jnp.asarray(feature_map(np.asarray(X_raw, np.float64)))
         y = jnp.asarray(y, jnp.float64)
@@ -186,16 +182,12 @@ def inference(theta, X_raw, y, feature_map: FeatureMap, *, l2: float = 0.0, cov_
             bootstrap_draws=None if draws is None else np.asarray(draws))
 
 
-def _finite(values) -> list:
-    # Strict JSON has no inf: exp(θ) of a large raw-unit coefficient can overflow.
-    return [float(v) if np.isfinite(v) else None for v in values]
-
-
 def to_json(result: Inference) -> dict:
     """The ``metrics.json`` block: raw-unit coefficients and model statistics, and a ``standardized`` block."""
     def block(c: Coefficients) -> dict:
         keys = PER_COEFFICIENT + (BOOTSTRAP if result.bootstrap else ())
-        return {key: _finite(getattr(c, key)) for key in keys}
+        # Strict JSON has no inf: exp(θ) of a large raw-unit coefficient can overflow.
+        return {key: [float(v) if np.isfinite(v) else None for v in getattr(c, key)] for key in keys}
 
     return {"names": list(result.names), **block(result.raw), **{key: getattr(result, key) for key in MODEL},
             "cov_type": result.cov_type, "standardized": block(result.standardized)}
