@@ -131,6 +131,7 @@ MODELS = ("logistic", "softmax", "mlp")
 INITS = ("uniform", "zeros", "normal")
 OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
 DTYPES = ("float32", "float64")
+COV_TYPES = ("nonrobust", "HC0")
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,18 @@ class PlotConfig:
 
 
 @dataclass(frozen=True)
+class InferenceConfig:
+    # logistic models: standard errors, tests and intervals after training (logreg_jax/inference.py)
+    enabled: bool = True
+    cov_type: str = "nonrobust"  # inverse observed information, or "HC0" (the sandwich estimator)
+    bootstrap: int = 0  # resamples of the rows, refitted in one vmapped call; 0 = off
+
+    def __post_init__(self):
+        require(self.cov_type in COV_TYPES, "cov_type", f"one of {', '.join(COV_TYPES)}")
+        require(self.bootstrap >= 0, "bootstrap", "an integer >= 0 (0 = off)")
+
+
+@dataclass(frozen=True)
 class Config:
     name: str = "run"  # the run folder is runs/<name>/ unless --out is given
     seed: int = 0  # the one PRNG seed every key is split from
@@ -295,6 +308,7 @@ class Config:
     distributed: DistributedConfig = field(default_factory=DistributedConfig)
     predict: PredictConfig = field(default_factory=PredictConfig)
     plot: PlotConfig = field(default_factory=PlotConfig)
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
 
     def __post_init__(self):
         require(self.name.strip() != "" and "/" not in self.name, "name", "a non-empty name without '/'")

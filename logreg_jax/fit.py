@@ -78,6 +78,7 @@ class Keys(NamedTuple):
     shuffle: jax.Array
     data: jax.Array  # built-in synthetic datasets (data.path = "xor")
     split: jax.Array  # the held-out rows of data.test_fraction
+    bootstrap: jax.Array  # inference.bootstrap resamples
 
 
 def run_keys(seed) -> Keys:

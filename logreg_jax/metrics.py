@@ -13,8 +13,9 @@ import numpy as np
 
 from logreg_jax.data import Dataset
 from logreg_jax.evaluation import class_report
-from logreg_jax.fit import Fit, precision, predict_proba
+from logreg_jax.fit import Fit, precision, predict_proba, run_keys
 from logreg_jax.loss import accuracy, mean_cross_entropy, objective
+from logreg_jax.inference import Inference, inference
 
 CHECK_ROWS = 4096  # samples the gradient check uses (all of them for smaller data)
 
@@ -109,3 +110,12 @@ def summarize(fitted: Fit) -> dict:
                                   for p, q in zip(points, predict_proba(fitted, points))]
     metrics["gradient_check"] = gradient_check(fitted)
     return metrics
+
+
+def fit_inference(fitted: Fit) -> Inference:
+    """:func:`logreg_jax.inference.inference` of a trained logistic model on all its training rows,
+    as ``cfg.inference`` asks (the bootstrap drawn from the run's ``bootstrap`` key)."""
+    data, cfg = fitted.data, fitted.cfg
+    X_raw, y = (data.X, data.y) if isinstance(data, Dataset) else data.read(0, data.m)
+    return inference(fitted.params, X_raw, y, fitted.feature_map, l2=cfg.loss.l2, cov_type=cfg.inference.cov_type,
+                     names=data.feature_names, bootstrap=cfg.inference.bootstrap, key=run_keys(cfg.seed).bootstrap)

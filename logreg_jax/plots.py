@@ -121,3 +121,36 @@ def panels_figure(panels, X_raw, y, plot_cfg, title: str = "", feature_names=("x
     fig.colorbar(filled, ax=list(axes), label="P(y = 1)", ticks=np.linspace(0, 1, 6))
     fig.suptitle(title)
     return fig
+
+
+def coefficients_figure(block: dict, names, title: str = "",
+                        xlabel: str = "coefficient (log-odds per standard deviation of the feature)") -> Figure:
+    """A forest plot: each coefficient with its confidence interval (and the bootstrap's, if any).
+
+    Args:
+        block: per-coefficient lists ``coef``, ``ci_low``, ``ci_high`` (optionally
+            ``bootstrap_ci_low``/``bootstrap_ci_high``), as ``metrics.json``'s inference blocks hold them.
+        names: the k coefficient names, drawn top to bottom.
+        title, xlabel: the figure's title and the x-axis label.
+    """
+    k = len(names)
+    fig = Figure(figsize=(7, 1.2 + 0.45 * k), layout="constrained")
+    ax = fig.add_subplot()
+    rows = np.arange(k)[::-1].astype(float)
+    coef = np.asarray(block["coef"])
+    boot = "bootstrap_ci_low" in block
+    shift = 0.15 if boot else 0.0
+    ax.errorbar(coef, rows + shift, xerr=[coef - np.asarray(block["ci_low"]), np.asarray(block["ci_high"]) - coef],
+                fmt="o", color="C0", capsize=4, label="95 % interval (Wald)")
+    if boot:
+        low, high = np.asarray(block["bootstrap_ci_low"]), np.asarray(block["bootstrap_ci_high"])
+        ax.errorbar(coef, rows - shift, xerr=[coef - low, high - coef], fmt="s", color="C1", capsize=4,
+                    label="95 % interval (bootstrap percentiles)")
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yticks(rows, names)
+    ax.set_ylim(-0.7, k - 0.3)
+    ax.set_xlabel(xlabel)
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title(title)
+    return fig

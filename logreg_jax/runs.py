@@ -26,7 +26,7 @@ from logreg_jax.errors import LogregError
 from logreg_jax.features import FeatureMap, Standardizer, n_inputs
 from logreg_jax.fit import Fit, load_data, n_classes, predict_proba, scale_reason, split_data
 from logreg_jax.model import get_model
-from logreg_jax.plots import decision_boundary_figure, training_figure
+from logreg_jax.plots import coefficients_figure, decision_boundary_figure, training_figure
 from logreg_jax.train import History
 
 
@@ -193,6 +193,12 @@ def write_run(out: str | Path, fitted: Fit, metrics: dict) -> list[str]:
         write_json(folder / "metrics.json", metrics)
         write_history(folder / "history.csv", fitted.history)
         save_params(folder / "params.npz", fitted.params, fitted.feature_map)
+        if "inference" in metrics:
+            block, scaled = metrics["inference"], fitted.feature_map.standardizer is not None
+            fig = coefficients_figure(block["standardized"], block["names"], f"{fitted.cfg.name}: coefficients"
+                                      + (" (standardized features)" if scaled else ""),
+                                      *(() if scaled else ("coefficient (log-odds per unit of the feature)",)))
+            save_figure(fig, folder / "coefficients.png")
         return write_figures(folder, fitted)
 
 

@@ -40,6 +40,7 @@ def load_script(name: str):
 
 RUN_FILES = {"config.json", "metrics.json", "history.csv", "params.npz", "decision_boundary.png", "loss.png",
              "confusion.png", "roc.png", "calibration.png"}
+LOGISTIC_RUN_FILES = RUN_FILES | {"coefficients.png"}  # the forest plot of the inference
 
 
 def train_run(tmp_path_factory, config: str, name: str) -> Path:

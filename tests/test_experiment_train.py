@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, RUN_FILES, load_script, train_run, write_text
+from conftest import LOGISTIC_RUN_FILES, ROOT, load_script, train_run, write_text
 
 import logreg_jax as lj
 from logreg_jax.cli import run_main
@@ -20,7 +20,7 @@ def exam_run(tmp_path_factory):
 
 
 def test_exam_scores_run_folder(exam_run):
-    assert {p.name for p in exam_run.iterdir()} == RUN_FILES
+    assert {p.name for p in exam_run.iterdir()} == LOGISTIC_RUN_FILES
     metrics = json.loads((exam_run / "metrics.json").read_text())
     history = np.loadtxt(exam_run / "history.csv", delimiter=",", skiprows=1)
     assert history.shape == (100, 3) and np.all(np.diff(history[:, 1]) < 0)  # loss decreases

@@ -61,7 +61,7 @@ class GradientsConfig:
 
     # Datasets, dtypes and the model (logistic regression) are the comparison's own choices.
     IGNORES: ClassVar[tuple[str, ...]] = ("model", "data", "dtype", "predict", "plot", "train.batch_size",
-                                          "distributed")
+                                          "distributed", "inference")
     base: Config = field(default_factory=Config)
     compare: GradientSettings = field(default_factory=GradientSettings)
 

@@ -66,7 +66,7 @@ class SweepConfig:
     """The base config every member starts from, and the ``[sweep]`` grid."""
 
     # Every member trains full batch on one device, in one vmapped call.
-    IGNORES: ClassVar[tuple[str, ...]] = ("train.batch_size", "distributed")
+    IGNORES: ClassVar[tuple[str, ...]] = ("train.batch_size", "distributed", "inference")
     base: Config = field(default_factory=Config)
     sweep: SweepGrid = field(default_factory=SweepGrid)
 

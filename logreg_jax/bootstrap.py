@@ -1,0 +1,131 @@
+"""The bootstrap of a logistic fit: N resamples of the rows, refitted together in one compiled call.
+
+Drawing m rows with replacement is the same as weighting each row by how often it was drawn, so
+every resample is the *weighted* summed negative log-likelihood on the same (m, k) inputs, and
+``jax.vmap`` refits all of them at once. Each member takes a fixed number of Newton steps from the
+full-data optimum: the member's own optimum is close by (about one standard error away), where
+Newton converges quadratically, so a few steps reach float64 precision without a line search.
+The derivatives are hand-derived rather than autodiff here only because the program then compiles
+faster, and compiling is most of the bootstrap's time end to end (see benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from logreg_jax import logistic
+from logreg_jax.loss import cross_entropy_terms, l2_penalty
+
+NEWTON_STEPS = 20  # from the full-data optimum a member reaches float64 precision in ~5
+
+
+def weighted_nll(theta, X, y, w, l2=0.0):
+    """Σ_i w_i · (cross-entropy of sample i) + (l2 / 2) Σ_{j≥1} θ_j², the bias θ_0 unpenalized.
+
+    With w = 1 this is m × :func:`logreg_jax.loss.objective`: the summed (not mean) penalized
+    negative log-likelihood, whose Hessian is the observed information.
+
+    Args:
+        theta: (k,) parameters, θ_0 the bias.
+        X: (m, k) model inputs with the bias column.
+        y: (m,) labels in {0, 1}.
+        w: (m,) row weights (bootstrap counts, or ones).
+        l2: penalty strength λ ≥ 0.
+
+    Returns:
+        Scalar in θ's dtype.
+    """
+    return cross_entropy_terms(X @ theta, y) @ w.astype(theta.dtype) + l2_penalty(logistic.weights(theta), l2, 1)
+
+
+@jax.jit
+def separated(theta, X, y, w=None):
+    """Whether θ puts every (weighted) training point strictly on its own side of the boundary.
+
+    Then θ itself separates the data, the likelihood grows without bound along c·θ (c → ∞), and
+    without a penalty no finite maximum-likelihood estimate exists. Never true of data that are
+    not separable, whatever θ, so it cannot refuse a valid fit.
+
+    Args:
+        theta: (k,); X: (m, k); y: (m,) in {0, 1}; w: optional (m,) weights (rows with w = 0 do not count).
+
+    Returns:
+        Boolean scalar.
+    """
+    right = (2 * y.astype(theta.dtype) - 1) * (X @ theta) > 0
+    return jnp.all(right if w is None else right | (w == 0))
+
+
+def newton_terms(theta, X, y, w, l2=0.0):
+    """The gradient and Hessian of :func:`weighted_nll`, hand-derived (tests check them against
+    ``jax.grad``/``jax.hessian``): the bootstrap's program compiles about 3× faster with them, and
+    compiling is most of its time end to end.
+
+    With p = σ(Xθ): ∇ = Xᵀ (w ⊙ (p − y)) + λ [0, θ_1, …], H = Xᵀ diag(w ⊙ p (1 − p)) X + λ diag(0, 1, …, 1).
+
+    Returns:
+        (k,) gradient and (k, k) Hessian in θ's dtype.
+    """
+    z = X @ theta
+    mask = jnp.ones_like(theta).at[0].set(0)
+    # σ(z) σ(−z) rather than p (1 − p): it keeps its relative accuracy where σ(z) rounds to 1.
+    curvature = w * jax.nn.sigmoid(z) * jax.nn.sigmoid(-z)
+    return X.T @ (w * (jax.nn.sigmoid(z) - y)) + l2 * mask * theta, (X.T * curvature) @ X + jnp.diag(l2 * mask)
+
+
+def resample_counts(key, n: int, m: int) -> np.ndarray:
+    """How often each of m rows is drawn in each of n resamples with replacement: (n, m) int64.
+
+    Drawn on the host by NumPy (multinomial counts), seeded with the key's bits: compiling JAX's
+    threefry bits for an (n, m) draw takes longer than all the refits, and the counts do not
+    depend on the run's float precision.
+    """
+    rng = np.random.default_rng(np.asarray(jax.random.key_data(key)))
+    return rng.multinomial(m, np.full(m, 1.0 / m), size=n)
+
+
+@functools.partial(jax.jit, static_argnames="steps")
+def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
+    """Newton refits of the weighted fits, one per row of ``counts``, all in one vmapped program.
+
+    Args:
+        theta: (k,) starting point, the full-data optimum.
+        X: (m, k) model inputs with the bias column; y: (m,) labels.
+        counts: (n, m) row weights, one resample per row (:func:`resample_counts`).
+        l2: penalty strength λ ≥ 0.
+        steps: Newton steps per member.
+
+    Returns:
+        (n, k) refitted θ, and (n,) bool: the member converged (finite, mean gradient ≤ 1e-8, and,
+        for l2 = 0, not separated: such a resample has no finite estimate).
+    """
+    def one(w):
+        def step(_, t):
+            g, H = newton_terms(t, X, y, w, l2)
+            return t - jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(H), g)
+
+        # A fixed count (no early exit): a while_loop compiles slower than the steps it would save.
+        t = jax.lax.fori_loop(0, steps, step, theta)
+        small = jnp.max(jnp.abs(newton_terms(t, X, y, w, l2)[0])) <= 1e-8 * X.shape[0]
+        ok = jnp.all(jnp.isfinite(t)) & small & ((l2 > 0) | ~separated(t, X, y, w))
+        return t, ok
+
+    return jax.vmap(one)(counts.astype(X.dtype))
+
+
+def bootstrap(key, theta, X, y, n: int, l2=0.0, steps: int = NEWTON_STEPS):
+    """n bootstrap refits of a logistic fit: resamples drawn from ``key``, refitted in one compiled call.
+
+    Args:
+        key: PRNG key of the resamples (:func:`resample_counts`).
+        theta: (k,) the full-data optimum; X: (m, k) inputs with the bias column; y: (m,) labels.
+        n: resamples; l2: penalty strength; steps: Newton steps per member.
+
+    Returns:
+        (n, k) refitted θ and (n,) converged flags (see :func:`refit`).
+    """
+    return refit(theta, X, y, resample_counts(key, n, X.shape[0]), l2, steps=steps)
