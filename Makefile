@@ -1,5 +1,5 @@
 # make demo   set up .venv (first time) and run the exam-scores experiment into runs/exam_scores/
-# make test   set up .venv (first time) and run the test suite
+# make test   set up .venv (first time), lint with ruff and run the whole test suite (pytest -m "not slow" for the quick part)
 # make bench  install the bench extra (scikit-learn, SciPy) and run the benchmarks
 PYTHON ?= python3
 VENV   := .venv
@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/python experiments/train.py configs/exam_scores.toml
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # Speed measurements (never part of the tests); prints ratios measured side by side.

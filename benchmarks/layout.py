@@ -40,7 +40,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     n, K, sgd = args.d + 1, args.epochs, optax.sgd(0.5)
     rng = np.random.default_rng(0)
-    print(f"| m | MiB of inputs | rows ms/epoch | blocks ms/epoch | rows / blocks |\n|---|---|---|---|---|")
+    print("| m | MiB of inputs | rows ms/epoch | blocks ms/epoch | rows / blocks |\n|---|---|---|---|---|")
     for m in args.sizes:
         X = np.concatenate([np.ones((m, 1)), rng.standard_normal((m, args.d))], axis=1).astype(np.float32)
         y = (rng.random(m) < 0.5).astype(np.float32)

@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.fit import data_name
-from logreg_jax.progress import Progress
 from logreg_jax.inference import format_table, to_json
 from logreg_jax.metrics import fit_inference
+from logreg_jax.progress import Progress
 from logreg_jax.runs import write_run
 
 

@@ -9,8 +9,9 @@ metrics; :func:`curves_figure` draws every run's loss and gradient-norm history 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure

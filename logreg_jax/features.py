@@ -103,13 +103,13 @@ class Standardizer(NamedTuple):
     std: np.ndarray
 
     @classmethod
-    def fit(cls, X, names: tuple[str, ...] | None = None) -> "Standardizer":
+    def fit(cls, X, names: tuple[str, ...] | None = None) -> Standardizer:
         """Learns the statistics of (m, n) ``X``; a constant column cannot be scaled."""
         X = np.asarray(X, dtype=np.float64)
         return cls.from_moments(X.mean(axis=0), X.std(axis=0), names)
 
     @classmethod
-    def from_moments(cls, mean, std, names: tuple[str, ...] | None = None) -> "Standardizer":
+    def from_moments(cls, mean, std, names: tuple[str, ...] | None = None) -> Standardizer:
         """The scaling for known column means and stds (e.g. accumulated over chunks)."""
         flat = np.flatnonzero(std <= 1e-12 * np.maximum(1.0, np.abs(mean)))
         if flat.size:
@@ -144,7 +144,7 @@ class FeatureMap(NamedTuple):
 
     @classmethod
     def fit(cls, X, *, degree: int = 1, standardize: bool = True, bias: bool = True,
-            names: tuple[str, ...] | None = None) -> "FeatureMap":
+            names: tuple[str, ...] | None = None) -> FeatureMap:
         """Fits the map on (m, n) raw training features."""
         poly = polynomial_features(np.asarray(X, dtype=np.float64), degree)
         poly_names = polynomial_names(names, degree) if names else None

@@ -35,7 +35,7 @@ from logreg_jax.train import History, train
 # Inputs of at least this many bytes train feature-major (logreg_jax/scale/blocks.py), where a
 # linear model's two passes over X stream contiguous memory; below it the (m, n) rows are as
 # fast or faster. Measured by benchmarks/layout.py (results in benchmarks/RESULTS.md).
-FEATURE_MAJOR_BYTES = 64 << 20
+FEATURE_MAJOR_BYTES = 4 << 20
 
 
 def precision(cfg: Config):

@@ -14,8 +14,8 @@ import numpy as np
 from logreg_jax.data import Dataset
 from logreg_jax.evaluation import class_report
 from logreg_jax.fit import Fit, precision, predict_proba, run_keys
-from logreg_jax.loss import accuracy, mean_cross_entropy, objective
 from logreg_jax.inference import Inference, inference
+from logreg_jax.loss import accuracy, mean_cross_entropy, objective
 
 CHECK_ROWS = 4096  # samples the gradient check uses (all of them for smaller data)
 

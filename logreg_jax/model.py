@@ -7,7 +7,8 @@ model plugs in by adding an entry to :func:`get_model`: ``logistic``, ``softmax`
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np

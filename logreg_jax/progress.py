@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 
 def format_seconds(seconds: float) -> str:
@@ -101,7 +102,7 @@ class Progress:
             self.stream.flush()
             self._drawn = ""
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -13,7 +13,8 @@ over devices, see :mod:`logreg_jax.scale`): only the objective differs.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp

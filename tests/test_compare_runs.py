@@ -4,9 +4,9 @@ import csv
 import json
 
 import pytest
+from conftest import load_script
 
 import logreg_jax as lj
-from conftest import load_script
 from logreg_jax.cli import run_main
 from logreg_jax.compare_runs import RunInfo, collect, comparison_rows, differing_keys, flatten
 

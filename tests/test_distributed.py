@@ -12,9 +12,12 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 from conftest import ROOT
 
 import logreg_jax as lj
+
+pytestmark = pytest.mark.slow  # subprocesses: several processes, memory measured from outside
 
 SYNTHETIC = "{m = 3000, d = 4, seed = 5}"
 OVERRIDES = [f"data.synthetic={SYNTHETIC}", "predict.points=[]", "optimizer.name=sgd",

@@ -8,8 +8,8 @@ import sys
 import jax
 import numpy as np
 import pytest
-
 from conftest import ROOT, load_script, write_text
+
 import logreg_jax as lj
 from logreg_jax.bootstrap import newton_terms, refit, resample_counts, weighted_nll
 from logreg_jax.inference import PER_COEFFICIENT, format_table, inference, raw_map, to_json

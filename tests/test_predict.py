@@ -7,10 +7,10 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import ROOT, load_script, train_run, write_text
 from sklearn.metrics import log_loss, roc_auc_score
 
 import logreg_jax as lj
-from conftest import ROOT, load_script, train_run, write_text
 from logreg_jax.cli import run_main
 from logreg_jax.predictor import label_scores, roc_auc
 from logreg_jax.runs import load_fit

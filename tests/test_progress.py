@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, load_script
+
 from logreg_jax.progress import Progress, format_seconds
 
 

@@ -153,7 +153,7 @@ def test_cross_validation_fits_on_the_training_folds_only(microchips, monkeypatc
 
 
 def test_shipped_configs_load():
-    script = load_script("regularization")
+    load_script("regularization")  # the script imports cleanly
     cfg = lj.load_config(REG_CONFIG, cls=RegularizationConfig)
     assert cfg.lambdas == (0.0, 1.0, 10.0, 100.0) and cfg.cv.k == 5
     assert (cfg.base.features.polynomial_degree, cfg.base.features.standardize, cfg.base.optimizer.name) == (6, False, "lbfgs")
@@ -169,7 +169,6 @@ def test_shipped_configs_load():
     ("optimizer.memory_size=0", "optimizer.memory_size = 0: expected an integer >= 1"),
 ])
 def test_bad_sweep_keys_are_named(override, message):
-    script = load_script("regularization")
     with pytest.raises(lj.ConfigError) as err:
         lj.load_config(REG_CONFIG, [override], cls=RegularizationConfig)
     assert message in str(err.value) and REG_CONFIG in str(err.value)

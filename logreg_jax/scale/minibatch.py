@@ -10,7 +10,8 @@ one; metrics at the end stream over the rows in chunks the same way.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp

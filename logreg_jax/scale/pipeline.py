@@ -34,7 +34,7 @@ class Moments(NamedTuple):
     m2: np.ndarray
     positives: int
 
-    def merge(self, other: "Moments") -> "Moments":
+    def merge(self, other: Moments) -> Moments:
         """The moments of both sets (Chan, Golub & LeVeque's pairwise update, exact in float64)."""
         n = self.n + other.n
         if other.n == 0 or self.n == 0:

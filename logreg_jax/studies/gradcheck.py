@@ -15,7 +15,8 @@ max|a − b| / max|b| (also recorded, as ``rel_to_value``) measures nothing but 
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

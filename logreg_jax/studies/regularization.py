@@ -7,8 +7,9 @@ and writes them; :func:`boundaries_figure` and :func:`accuracy_vs_lambda_figure`
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, NamedTuple, Sequence
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from matplotlib.figure import Figure
