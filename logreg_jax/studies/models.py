@@ -25,7 +25,7 @@ COLUMNS = ("model", "n_params", "train_loss", "train_accuracy", "grad_norm", "va
 class ModelsConfig:
     """The shared base config, one title and one list of overrides per model, and ``[cv]``."""
 
-    IGNORES: ClassVar[tuple[str, ...]] = ("predict", "train.batch_size", "distributed")
+    IGNORES: ClassVar[tuple[str, ...]] = ("predict", "train.batch_size", "distributed", "inference")
     base: Config = field(default_factory=Config)
     titles: tuple[str, ...] = ("logistic",)  # one per panel
     panels: tuple[tuple[str, ...], ...] = (("model.name=logistic",),)  # overrides per panel

@@ -46,7 +46,7 @@ class OptimizersConfig:
 
     # Each optimizer brings its own name and learning rate; nothing is predicted or drawn.
     IGNORES: ClassVar[tuple[str, ...]] = ("optimizer.name", "optimizer.learning_rate", "predict", "plot",
-                                          "train.batch_size", "distributed")
+                                          "train.batch_size", "distributed", "inference")
     base: Config = field(default_factory=Config)
     compare: RaceSettings = field(default_factory=RaceSettings)
 
