@@ -9,6 +9,7 @@ from conftest import load_script
 compare_script = load_script("compare_optimizers")
 
 
+@pytest.mark.slow  # the whole experiment
 def test_compare_optimizers_script(tmp_path):
     out = tmp_path / "compare"
     compare_script.main(["configs/compare_optimizers.toml", "--out", str(out), "--set", "train.epochs=350",

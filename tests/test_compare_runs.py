@@ -10,6 +10,8 @@ import logreg_jax as lj
 from logreg_jax.cli import run_main
 from logreg_jax.compare_runs import RunInfo, collect, comparison_rows, differing_keys, flatten
 
+pytestmark = pytest.mark.slow  # three training runs and the script on them
+
 compare_script = load_script("compare_runs")
 RUNS = {"sgd_lr1": ("sgd", 1.0), "sgd_lr03": ("sgd", 0.3), "adam": ("adam", 0.1)}
 

@@ -21,6 +21,7 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow  # the whole experiment
 def test_smoke_run_writes_the_run_folder_and_the_errors_are_small(tmp_path, capsys):
     out = tmp_path / "cg"
     script.main(["configs/compare_gradients.toml", "--out", str(out), *[a for s in SMALL for a in ("--set", s)]])
