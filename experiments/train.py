@@ -29,6 +29,8 @@ def main(argv=None):
         print(f"converged after {metrics['epochs']} iterations (|grad| <= train.tol = {cfg.train.tol:g})")
     for note in write_run(out, fitted, metrics):
         print(note)
+    for warning in metrics["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     check = metrics["gradient_check"]
     print(f"final loss {metrics['final_loss']:.6f}, training accuracy {metrics['train_accuracy']:.3f}"
           + (f", gradient check {check:.2e}" if check is not None else ""))

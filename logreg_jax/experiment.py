@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax import blocks, distributed, pipeline
+from logreg_jax import blocks, diagnose, distributed, pipeline
 from logreg_jax.config import Config
 from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
@@ -109,7 +109,8 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
 
     Raises:
         DataError, ConfigError, TrainingDiverged: bad data, prediction points that do not fit
-            the data, or a non-finite loss (naming the epoch).
+            the data, a non-finite loss (naming the epoch), or a full-batch loss that ended
+            above its start.
     """
     distributed.initialize(cfg.distributed)  # before any JAX computation
     keys = run_keys(cfg.seed)
@@ -143,6 +144,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
                                               batch_size=cfg.train.batch_size, key=keys.shuffle,
                                               **common)
         params = distributed.to_host(params)
+    diagnose.check_divergence(history, cfg)  # finite but ended above its start: an error too
     return Fit(cfg, source.dataset if isinstance(source, ArraySource) else source, model, feature_map,
                params, history, inputs, mesh)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from logreg_jax import block_loss, blocks
 from logreg_jax.data import Dataset
+from logreg_jax.diagnose import findings
 from logreg_jax.experiment import Fit, precision, predict
 from logreg_jax.loss import objective
 from logreg_jax.minibatch import evaluate
@@ -57,7 +58,8 @@ def train_accuracy(fitted: Fit) -> float:
 
 
 def summarize(fitted: Fit) -> dict:
-    """The run's ``metrics.json``: loss, accuracy, parameters, predictions, gradient check."""
+    """The run's ``metrics.json``: loss, accuracy, parameters, predictions, gradient check, and the
+    warnings of :func:`~logreg_jax.diagnose.findings` (``separated``, ``stalled``, ``warnings``)."""
     points = [list(p) for p in fitted.cfg.predict.points]
     metrics = {
         "final_loss": fitted.history.final_loss,
@@ -71,4 +73,6 @@ def summarize(fitted: Fit) -> dict:
     if points:
         metrics["predictions"] = [{"x": p, "probability": float(q)} for p, q in zip(points, predict(fitted, points))]
     metrics["gradient_check"] = gradient_check(fitted)
+    # Separation and stalls: boolean fields and "warnings" (strings the script prints on stderr).
+    metrics.update(findings(fitted.cfg, fitted.history, fitted.params, metrics["train_accuracy"]))
     return metrics
