@@ -10,11 +10,14 @@ training chips best with a contorted boundary, and λ = 100 underfitting (a near
 """
 
 import math
+import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
+    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
 
 import jax
 

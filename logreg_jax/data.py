@@ -1,7 +1,7 @@
 """Loading labelled datasets from text files.
 
 A dataset file holds comma-separated numbers, one sample per line, the 0/1 label in the last
-column, and optionally one header line of column names. Everything here is host-side NumPy: the
+column, and optionally one header line of column names; lines starting with ``#`` are comments. Everything here is host-side NumPy: the
 data are checked once, loudly, before any JAX code sees them.
 """
 
@@ -68,11 +68,20 @@ def _is_header(fields: list[str]) -> bool:
     return not any(numeric(f) for f in fields)
 
 
+def _separator_hint(line: str) -> str:
+    """For a line with the wrong number of fields: the other separator it seems to use, if any."""
+    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if sep in line:
+            return f"; the line is separated by {name}, but fields must be separated by commas"
+    return ""
+
+
 def load_dataset(path: str | Path) -> Dataset:
     """Reads a comma-separated dataset with the label in the last column.
 
     Args:
-        path: a text file; blank lines are skipped, the first line may be a header of names.
+        path: a text file of comma-separated fields; blank lines and lines starting with ``#``
+            (comments) are skipped, the first other line may be a header of names.
 
     Returns:
         The :class:`Dataset`, with ``X`` of shape (m, n) and ``y`` of shape (m,), both float64.
@@ -86,10 +95,15 @@ def load_dataset(path: str | Path) -> Dataset:
         text = path.read_text()
     except FileNotFoundError:
         raise DataError(f"{path}: no such data file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot read data file ({err.__class__.__name__})") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder; expected a data file") from None
+    except OSError as err:
+        raise DataError(f"{path}: cannot read the data file ({err.strerror or err})") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text file (not UTF-8); expected comma-separated numbers") from None
 
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
+             if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         raise DataError(f"{path}: the file is empty, expected comma-separated rows of numbers")
 
@@ -103,12 +117,14 @@ def load_dataset(path: str | Path) -> Dataset:
 
     width = len(names) + 1 if names is not None else len(lines[0][1].split(","))
     if width < 2:
-        raise DataError(f"{path}:{lines[0][0]}: expected at least 2 fields (features, then the label)")
+        raise DataError(f"{path}:{lines[0][0]}: expected at least 2 comma-separated fields (features, then the "
+                        f"label){_separator_hint(lines[0][1])}")
     rows = []
     for n, line in lines:
         fields = line.split(",")
         if len(fields) != width:
-            raise DataError(f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}")
+            raise DataError(f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}"
+                            f"{_separator_hint(line)}")
         rows.append([_parse_float(f, f"{path}:{n}") for f in fields])
 
     table = np.asarray(rows, dtype=np.float64)

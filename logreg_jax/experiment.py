@@ -86,7 +86,8 @@ def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
     uses), and the (m, n_inputs) training inputs, row-major."""
     model = get_model(cfg.model)
     feature_map = pipeline.fit_feature_map(ArraySource(data), degree=cfg.features.polynomial_degree,
-                                           standardize=cfg.features.standardize, bias=model.bias_column)
+                                           standardize=cfg.features.standardize, bias=model.bias_column,
+                                           dtype=cfg.dtype)
     return model, feature_map, feature_map(data.X).astype(cfg.dtype)
 
 
@@ -119,6 +120,8 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
         if len(point) != source.d:
             raise ConfigError(f"predict.points: {list(point)} has {len(point)} values, but "
                               f"{source.name} has {source.d} features")
+    if isinstance(source, ArraySource) and source.d == 2 and cfg.plot.grid_problem(source.X) is not None:
+        raise ConfigError(f"plot.step = {cfg.plot.step:g}: expected {cfg.plot.grid_problem(source.X)}")
     model = get_model(cfg.model)
     with precision(cfg):
         mesh = pipeline.data_mesh() if cfg.distributed.data_parallel else None
@@ -127,7 +130,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
         feature_map = pipeline.fit_feature_map(
             source, degree=cfg.features.polynomial_degree, standardize=cfg.features.standardize,
             bias=model.bias_column, lo=lo, hi=hi,
-            gather=distributed.gather if jax.process_count() > 1 else None)
+            gather=distributed.gather if jax.process_count() > 1 else None, dtype=cfg.dtype)
         params = initial_params(model, cfg.seed, n, cfg.model)
         common = dict(optimizer=make_optimizer(cfg.optimizer), epochs=cfg.train.epochs, l2=cfg.loss.l2,
                       tol=cfg.train.tol, chunk=cfg.train.log_every,

@@ -88,7 +88,10 @@ class Standardizer(NamedTuple):
     def fit(cls, X, names: tuple[str, ...] | None = None) -> "Standardizer":
         """Learns the statistics of (m, n) ``X``; a constant column cannot be scaled."""
         X = np.asarray(X, dtype=np.float64)
-        return cls.from_moments(X.mean(axis=0), X.std(axis=0), names)
+        # In units of each column's largest |x|: the squares of values near float64's largest overflow.
+        scale = np.max(np.abs(X), axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        return cls.from_moments(scale * (X / scale).mean(axis=0), scale * (X / scale).std(axis=0), names)
 
     @classmethod
     def from_moments(cls, mean, std, names: tuple[str, ...] | None = None) -> "Standardizer":

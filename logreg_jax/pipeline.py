@@ -27,22 +27,36 @@ CHUNK_ROWS = 1 << 13  # rows per read: ~1 MB, so the passes stream without a sec
 
 
 class Moments(NamedTuple):
-    """Count, column means and summed squared deviations of a set of rows, and its positives."""
+    """Count, column means, summed squared deviations and largest |value| of a set of rows, and
+    its positives.
+
+    The squared deviations are summed in units of ``scale`` (each column's largest |value|), so
+    they cannot overflow float64 even for values near its largest (1e300² would).
+    """
 
     n: int
     mean: np.ndarray
-    m2: np.ndarray
+    m2: np.ndarray  # Σ ((x − mean) / scale)² per column
     positives: int
+    scale: np.ndarray  # max |x| per column, 1 for an all-zero column
+
+    @property
+    def std(self) -> np.ndarray:
+        """The population standard deviation of each column."""
+        return self.scale * np.sqrt(self.m2 / max(self.n, 1))
 
     def merge(self, other: "Moments") -> "Moments":
-        """The moments of both sets (Chan, Golub & LeVeque's pairwise update, exact in float64)."""
+        """The moments of both sets (Chan, Golub & LeVeque's pairwise update, in units of the
+        larger scale)."""
         n = self.n + other.n
         if other.n == 0 or self.n == 0:
             return self if other.n == 0 else other
-        delta = other.mean - self.mean
-        mean = self.mean + delta * (other.n / n)
-        m2 = self.m2 + other.m2 + delta ** 2 * (self.n * other.n / n)
-        return Moments(n, mean, m2, self.positives + other.positives)
+        scale = np.maximum(self.scale, other.scale)
+        delta = other.mean / scale - self.mean / scale
+        mean = scale * (self.mean / scale + delta * (other.n / n))
+        m2 = (self.m2 * (self.scale / scale) ** 2 + other.m2 * (other.scale / scale) ** 2
+              + delta ** 2 * (self.n * other.n / n))
+        return Moments(n, mean, m2, self.positives + other.positives, scale)
 
 
 def _read(source, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
@@ -55,18 +69,48 @@ def moments(source, degree: int, lo: int = 0, hi: int | None = None) -> Moments:
     """The :class:`Moments` of the polynomial features of rows [lo, hi), one chunk at a time."""
     hi = source.m if hi is None else hi
     k = n_inputs(source.d, degree, bias=False)
-    total = Moments(0, np.zeros(k), np.zeros(k), 0)  # a process may hold no rows at all
+    total = Moments(0, np.zeros(k), np.zeros(k), 0, np.ones(k))  # a process may hold no rows at all
     for start in range(lo, hi, CHUNK_ROWS):
         X, y = _read(source, start, min(hi, start + CHUNK_ROWS))
-        Z = polynomial_features(X.astype(np.float64), degree)
-        mean = Z.mean(axis=0)
-        part = Moments(Z.shape[0], mean, ((Z - mean) ** 2).sum(axis=0), int(np.sum(y == 1)))
+        with np.errstate(over="ignore"):
+            Z = polynomial_features(X.astype(np.float64), degree)
+        _check_finite(Z, source, degree, start)
+        scale = np.max(np.abs(Z), axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        mean = (Z / scale).mean(axis=0)
+        part = Moments(Z.shape[0], mean * scale, ((Z / scale - mean) ** 2).sum(axis=0), int(np.sum(y == 1)), scale)
         total = total.merge(part)
     return total
 
 
+def _column_name(source, degree: int, j: int) -> str:
+    names = polynomial_names(source.feature_names, degree) if source.feature_names else None
+    return repr(names[j]) if names else f"column {j}"
+
+
+def _check_finite(Z: np.ndarray, source, degree: int, first_row: int) -> None:
+    """A polynomial feature of finite values can still overflow float64: name it."""
+    bad = np.argwhere(~np.isfinite(Z))
+    if bad.size:
+        i, j = (int(v) for v in bad[0])
+        raise DataError(f"{source.name}: row index {first_row + i}: feature {_column_name(source, degree, j)} "
+                        "overflows float64 (the data are too large for these polynomial features); scale the data")
+
+
+def check_dtype_range(total: Moments, source, degree: int, dtype) -> None:
+    """Raises DataError when unstandardized model inputs exceed the largest value of ``dtype``
+    (standardized columns are bounded by √m, Samuelson's inequality, so they always fit)."""
+    big = np.flatnonzero(total.scale > np.finfo(dtype).max)
+    if big.size:
+        j = int(big[0])
+        raise DataError(f"{source.name}: feature {_column_name(source, degree, j)} reaches |x| = "
+                        f"{total.scale[j]:.3g}, beyond the largest {np.dtype(dtype).name} "
+                        f"({np.finfo(dtype).max:.3g}); set dtype = \"float64\", scale the data, or set "
+                        "features.standardize = true")
+
+
 def fit_feature_map(source, *, degree: int, standardize: bool, bias: bool, lo: int = 0,
-                    hi: int | None = None, gather=None) -> FeatureMap:
+                    hi: int | None = None, gather=None, dtype=None) -> FeatureMap:
     """The :class:`FeatureMap` of all rows, from streamed statistics.
 
     Args:
@@ -75,22 +119,30 @@ def fit_feature_map(source, *, degree: int, standardize: bool, bias: bool, lo: i
         lo, hi: the rows this process reads (all by default).
         gather: with several processes, a function that all-gathers a NumPy array over them
             (each process then merges every process's moments).
+        dtype: the training dtype; unstandardized inputs that do not fit it are refused.
 
     Raises:
-        DataError: a bad row (named), a single class, or a constant column.
+        DataError: a bad row (named), a single class, a constant column, or values out of the
+            range of float64 (polynomial features) or of ``dtype``.
     """
     local = moments(source, degree, lo, hi)
     parts = [local]
     if gather is not None:
-        flat = gather(np.concatenate([[local.n, local.positives], local.mean, local.m2]))
+        flat = gather(np.concatenate([[local.n, local.positives], local.mean, local.m2, local.scale]))
         k = local.mean.size
-        parts = [Moments(int(r[0]), r[2:2 + k], r[2 + k:], int(r[1])) for r in np.asarray(flat)]
+        parts = [Moments(int(r[0]), r[2:2 + k], r[2 + k:2 + 2 * k], int(r[1]), r[2 + 2 * k:])
+                 for r in np.asarray(flat)]
     total = functools.reduce(Moments.merge, parts)
     if total.positives in (0, total.n):
         raise DataError(f"{source.name}: every label is {int(total.positives > 0)}; "
                         "a classifier needs both classes 0 and 1")
+    if dtype is not None and not standardize:
+        check_dtype_range(total, source, degree, dtype)
     names = polynomial_names(source.feature_names, degree) if source.feature_names else None
-    scale = Standardizer.from_moments(total.mean, np.sqrt(total.m2 / total.n), names) if standardize else None
+    try:
+        scale = Standardizer.from_moments(total.mean, total.std, names) if standardize else None
+    except DataError as err:  # a constant column: say which data
+        raise DataError(f"{source.name}: {err}") from None
     return FeatureMap(degree, scale, bias)
 
 

@@ -29,13 +29,14 @@ from logreg_jax.errors import DataError
 
 
 def check_rows(X: np.ndarray, y: np.ndarray, where: str, first_row: int) -> None:
-    """Raises DataError naming the row when features are not finite or a label is not 0 or 1."""
+    """Raises DataError naming the row (its index, from 0, as in NumPy) when features are not
+    finite or a label is not 0 or 1."""
     bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
     if bad.size:
-        raise DataError(f"{where}: row {first_row + int(bad[0])} has a feature that is not finite")
+        raise DataError(f"{where}: row index {first_row + int(bad[0])} has a feature that is not finite")
     i = first_bad_label(y)
     if i is not None:
-        raise bad_label(f"{where}: row {first_row + i}", y[i])
+        raise bad_label(f"{where}: row index {first_row + i}", y[i])
 
 
 class ArraySource:
@@ -71,6 +72,8 @@ class NpySource:
                 offset = f.tell()
         except FileNotFoundError:
             raise DataError(f"{path}: no such data file") from None
+        except OSError as err:
+            raise DataError(f"{path}: cannot read the data file ({err.strerror or err})") from None
         except ValueError as err:
             raise DataError(f"{path}: not a .npy file ({err})") from None
         if len(shape) != 2 or shape[1] < 2 or shape[0] < 1 or fortran or dtype.kind != "f":

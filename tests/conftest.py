@@ -38,7 +38,7 @@ def load_script(name: str):
     return module
 
 
-RUN_FILES = {"config.json", "metrics.json", "history.csv", "params.npz", "decision_boundary.png", "loss.png"}
+RUN_FILES = {".logreg_jax_run", "config.json", "metrics.json", "history.csv", "params.npz", "decision_boundary.png", "loss.png"}
 
 
 def train_run(tmp_path_factory, config: str, name: str) -> Path:
