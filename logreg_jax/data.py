@@ -1,8 +1,8 @@
 """Loading labelled datasets from text files.
 
 A dataset file holds comma-separated numbers, one sample per line, the 0/1 label in the last
-column, and optionally one header line of column names; lines starting with ``#`` are comments. Everything here is host-side NumPy: the
-data are checked once, loudly, before any JAX code sees them.
+column, and optionally one header line of column names; lines starting with ``#`` are comments.
+Everything here is host-side NumPy: the data are checked once, loudly, before any JAX code sees them.
 """
 
 from __future__ import annotations

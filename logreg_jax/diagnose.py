@@ -9,9 +9,10 @@ Three findings, each from the :class:`~logreg_jax.train.History`, the config and
 - **separation** (a warning): a logistic model with ``loss.l2 = 0`` classifies every training
   sample right. The data (in feature space) are then linearly separable, the loss has no minimum
   (it tends to 0 as ‖θ‖ → ∞) and no maximum-likelihood estimate exists; ``loss.l2 > 0`` restores one;
-- **stall** (a warning): the loss stayed where it was (to a few units in its last place) for the last :data:`STALL_ITERATIONS`
-  iterations while ‖∇C‖ was still above ``train.tol`` > 0: the steps no longer change the loss at
-  the training precision (typically float32), so ``train.tol`` cannot be reached.
+- **stall** (a warning): the loss stayed where it was (to a few units in its last place) for the
+  last :data:`STALL_ITERATIONS` iterations while ‖∇C‖ was still above ``train.tol`` > 0: the steps
+  no longer change the loss at the training precision (typically float32), so ``train.tol``
+  cannot be reached.
 """
 
 from __future__ import annotations

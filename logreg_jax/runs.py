@@ -167,7 +167,8 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except OSError as err:
-        raise LogregError(f"{path}: cannot read ({err.strerror}); the run folder is incomplete, train it again") from None
+        raise LogregError(f"{path}: cannot read ({err.strerror}); the run folder is incomplete, "
+                          "train it again") from None
     except ValueError as err:
         raise LogregError(f"{path}: not valid JSON ({err}); the run folder is damaged, train it again") from None
 
@@ -231,6 +232,7 @@ def load_fit(run_dir: str | Path) -> Fit:
     metrics = _read_json(run_dir / "metrics.json")
     final_loss = metrics.get("final_loss") if isinstance(metrics, dict) else None
     if not isinstance(final_loss, (int, float)):
-        raise LogregError(f"{run_dir / 'metrics.json'}: no number final_loss; the run folder is damaged, train it again")
+        raise LogregError(f"{run_dir / 'metrics.json'}: no number final_loss; the run folder is damaged, "
+                          "train it again")
     data = source.dataset if isinstance(source, ArraySource) else source
     return Fit(cfg, data, model, feature_map, params, history._replace(final_loss=final_loss))

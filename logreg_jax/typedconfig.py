@@ -151,7 +151,7 @@ def read_toml(path: str | Path) -> dict:
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
     except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder; expected a TOML config file such as configs/exam_scores.toml") from None
+        raise ConfigError(f"{path}: is a folder; expected a TOML config file, e.g. configs/exam_scores.toml") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read the config file ({getattr(err, 'strerror', None) or err})") from None
     except tomllib.TOMLDecodeError as err:
