@@ -82,7 +82,7 @@ CASES = [
     # 1. --out that is not a run folder these scripts wrote, or cannot be created
     ("train", [EXAM, "--out", "{t}/file.txt"], "exists and is a file"),
     ("train", [EXAM, "--out", "{t}/mine"], f"no {MARKER} file inside"),
-    ("train", [EXAM, "--out", "data"], f"run folder data: exists but these scripts did not write it"),
+    ("train", [EXAM, "--out", "data"], "run folder data: exists but these scripts did not write it"),
     ("train", [EXAM, "--out", "{t}/old_run"], "older version"),
     ("train", [EXAM, "--out", ""], "--out ''"),
     ("train", [EXAM, "--out", "."], "run folder ."),
