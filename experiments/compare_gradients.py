@@ -10,10 +10,13 @@ reaches 5e-5 for jax.grad at m = 10⁶), finite differences 1e-5 to 1e-3; and ja
 the hand formula or faster.
 """
 
+import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
+    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
 
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.progress import Progress

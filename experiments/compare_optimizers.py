@@ -9,10 +9,13 @@ once in float64 (undamped Newton to machine precision); every optimizer then sta
 per second), metrics.json and convergence.png (log gap vs iteration and vs time, one line per optimizer).
 """
 
+import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
+    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
 
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.progress import Progress

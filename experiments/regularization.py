@@ -9,10 +9,13 @@ results.csv, boundaries.png and accuracy_vs_lambda.png. It should show λ = 0 se
 training chips best with a contorted boundary, and λ = 100 underfitting (a near-constant model).
 """
 
+import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
+    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
 
 import jax
 

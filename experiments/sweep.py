@@ -8,10 +8,13 @@ compile and run times and the best setting (lowest median final loss over seeds,
 excluded); writes config.json, sweep.csv (one row per member), metrics.json, sweep.png and curves.png.
 """
 
+import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
+    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
 
 import numpy as np
 

@@ -9,10 +9,13 @@ For a logistic model it also prints the coefficient table (standard errors, test
 docs/inference.md), stores it in metrics.json under "inference", and draws coefficients.png.
 """
 
+import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
+if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
+    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
 
 import logreg_jax as lj
 from logreg_jax.cli import parse_args, run_main
@@ -34,12 +37,18 @@ def main(argv=None):
     if cfg.inference.enabled and fitted.model.name != "logistic":
         print(f"inference skipped: standard errors need a logistic model, not the {fitted.model.name}")
     elif cfg.inference.enabled:
-        result = fit_inference(fitted)  # refuses separable data before anything is written
-        metrics["inference"] = to_json(result)
+        try:
+            result = fit_inference(fitted)
+            metrics["inference"] = to_json(result)
+        except lj.DataError as err:  # e.g. separated data: no finite estimate, no table; the fit is kept
+            metrics["inference"] = {"refused": str(err)}
+            metrics["warnings"].append(f"{err}")
     if metrics["converged"]:
         print(f"converged after {metrics['epochs']} iterations (|grad| <= train.tol = {cfg.train.tol:g})")
     for note in write_run(out, fitted, metrics):
         print(note)
+    for warning in metrics["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     check = metrics["gradient_check"]
     print(f"final loss {metrics['final_loss']:.6f}, training accuracy {metrics['train_accuracy']:.3f}"
           + (f", gradient check {check:.2e}" if check is not None else ""))
@@ -51,7 +60,7 @@ def main(argv=None):
             print(f"  P(y = k | x = {p['x']}) = " + ", ".join(f"{q:.4f}" for q in p["probability"]))
         else:
             print(f"  P(y = 1 | x = {p['x']}) = {p['probability']:.4f}")
-    if "inference" in metrics:
+    if "coef" in metrics.get("inference", {}):
         print(format_table(result))
     print(f"wrote {out}/")
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from logreg_jax.config import Config, load_config
 from logreg_jax.errors import LogregError
+from logreg_jax.runfolder import check_out
 
 CACHE_ENV = "LOGREG_JAX_CACHE"  # folder of JAX's persistent compilation cache; "off" disables it
 DEFAULT_CACHE = Path(__file__).resolve().parents[1] / ".jax_cache"
@@ -26,10 +28,12 @@ def parse_args(argv: Sequence[str] | None, description: str, cls: type = Config)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, value typed as TOML (repeatable), "
                              "e.g. --set optimizer.learning_rate=0.5")
-    parser.add_argument("--out", type=Path, help="run folder (default: runs/<name>)")
+    parser.add_argument("--out", help="run folder (default: runs/<name>); an existing one is replaced only if "
+                                      "these scripts wrote it")
     args = parser.parse_args(argv)
     cfg = load_config(args.config, args.set, cls)
-    return cfg, args.out if args.out is not None else Path("runs") / cfg.name
+    # Checked now, before any training: a path that must not or cannot be written (docs/errors.md).
+    return cfg, check_out(args.out if args.out is not None else Path("runs") / cfg.name)
 
 
 def enable_compilation_cache(folder: str | Path | None = None) -> Path | None:
@@ -54,17 +58,40 @@ def enable_compilation_cache(folder: str | Path | None = None) -> Path | None:
     return Path(folder)
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that ``finally`` blocks (staged folders) clean up."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
+def os_error_message(err: OSError) -> str:
+    """An ``OSError`` as "path: what went wrong", without Python's ``[Errno N]`` prefix."""
+    paths = " -> ".join(str(f) for f in (err.filename, err.filename2) if f is not None)
+    what = err.strerror or str(err)
+    return f"{paths}: {what.lower()}" if paths else f"cannot read or write a file: {what.lower()}"
+
+
 def run_main(main: Callable[[], None]) -> None:
     """Runs a script's ``main`` with the compilation cache on (:func:`enable_compilation_cache`);
     a :class:`LogregError`, or a file that cannot be read or written (``OSError``, which names
-    the file), becomes one line on stderr and exit 2."""
-    enable_compilation_cache()
+    the file), becomes one line on stderr and exit 2. Ctrl-C (exit 130) and SIGTERM (exit 143)
+    print one line; the run folder being written is removed, any earlier one left as it was."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the scripts quiet it while importing
+    signal.signal(signal.SIGTERM, _terminate)
     try:
+        enable_compilation_cache()
         main()
-    except (LogregError, OSError) as err:
+    except LogregError as err:
         print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as err:
+        print(f"error: {os_error_message(err)}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
-
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        sys.exit(143)

@@ -123,6 +123,10 @@ def read_toml(path: str | Path) -> dict:
         return tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder; expected a TOML config file, e.g. configs/exam_scores.toml") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the config file ({getattr(err, 'strerror', None) or err})") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
 
@@ -132,6 +136,12 @@ INITS = ("uniform", "zeros", "normal")
 OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
 DTYPES = ("float32", "float64")
 COV_TYPES = ("nonrobust", "HC0")
+SEEDS = "an integer in [-2**63, 2**63 - 1] (what jax.random.key accepts)"
+MAX_GRID_POINTS = 4_000_000  # probability-map grid (2000 × 2000): every point is predicted at once
+
+
+def valid_seed(seed: int) -> bool:
+    return -2 ** 63 <= seed < 2 ** 63
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,7 @@ class SyntheticConfig:
     def __post_init__(self):
         require(self.m >= 0, "m", "an integer >= 0")
         require(self.d >= 1, "d", "an integer >= 1")
+        require(valid_seed(self.seed), "seed", SEEDS)
 
 
 @dataclass(frozen=True)
@@ -249,6 +260,7 @@ class DistributedConfig:
     coordinator: str = ""  # host:port of process 0, for num_processes > 1 (jax.distributed.initialize)
     num_processes: int = 1  # processes of one run; each reads only the rows of its own devices
     process_id: int = 0  # this process, 0 … num_processes − 1
+    timeout_s: int = 60  # num_processes > 1: give up joining the coordinator after this many seconds
 
     def __post_init__(self):
         require(self.num_processes >= 1, "num_processes", "an integer >= 1")
@@ -257,11 +269,16 @@ class DistributedConfig:
                  "host:port of process 0 when num_processes > 1")
         require(self.num_processes == 1 or self.data_parallel, "data_parallel",
                  "true when num_processes > 1")
+        require(self.timeout_s >= 1, "timeout_s", "an integer >= 1 (seconds)")
 
 
 @dataclass(frozen=True)
 class PredictConfig:
     points: tuple[tuple[float, ...], ...] = ((45.0, 85.0),)  # raw feature values to predict
+
+    def __post_init__(self):
+        require(all(math.isfinite(v) for p in self.points for v in p), "points",
+                "lists of finite numbers (NaN and inf cannot be predicted)")
 
 
 @dataclass(frozen=True)
@@ -278,8 +295,43 @@ class PlotConfig:
         for name in ("x1", "x2"):
             lo_hi = getattr(self, name)
             require(lo_hi is None or lo_hi[0] < lo_hi[1], name, "[low, high] with low < high")
-        require(self.step is None or self.step > 0, "step", "a number > 0")
+        require(self.step is None or (math.isfinite(self.step) and self.step > 0), "step", "a finite number > 0")
         require(self.levels >= 2, "levels", "an integer >= 2")
+        require(_is_colormap(self.cmap), "cmap", "the name of a matplotlib colormap, e.g. RdYlBu or viridis")
+        if self.x1 is not None and self.x2 is not None:
+            problem = self.grid_problem()
+            require(problem is None, "step", problem or "")
+
+    def grid_ranges(self, X_raw=None) -> list[tuple[float, float] | None]:
+        """The (low, high) of the two grid axes: as configured, else the range of (m, 2) ``X_raw``
+        plus 5 % on each side (None where neither is known)."""
+        ranges = []
+        for j, lo_hi in enumerate((self.x1, self.x2)):
+            if lo_hi is None and X_raw is not None:
+                lo, hi = float(X_raw[:, j].min()), float(X_raw[:, j].max())
+                lo_hi = (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+            ranges.append(lo_hi)
+        return ranges
+
+    def grid_problem(self, X_raw=None) -> str | None:
+        """What is wrong with the grid ``step`` over :meth:`grid_ranges`, or None if it is fine."""
+        if self.step is None:
+            return None
+        ranges = [r for r in self.grid_ranges(X_raw) if r is not None]
+        counts = [int((hi - lo) / self.step + 0.5) + 1 for lo, hi in ranges]  # as plots.grid_axes
+        if any(c < 2 for c in counts):
+            return (f"a step at most the plot range ({' and '.join(f'{hi - lo:g}' for lo, hi in ranges)}), "
+                    "so that the grid has 2 points per axis at least")
+        if math.prod(counts) > MAX_GRID_POINTS:
+            return (f"a step that gives at most {MAX_GRID_POINTS:,} grid points (this one gives "
+                    f"{' × '.join(map(str, counts))}, too many to predict in memory)")
+        return None
+
+
+def _is_colormap(name: str) -> bool:
+    import matplotlib  # not pyplot: the registry of colormaps only, no figure machinery
+
+    return name in matplotlib.colormaps
 
 
 @dataclass(frozen=True)
@@ -312,6 +364,7 @@ class Config:
 
     def __post_init__(self):
         require(self.name.strip() != "" and "/" not in self.name, "name", "a non-empty name without '/'")
+        require(valid_seed(self.seed), "seed", SEEDS)
         require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
 
 

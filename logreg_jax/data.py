@@ -2,8 +2,8 @@
 
 A dataset file holds comma-separated numbers, one sample per line, the label in the last column
 (0/1 for binary models, the class number 0 … K−1 for K-class ones), and optionally one header
-line of column names. Everything here is host-side NumPy: the
-data are checked once, loudly, before any JAX code sees them.
+line of column names; lines starting with ``#`` are comments. Everything here is host-side NumPy:
+the data are checked once, loudly, before any JAX code sees them.
 """
 
 from __future__ import annotations
@@ -82,14 +82,14 @@ def check_test_labels(y: np.ndarray, n_classes: int, where: str) -> None:
 
 
 def check_rows(X: np.ndarray, y: np.ndarray, where: str, first_row: int, binary: bool = True) -> None:
-    """Raises DataError naming the row when features are not finite or a label is not 0 or 1
-    (with ``binary=False`` the labels are left to :func:`count_classes`)."""
+    """Raises DataError naming the row (its index, from 0, as in NumPy) when features are not
+    finite or a label is not 0 or 1 (with ``binary=False`` the labels are left to :func:`count_classes`)."""
     bad = np.flatnonzero(~np.all(np.isfinite(X), axis=1))
     if bad.size:
-        raise DataError(f"{where}: row {first_row + int(bad[0])} has a feature that is not finite")
+        raise DataError(f"{where}: row index {first_row + int(bad[0])} has a feature that is not finite")
     i = first_bad_label(y) if binary else None
     if i is not None:
-        raise bad_label(f"{where}: row {first_row + i}", y[i])
+        raise bad_label(f"{where}: row index {first_row + i}", y[i])
 
 
 def check_classes(positives: int, m: int, where: str) -> None:
@@ -120,11 +120,20 @@ def _is_header(fields: list[str]) -> bool:
     return not any(numeric(f) for f in fields)
 
 
+def _separator_hint(line: str) -> str:
+    """For a line with the wrong number of fields: the other separator it seems to use, if any."""
+    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+        if sep in line:
+            return f"; the line is separated by {name}, but fields must be separated by commas"
+    return ""
+
+
 def load_dataset(path: str | Path, multiclass: bool = False) -> Dataset:
     """Reads a comma-separated dataset with the label in the last column.
 
     Args:
-        path: a text file; blank lines are skipped, the first line may be a header of names.
+        path: a text file of comma-separated fields; blank lines and lines starting with ``#``
+            (comments) are skipped, the first other line may be a header of names.
         multiclass: labels may be any class number 0, 1, 2, … (for K-class models), not only 0/1.
 
     Returns:
@@ -139,10 +148,15 @@ def load_dataset(path: str | Path, multiclass: bool = False) -> Dataset:
         text = path.read_text()
     except FileNotFoundError:
         raise DataError(f"{path}: no such data file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot read data file ({err.__class__.__name__})") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder; expected a data file") from None
+    except OSError as err:
+        raise DataError(f"{path}: cannot read the data file ({err.strerror or err})") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text file (not UTF-8); expected comma-separated numbers") from None
 
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
+             if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         raise DataError(f"{path}: the file is empty, expected comma-separated rows of numbers")
 
@@ -156,12 +170,14 @@ def load_dataset(path: str | Path, multiclass: bool = False) -> Dataset:
 
     width = len(names) + 1 if names is not None else len(lines[0][1].split(","))
     if width < 2:
-        raise DataError(f"{path}:{lines[0][0]}: expected at least 2 fields (features, then the label)")
+        raise DataError(f"{path}:{lines[0][0]}: expected at least 2 comma-separated fields (features, then the "
+                        f"label){_separator_hint(lines[0][1])}")
     rows = []
     for n, line in lines:
         fields = line.split(",")
         if len(fields) != width:
-            raise DataError(f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}")
+            raise DataError(f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}"
+                            f"{_separator_hint(line)}")
         rows.append([_parse_float(f, f"{path}:{n}") for f in fields])
 
     table = np.asarray(rows, dtype=np.float64)

@@ -91,6 +91,18 @@ def n_inputs(d: int, degree: int, bias: bool) -> int:
     return (d if degree == 1 else math.comb(d + degree, d) - 1) + int(bias)
 
 
+def check_range(max_abs: np.ndarray, names: tuple[str, ...] | None, dtype, where: str | None) -> None:
+    """Unstandardized model inputs, whose columns reach (n,) ``max_abs``, must fit the training
+    ``dtype`` (standardized columns are bounded by √m, Samuelson's inequality, so they always fit)."""
+    big = np.flatnonzero(max_abs > np.finfo(dtype).max)
+    if big.size:
+        j = int(big[0])
+        raise DataError((f"{where}: " if where else "") + f"feature {repr(names[j]) if names else f'column {j}'} "
+                        f"reaches |x| = {max_abs[j]:.3g}, beyond the largest {np.dtype(dtype).name} "
+                        f"({np.finfo(dtype).max:.3g}); set dtype = \"float64\", scale the data, or set "
+                        "features.standardize = true")
+
+
 class Standardizer(NamedTuple):
     """Per-column affine scaling to mean 0 and std 1, with statistics of the training data.
 
@@ -103,20 +115,24 @@ class Standardizer(NamedTuple):
     std: np.ndarray
 
     @classmethod
-    def fit(cls, X, names: tuple[str, ...] | None = None) -> Standardizer:
+    def fit(cls, X, names: tuple[str, ...] | None = None, where: str | None = None) -> Standardizer:
         """Learns the statistics of (m, n) ``X``; a constant column cannot be scaled."""
         X = np.asarray(X, dtype=np.float64)
-        return cls.from_moments(X.mean(axis=0), X.std(axis=0), names)
+        # In units of each column's largest |x|: the squares of values near float64's largest overflow.
+        scale = np.max(np.abs(X), axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        return cls.from_moments(scale * (X / scale).mean(axis=0), scale * (X / scale).std(axis=0), names, where)
 
     @classmethod
-    def from_moments(cls, mean, std, names: tuple[str, ...] | None = None) -> Standardizer:
-        """The scaling for known column means and stds (e.g. accumulated over chunks)."""
+    def from_moments(cls, mean, std, names: tuple[str, ...] | None = None, where: str | None = None) -> Standardizer:
+        """The scaling for known column means and stds (e.g. accumulated over chunks); a constant
+        column is a DataError naming it (and the data, ``where``)."""
         flat = np.flatnonzero(std <= 1e-12 * np.maximum(1.0, np.abs(mean)))
         if flat.size:
             j = int(flat[0])
             name = names[j] if names else f"column {j}"
             raise DataError(
-                f"feature {name!r} is constant ({mean[j]:g}) and cannot be standardized; "
+                (f"{where}: " if where else "") + f"feature {name!r} is constant ({mean[j]:g}) and cannot be standardized; "
                 "set features.standardize = false or drop the feature"
             )
         return cls(mean=mean, std=std)
@@ -144,11 +160,18 @@ class FeatureMap(NamedTuple):
 
     @classmethod
     def fit(cls, X, *, degree: int = 1, standardize: bool = True, bias: bool = True,
-            names: tuple[str, ...] | None = None) -> FeatureMap:
-        """Fits the map on (m, n) raw training features."""
+            names: tuple[str, ...] | None = None, dtype=None, where: str | None = None) -> FeatureMap:
+        """Fits the map on (m, n) raw training features.
+
+        Raises:
+            DataError: a constant column to standardize, or (given the training ``dtype``)
+                unstandardized inputs beyond its range; named, with the data's name ``where``.
+        """
         poly = polynomial_features(np.asarray(X, dtype=np.float64), degree)
         poly_names = polynomial_names(names, degree) if names else None
-        return cls(degree, Standardizer.fit(poly, poly_names) if standardize else None, bias)
+        if not standardize and dtype is not None and poly.size:
+            check_range(np.max(np.abs(poly), axis=0), poly_names, dtype, where)
+        return cls(degree, Standardizer.fit(poly, poly_names, where) if standardize else None, bias)
 
     def __call__(self, X):
         """(m, n) raw features → (m, k) model inputs, in ``X``'s dtype."""

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax import holdout
+from logreg_jax import diagnose, holdout
 from logreg_jax.config import Config
 from logreg_jax.data import (
     Dataset,
@@ -157,7 +157,7 @@ def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
     model = get_model(cfg.model, k)
     feature_map = FeatureMap.fit(data.X, degree=cfg.features.polynomial_degree,
                                  standardize=cfg.features.standardize, bias=model.bias_column,
-                                 names=data.feature_names)
+                                 names=data.feature_names, dtype=cfg.dtype, where=cfg.data.path)
     return model, feature_map, feature_map(np.asarray(data.X, np.float64)).astype(cfg.dtype)
 
 
@@ -177,7 +177,8 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
 
     Raises:
         DataError, ConfigError, TrainingDiverged: bad data, prediction points that do not fit
-            the data, or a non-finite loss (naming the epoch).
+            the data, a non-finite loss (naming the epoch), or a full-batch loss that ended
+            above its start.
     """
     if data is None and scale_reason(cfg) is not None:
         refuse_at_scale(cfg, scale_reason(cfg))
@@ -186,6 +187,8 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
         return scale.fit(cfg, callback=callback)
     data, test = split_data(cfg, load_data(cfg) if data is None else data)
     check_points(cfg, data.X.shape[1], cfg.data.path)
+    if data.X.shape[1] == 2 and cfg.plot.grid_problem(data.X) is not None:
+        raise ConfigError(f"plot.step = {cfg.plot.step:g}: expected {cfg.plot.grid_problem(data.X)}")
     model = get_model(cfg.model)
     n = n_inputs(data.X.shape[1], cfg.features.polynomial_degree, model.bias_column)
     if data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES:
@@ -203,6 +206,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
                                 chunk=cfg.train.log_every, learning_rate=cfg.optimizer.learning_rate,
                                 callback=callback)
     params = jax.tree_util.tree_map(np.asarray, params)
+    diagnose.check_divergence(history, cfg)  # finite but ended above its start: an error too
     return Fit(cfg, data, model, feature_map, params, history, (X, np.asarray(data.y, cfg.dtype)), test=test)
 
 

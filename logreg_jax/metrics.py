@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from logreg_jax.data import Dataset
+from logreg_jax.diagnose import findings
 from logreg_jax.evaluation import class_report
 from logreg_jax.fit import Fit, precision, predict_proba, run_keys
 from logreg_jax.inference import Inference, inference
@@ -92,7 +93,8 @@ def held_out_metrics(fitted: Fit) -> dict:
 
 
 def summarize(fitted: Fit) -> dict:
-    """The run's ``metrics.json``: loss, accuracy, parameters, predictions, gradient check."""
+    """The run's ``metrics.json``: loss, accuracy, parameters, predictions, gradient check, and the
+    warnings of :func:`~logreg_jax.diagnose.findings` (``separated``, ``stalled``, ``warnings``)."""
     points = [list(p) for p in fitted.cfg.predict.points]
     metrics = {
         "final_loss": fitted.history.final_loss,
@@ -109,6 +111,8 @@ def summarize(fitted: Fit) -> dict:
         metrics["predictions"] = [{"x": p, "probability": q.tolist()}
                                   for p, q in zip(points, predict_proba(fitted, points))]
     metrics["gradient_check"] = gradient_check(fitted)
+    # Separation and stalls: boolean fields and "warnings" (strings the script prints on stderr).
+    metrics.update(findings(fitted.cfg, fitted.history, fitted.params, metrics["train_accuracy"]))
     return metrics
 
 

@@ -20,12 +20,7 @@ NEGATIVE_COLOR = (252 / 255, 81 / 255, 80 / 255)
 def grid_axes(X_raw: np.ndarray, plot_cfg) -> tuple[np.ndarray, np.ndarray]:
     """The two 1-D grid axes: the configured ranges and step, else the data range plus 5 %."""
     axes = []
-    for j, lo_hi in enumerate((plot_cfg.x1, plot_cfg.x2)):
-        if lo_hi is None:
-            lo, hi = X_raw[:, j].min(), X_raw[:, j].max()
-            pad = 0.05 * (hi - lo)
-            lo_hi = (lo - pad, hi + pad)
-        lo, hi = lo_hi
+    for lo, hi in plot_cfg.grid_ranges(X_raw):
         if plot_cfg.step is None:
             axes.append(np.linspace(lo, hi, 300))
         else:

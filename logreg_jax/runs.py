@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,29 +29,32 @@ from logreg_jax.features import FeatureMap, Standardizer, n_inputs
 from logreg_jax.fit import Fit, load_data, n_classes, predict_proba, scale_reason, split_data
 from logreg_jax.model import get_model
 from logreg_jax.plots import coefficients_figure, decision_boundary_figure, training_figure
+from logreg_jax.runfolder import check_out, require_run_folder, write_marker
 from logreg_jax.train import History
 
 
 @contextlib.contextmanager
-def staged_folder(out: str | Path) -> Iterator[Path]:
+def staged_folder(out: str | Path, kind: str = "run") -> Iterator[Path]:
     """Yields an empty staging folder that replaces ``out`` only if the block succeeds.
 
-    The staging folder sits beside ``out`` (same file system, so the final rename is atomic);
-    an existing ``out`` is replaced, and on any error the staging folder is deleted.
+    The staging folder sits beside ``out`` (same file system, so the final rename is atomic) and
+    gets the run-folder marker (:mod:`logreg_jax.runfolder`, ``kind`` names the script). ``out``
+    is first checked by :func:`~logreg_jax.runfolder.check_out`: only a marked run folder is
+    replaced. On any error (or interrupt) the staging folder is deleted and ``out`` is left as it was.
     """
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    stage.chmod(0o755)  # mkdtemp makes it private; a run folder is an ordinary folder
+    out = check_out(out)
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    except OSError as err:
+        raise LogregError(f"{out}: cannot create the run folder ({err.strerror})") from None
+    try:
+        stage.chmod(0o755)  # mkdtemp makes it private; a run folder is an ordinary folder
+        write_marker(stage, kind)
         yield stage
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, old / out.name)
-            os.replace(stage, out)
-            shutil.rmtree(old)
-        else:
-            os.replace(stage, out)
+        _replace(stage, out)
+    except OSError as err:
+        raise LogregError(f"{out}: cannot write the run folder ({err.strerror}: {err.filename})") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
@@ -68,10 +72,38 @@ def staged_file(path: str | Path) -> Iterator[Path]:
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
+def _replace(stage: Path, out: Path) -> None:
+    """Renames ``stage`` to ``out``; an existing ``out`` is moved aside first and put back if the
+    rename fails, so no ``.old`` folder is left behind either way."""
+    if not out.exists():
+        os.replace(stage, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    try:
+        os.replace(out, old / out.name)
+        try:
+            os.replace(stage, out)
+        except BaseException:
+            os.replace(old / out.name, out)
+            raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_json(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(obj, indent=2) + "\n")
+    """Strict JSON (``allow_nan=False``): JSON has no NaN or infinity, so a non-finite float is
+    written as ``null``."""
+    path.write_text(json.dumps(_finite(obj), indent=2, allow_nan=False) + "\n")
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    return obj
 
 
 def write_csv(path: Path, rows: list[dict], columns: Sequence[str] | None = None) -> None:
@@ -140,11 +172,18 @@ def load_params(path: Path, like: Any) -> tuple[Any, FeatureMap]:
 def read_config(run_dir: str | Path) -> Config:
     """The resolved config a run folder was written with."""
     path = Path(run_dir) / "config.json"
+    return config_from_dict(_read_json(path), str(path))
+
+
+def _read_json(path: Path) -> Any:
+    """A JSON file of a run folder; a missing, unreadable or corrupt one is a LogregError naming it."""
     try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise LogregError(f"{path}: not found; is {run_dir} a run folder written by experiments/train.py?") from None
-    return config_from_dict(raw, str(path))
+        return json.loads(path.read_text())
+    except OSError as err:
+        raise LogregError(f"{path}: cannot read ({err.strerror}); the run folder is incomplete, "
+                          "train it again") from None
+    except ValueError as err:
+        raise LogregError(f"{path}: not valid JSON ({err}); the run folder is damaged, train it again") from None
 
 
 def write_config(path: Path, cfg: Config) -> None:
@@ -189,12 +228,12 @@ def save_figure(fig, path: Path) -> None:
 
 def write_run(out: str | Path, fitted: Fit, metrics: dict) -> list[str]:
     """Writes the complete run folder ``out`` atomically; returns notes on skipped figures."""
-    with staged_folder(out) as folder:
+    with staged_folder(out, "train") as folder:
         write_config(folder / "config.json", fitted.cfg)
         write_json(folder / "metrics.json", metrics)
         write_history(folder / "history.csv", fitted.history)
         save_params(folder / "params.npz", fitted.params, fitted.feature_map)
-        if "inference" in metrics:
+        if "coef" in metrics.get("inference", {}):  # not when inference was refused
             block, scaled = metrics["inference"], fitted.feature_map.standardizer is not None
             fig = coefficients_figure(block["standardized"], block["names"], f"{fitted.cfg.name}: coefficients"
                                       + (" (standardized features)" if scaled else ""),
@@ -206,6 +245,7 @@ def write_run(out: str | Path, fitted: Fit, metrics: dict) -> list[str]:
 def load_fit(run_dir: str | Path) -> Fit:
     """Rebuilds a :class:`Fit` from a run folder (reloading its training data) without training."""
     run_dir = Path(run_dir)
+    require_run_folder(run_dir, "train")
     cfg = read_config(run_dir)
     if scale_reason(cfg) in ("data.synthetic", "a .npy data file"):  # rows read lazily, as fit keeps them
         from logreg_jax.scale import open_source
@@ -218,11 +258,20 @@ def load_fit(run_dir: str | Path) -> Fit:
     model = get_model(cfg.model, k)
     n = n_inputs(len(data.feature_names), cfg.features.polynomial_degree, model.bias_column)
     like = jax.eval_shape(lambda: model.init(jax.random.key(0), n, cfg.model))
-    params, feature_map = load_params(run_dir / "params.npz", like)
-    history = read_history(run_dir / "history.csv")
-    final_loss = json.loads((run_dir / "metrics.json").read_text())["final_loss"]
+    try:
+        params, feature_map = load_params(run_dir / "params.npz", like)
+        history = read_history(run_dir / "history.csv")
+    except OSError as err:
+        raise LogregError(f"{err.filename}: cannot read ({err.strerror}); the run folder is incomplete, "
+                          "train it again") from None
+    except (ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as err:
+        raise LogregError(f"{run_dir}: params.npz or history.csv is damaged ({err}); train it again") from None
+    metrics = _read_json(run_dir / "metrics.json")
+    final_loss = metrics.get("final_loss") if isinstance(metrics, dict) else None
+    if not isinstance(final_loss, (int, float)):
+        raise LogregError(f"{run_dir / 'metrics.json'}: no number final_loss; the run folder is damaged, "
+                          "train it again")
     return Fit(cfg, data, model, feature_map, params, history._replace(final_loss=final_loss), test=test)
-
 
 
 # The file that tells each script's run folders apart (every one also holds config.json).

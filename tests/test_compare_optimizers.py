@@ -16,7 +16,7 @@ def test_compare_optimizers_script(tmp_path):
                          "--set", 'compare.optimizers=["sgd", "newton"]', "--set", "compare.learning_rates=[5.0, 1.0]",
                          "--set", 'compare.problems=["exam_scores"]', "--set", "compare.problem_settings=[[]]",
                          "--set", "compare.repeats=1"])
-    assert {p.name for p in out.iterdir()} == {"config.json", "metrics.json", "results.csv", "curves.csv",
+    assert {p.name for p in out.iterdir()} == {".logreg_jax_run", "config.json", "metrics.json", "results.csv", "curves.csv",
                                                "convergence.png"}
     with open(out / "results.csv") as f:
         rows = {r["optimizer"]: r for r in csv.DictReader(f)}

@@ -39,7 +39,7 @@ def test_header_line_names_features(tmp_path):
     ("1,inf,0\n3,4,1\n", ":1: 'inf' is not finite"),
     ("1,2,0\n3,4,2\n", ":2: label 2 is not 0 or 1"),
     ("1,2,1\n3,4,1\n", "every label is 1"),
-    ("1\n2\n", "at least 2 fields"),
+    ("1\n2\n", "at least 2 comma-separated fields"),
 ])
 def test_bad_files_are_named(tmp_path, text, message):
     path = write_text(tmp_path, "bad.csv", text)

@@ -25,7 +25,7 @@ def read_csv(path):
 def test_smoke_run_writes_the_run_folder_and_the_errors_are_small(tmp_path, capsys):
     out = tmp_path / "cg"
     script.main(["configs/compare_gradients.toml", "--out", str(out), *[a for s in SMALL for a in ("--set", s)]])
-    assert {p.name for p in out.iterdir()} == {"config.json", "gradients.csv", "timing.csv", "report.md",
+    assert {p.name for p in out.iterdir()} == {".logreg_jax_run", "config.json", "gradients.csv", "timing.csv", "report.md",
                                                "errors.png", "timing.png"}
     assert (out / "errors.png").stat().st_size > 20_000 and (out / "timing.png").stat().st_size > 20_000
     rows = read_csv(out / "gradients.csv")

@@ -50,7 +50,7 @@ def test_compare_models_on_xor_logistic_fails_where_the_mlp_succeeds(tmp_path, c
         "--set", "panels=[['model.name=logistic', 'optimizer.name=adam', 'optimizer.learning_rate=0.05', "
                  "'train.epochs=300', 'train.log_every=300'], ['model.name=mlp', 'model.hidden=[4]', "
                  "'optimizer.name=adam', 'optimizer.learning_rate=0.05', 'train.epochs=300', 'train.log_every=300']]"])
-    assert {p.name for p in out.iterdir()} == {"config.json", "metrics.json", "results.csv", "models.png"}
+    assert {p.name for p in out.iterdir()} == {".logreg_jax_run", "config.json", "metrics.json", "results.csv", "models.png"}
     with open(out / "results.csv") as fh:
         lin, net = csv.DictReader(fh)
     assert (lin["model"], net["model"]) == ("lin", "net")

@@ -180,7 +180,7 @@ def test_script_smoke_run(tmp_path, capsys):
                                         "--set", "train.epochs=500", "--set", "train.log_every=500",
                                         "--out", str(out)])
     assert sorted(p.name for p in out.iterdir()) == [
-        "accuracy_vs_lambda.png", "boundaries.png", "config.json", "metrics.json", "results.csv"]
+        ".logreg_jax_run", "accuracy_vs_lambda.png", "boundaries.png", "config.json", "metrics.json", "results.csv"]
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert [float(r["lambda"]) for r in rows] == [0.0, 10.0]
     assert float(rows[0]["train_accuracy"]) > float(rows[1]["train_accuracy"])

@@ -68,7 +68,7 @@ def test_streamed_statistics_equal_numpy_over_all_rows(monkeypatch, rng):
 def test_npy_errors_name_the_file_and_row(tmp_path):
     table = np.column_stack([np.ones(5), [0, 1, 0, 2, 1]]).astype(np.float32)
     np.save(tmp_path / "bad.npy", table)
-    with pytest.raises(lj.DataError, match=r"bad.npy: row 3: label 2 is not 0 or 1"):
+    with pytest.raises(lj.DataError, match=r"bad.npy: row index 3: label 2 is not 0 or 1"):
         lj.fit(exam_cfg(data={"path": str(tmp_path / "bad.npy")}, features={"standardize": False},
                         predict={"points": [[1.0]]}))
     np.save(tmp_path / "flat.npy", np.ones(4))

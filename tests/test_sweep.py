@@ -100,7 +100,7 @@ def test_sweep_script(tmp_path):
     sweep_script.main(["configs/sweep_lr.toml", "--out", str(out), "--set", "train.epochs=15", "--set", "train.tol=2e-2",
                        "--set", 'sweep.logspace={"optimizer.learning_rate" = [-2.0, 1.0, 4]}',
                        "--set", "sweep.values={seed = [0, 1]}"])
-    assert {p.name for p in out.iterdir()} == {"config.json", "metrics.json", "sweep.csv", "sweep.png", "curves.png"}
+    assert {p.name for p in out.iterdir()} == {".logreg_jax_run", "config.json", "metrics.json", "sweep.csv", "sweep.png", "curves.png"}
     with open(out / "sweep.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 8 and {r["seed"] for r in rows} == {"0", "1"}

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from logreg_jax import diagnose
 from logreg_jax.config import Config
 from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
@@ -61,6 +62,8 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
     distributed.initialize(cfg.distributed)  # before any JAX computation
     source = open_source(cfg.data, data, key=run_keys(cfg.seed).data)
     check_points(cfg, source.d, source.name)
+    if isinstance(source, ArraySource) and source.d == 2 and cfg.plot.grid_problem(source.X) is not None:
+        raise ConfigError(f"plot.step = {cfg.plot.step:g}: expected {cfg.plot.grid_problem(source.X)}")
     model = get_model(cfg.model)
     with precision(cfg):
         mesh = pipeline.data_mesh() if cfg.distributed.data_parallel else None
@@ -69,7 +72,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
         feature_map = pipeline.fit_feature_map(
             source, degree=cfg.features.polynomial_degree, standardize=cfg.features.standardize,
             bias=model.bias_column, lo=lo, hi=hi,
-            gather=distributed.gather if jax.process_count() > 1 else None)
+            gather=distributed.gather if jax.process_count() > 1 else None, dtype=cfg.dtype)
         params = initial_params(model, cfg.seed, n, cfg.model)
         common = dict(optimizer=make_optimizer(cfg.optimizer), epochs=cfg.train.epochs, l2=cfg.loss.l2,
                       tol=cfg.train.tol, chunk=cfg.train.log_every,
@@ -86,6 +89,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
                                               batch_size=cfg.train.batch_size, key=run_keys(cfg.seed).shuffle,
                                               **common)
         params = distributed.to_host(params)
+    diagnose.check_divergence(history, cfg)  # finite but ended above its start: an error too
     return Fit(cfg, source.dataset if isinstance(source, ArraySource) else source, model, feature_map,
                params, history, inputs, mesh)
 

@@ -20,29 +20,44 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from logreg_jax.data import check_classes, check_rows
-from logreg_jax.features import FeatureMap, Standardizer, n_inputs, polynomial_features, polynomial_names
+from logreg_jax.errors import DataError
+from logreg_jax.features import FeatureMap, Standardizer, check_range, n_inputs, polynomial_features, polynomial_names
 from logreg_jax.scale.blocks import Blocks, block_size, n_blocks
 
 CHUNK_ROWS = 1 << 13  # rows per read: ~1 MB, so the passes stream without a second copy of X
 
 
 class Moments(NamedTuple):
-    """Count, column means and summed squared deviations of a set of rows, and its positives."""
+    """Count, column means, summed squared deviations and largest |value| of a set of rows, and
+    its positives.
+
+    The squared deviations are summed in units of ``scale`` (each column's largest |value|), so
+    they cannot overflow float64 even for values near its largest (1e300² would).
+    """
 
     n: int
     mean: np.ndarray
-    m2: np.ndarray
+    m2: np.ndarray  # Σ ((x − mean) / scale)² per column
     positives: int
+    scale: np.ndarray  # max |x| per column, 1 for an all-zero column
+
+    @property
+    def std(self) -> np.ndarray:
+        """The population standard deviation of each column."""
+        return self.scale * np.sqrt(self.m2 / max(self.n, 1))
 
     def merge(self, other: Moments) -> Moments:
-        """The moments of both sets (Chan, Golub & LeVeque's pairwise update, exact in float64)."""
+        """The moments of both sets (Chan, Golub & LeVeque's pairwise update, in units of the
+        larger scale)."""
         n = self.n + other.n
         if other.n == 0 or self.n == 0:
             return self if other.n == 0 else other
-        delta = other.mean - self.mean
-        mean = self.mean + delta * (other.n / n)
-        m2 = self.m2 + other.m2 + delta ** 2 * (self.n * other.n / n)
-        return Moments(n, mean, m2, self.positives + other.positives)
+        scale = np.maximum(self.scale, other.scale)
+        delta = other.mean / scale - self.mean / scale
+        mean = scale * (self.mean / scale + delta * (other.n / n))
+        m2 = (self.m2 * (self.scale / scale) ** 2 + other.m2 * (other.scale / scale) ** 2
+              + delta ** 2 * (self.n * other.n / n))
+        return Moments(n, mean, m2, self.positives + other.positives, scale)
 
 
 def _read(source, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
@@ -55,18 +70,36 @@ def moments(source, degree: int, lo: int = 0, hi: int | None = None) -> Moments:
     """The :class:`Moments` of the polynomial features of rows [lo, hi), one chunk at a time."""
     hi = source.m if hi is None else hi
     k = n_inputs(source.d, degree, bias=False)
-    total = Moments(0, np.zeros(k), np.zeros(k), 0)  # a process may hold no rows at all
+    total = Moments(0, np.zeros(k), np.zeros(k), 0, np.ones(k))  # a process may hold no rows at all
     for start in range(lo, hi, CHUNK_ROWS):
         X, y = _read(source, start, min(hi, start + CHUNK_ROWS))
-        Z = polynomial_features(X.astype(np.float64), degree)
-        mean = Z.mean(axis=0)
-        part = Moments(Z.shape[0], mean, ((Z - mean) ** 2).sum(axis=0), int(np.sum(y == 1)))
+        with np.errstate(over="ignore"):
+            Z = polynomial_features(X.astype(np.float64), degree)
+        _check_finite(Z, source, degree, start)
+        scale = np.max(np.abs(Z), axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        mean = (Z / scale).mean(axis=0)
+        part = Moments(Z.shape[0], mean * scale, ((Z / scale - mean) ** 2).sum(axis=0), int(np.sum(y == 1)), scale)
         total = total.merge(part)
     return total
 
 
+def _column_name(source, degree: int, j: int) -> str:
+    names = polynomial_names(source.feature_names, degree) if source.feature_names else None
+    return repr(names[j]) if names else f"column {j}"
+
+
+def _check_finite(Z: np.ndarray, source, degree: int, first_row: int) -> None:
+    """A polynomial feature of finite values can still overflow float64: name it."""
+    bad = np.argwhere(~np.isfinite(Z))
+    if bad.size:
+        i, j = (int(v) for v in bad[0])
+        raise DataError(f"{source.name}: row index {first_row + i}: feature {_column_name(source, degree, j)} "
+                        "overflows float64 (the data are too large for these polynomial features); scale the data")
+
+
 def fit_feature_map(source, *, degree: int, standardize: bool, bias: bool, lo: int = 0,
-                    hi: int | None = None, gather=None) -> FeatureMap:
+                    hi: int | None = None, gather=None, dtype=None) -> FeatureMap:
     """The :class:`FeatureMap` of all rows, from streamed statistics.
 
     Args:
@@ -75,20 +108,25 @@ def fit_feature_map(source, *, degree: int, standardize: bool, bias: bool, lo: i
         lo, hi: the rows this process reads (all by default).
         gather: with several processes, a function that all-gathers a NumPy array over them
             (each process then merges every process's moments).
+        dtype: the training dtype; unstandardized inputs that do not fit it are refused.
 
     Raises:
-        DataError: a bad row (named), a single class, or a constant column.
+        DataError: a bad row (named), a single class, a constant column, or values out of the
+            range of float64 (polynomial features) or of ``dtype``.
     """
     local = moments(source, degree, lo, hi)
     parts = [local]
     if gather is not None:
-        flat = gather(np.concatenate([[local.n, local.positives], local.mean, local.m2]))
+        flat = gather(np.concatenate([[local.n, local.positives], local.mean, local.m2, local.scale]))
         k = local.mean.size
-        parts = [Moments(int(r[0]), r[2:2 + k], r[2 + k:], int(r[1])) for r in np.asarray(flat)]
+        parts = [Moments(int(r[0]), r[2:2 + k], r[2 + k:2 + 2 * k], int(r[1]), r[2 + 2 * k:])
+                 for r in np.asarray(flat)]
     total = functools.reduce(Moments.merge, parts)
     check_classes(total.positives, total.n, source.name)
     names = polynomial_names(source.feature_names, degree) if source.feature_names else None
-    scale = Standardizer.from_moments(total.mean, np.sqrt(total.m2 / total.n), names) if standardize else None
+    if dtype is not None and not standardize:
+        check_range(total.scale, names, dtype, source.name)
+    scale = Standardizer.from_moments(total.mean, total.std, names, source.name) if standardize else None
     return FeatureMap(degree, scale, bias)
 
 

@@ -60,6 +60,8 @@ class NpySource:
                 offset = f.tell()
         except FileNotFoundError:
             raise DataError(f"{path}: no such data file") from None
+        except OSError as err:
+            raise DataError(f"{path}: cannot read the data file ({err.strerror or err})") from None
         except ValueError as err:
             raise DataError(f"{path}: not a .npy file ({err})") from None
         if len(shape) != 2 or shape[1] < 2 or shape[0] < 1 or fortran or dtype.kind != "f":

@@ -33,6 +33,7 @@ class CVConfig:
 
     def __post_init__(self):
         require(self.k >= 2, "k", "an integer >= 2")
+        require(-2 ** 63 <= self.seed < 2 ** 63, "seed", "an integer in [-2**63, 2**63 - 1]")
 
 
 def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -59,7 +60,7 @@ def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
     smallest = int(counts.min()) if counts.size else 0
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= smallest:
         which = f"class {classes[counts.argmin()]:g} has {smallest} samples" if counts.size else "no samples"
-        raise ConfigError(f"k = {k!r} folds: expected an integer with 2 <= k <= {smallest}, "
+        raise ConfigError(f"cv.k = {k!r} folds: expected an integer with 2 <= k <= {smallest}, "
                           f"the size of the smallest class ({which}), so every fold holds every class")
     keys = jax.random.split(key, classes.size)
     order = np.concatenate([

@@ -5,7 +5,8 @@ not shapes, so they can be traced values: the seed (its θ init), ``loss.l2``, t
 learning rate, momentum and damping, and ``train.tol``. Each member builds its own optax optimizer
 from traced hyperparameters and runs the same :func:`~logreg_jax.train.run_epochs` scan as a single
 fit, so a member's numbers equal those of ``lj.fit`` on its config (to float rounding). A member
-whose loss becomes non-finite is marked diverged; members share nothing, so it disturbs no other.
+whose loss becomes non-finite or ends above its start is marked diverged
+(:func:`~logreg_jax.diagnose.diverged`); members share nothing, so it disturbs no other.
 Works for any :class:`~logreg_jax.model.Model`.
 """
 
@@ -21,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from matplotlib.figure import Figure
 
+from logreg_jax import diagnose
 from logreg_jax.config import Config, replace_key, require
 from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
@@ -107,7 +109,7 @@ class SweepResult(NamedTuple):
         grad_norm: (k, epochs) gradient norm there, NaN likewise.
         iterations: (k,) iterations each member ran.
         final_loss: (k,) loss at each member's final parameters.
-        diverged: (k,) whether the loss became non-finite.
+        diverged: (k,) whether the loss became non-finite or ended above its start.
         compile_s: seconds to compile the vmapped call; run_s: seconds to run it.
     """
 
@@ -185,7 +187,7 @@ def run_sweep(cfg: SweepConfig, data: Dataset | None = None) -> SweepResult:
     losses = np.where(active, np.asarray(losses, np.float64), np.nan)
     norms = np.where(active, np.asarray(norms, np.float64), np.nan)
     final = np.asarray(final, np.float64)
-    diverged = ~np.isfinite(final) | np.any(active & ~np.isfinite(losses), axis=1)
+    diverged = diagnose.diverged(losses, active, final)  # non-finite, or ended above its start
     return SweepResult(values, losses, norms, active.sum(axis=1), final, diverged, compile_s, run_s)
 
 

@@ -1,0 +1,228 @@
+"""Bad input to the experiment scripts: one line on stderr, a non-zero exit, nothing on disk changed.
+
+Each case runs a script's ``main`` in-process through :func:`logreg_jax.cli.run_main` (as
+``python experiments/<script>.py`` does), with a snapshot of the scratch folder and of the
+repository's data/ and configs/ before and after. Signals and the import phase need a real
+process and are marked slow.
+"""
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT, load_script
+
+from logreg_jax import cli
+from logreg_jax.runfolder import MARKER
+
+EXAM = "configs/exam_scores.toml"
+QUICK = ["--set", "train.epochs=5", "--set", "train.log_every=5"]
+
+
+def snapshot(*folders: Path) -> dict:
+    """Every file and folder under ``folders`` (hidden ones too) with its size and content hash."""
+    tree = {}
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            key = str(path)
+            tree[key] = hashlib.sha1(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+    return tree
+
+
+@pytest.fixture(autouse=True)
+def _quiet_cache_and_signals(monkeypatch):
+    """No compilation cache on disk; the handlers run_main installs are put back afterwards."""
+    monkeypatch.setenv(cli.CACHE_ENV, "off")
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for s, h in handlers.items():
+        signal.signal(s, h)
+
+
+def run_script(name: str, argv: list[str]) -> int:
+    """``python experiments/<name>.py argv`` in-process; returns the exit code."""
+    script = load_script(name)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_main(lambda: script.main(argv))
+    return exit_info.value.code
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """Scratch files the cases point at: a file, folders, bad data files, and a real run folder."""
+    root = tmp_path_factory.mktemp("bad")
+    (root / "file.txt").write_text("not a run folder\n")
+    (root / "mine").mkdir()
+    (root / "mine" / "notes.txt").write_text("precious\n")
+    (root / "old_run").mkdir()  # a run folder of a version that wrote no marker
+    (root / "old_run" / "config.json").write_text("{}\n")
+    exam = (ROOT / "data" / "exam_scores.txt").read_text().splitlines()
+    (root / "tabs.txt").write_text("\n".join(line.replace(",", "\t") for line in exam) + "\n")
+    (root / "semicolons.txt").write_text("\n".join(line.replace(",", ";") for line in exam) + "\n")
+    (root / "huge.txt").write_text("1e39,1,0\n2,3,1\n3,1,0\n4,4,1\n")
+    (root / "constant.txt").write_text("1,5,0\n3,5,1\n2,5,1\n")
+    np.save(root / "bad_label.npy", np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]))
+    load_script("train").main([EXAM, "--out", str(root / "run"), *QUICK])
+    for name in ("run_bad_metrics", "run_no_params"):
+        load_script("train").main([EXAM, "--out", str(root / name), *QUICK])
+    (root / "run_bad_metrics" / "metrics.json").write_text("{\"final_loss\": ")
+    (root / "run_no_params" / "params.npz").unlink()
+    return root
+
+
+# (script, arguments with {t} = the scratch folder, what the one line must contain)
+PROGRESS = re.compile(r"^\w+ \d+ of \d+ ")  # logreg_jax.progress lines: "epoch 10 of 100 (10 %), ..."
+
+CASES = [
+    # 1. --out that is not a run folder these scripts wrote, or cannot be created
+    ("train", [EXAM, "--out", "{t}/file.txt"], "exists and is a file"),
+    ("train", [EXAM, "--out", "{t}/mine"], f"no {MARKER} file inside"),
+    ("train", [EXAM, "--out", "data"], "run folder data: exists but these scripts did not write it"),
+    ("train", [EXAM, "--out", "{t}/old_run"], "older version"),
+    ("train", [EXAM, "--out", ""], "--out ''"),
+    ("train", [EXAM, "--out", "."], "run folder ."),
+    ("train", [EXAM, "--out", "{t}/file.txt/sub"], "is a file, not a folder"),
+    ("sweep", ["configs/sweep_lr.toml", "--out", "{t}/mine"], f"no {MARKER} file inside"),
+    ("compare_models", ["configs/compare_models.toml", "--out", "data"], "did not write it"),
+    ("regularization", ["configs/microchips_regularization.toml", "--out", "{t}/file.txt"], "exists and is a file"),
+    ("compare_optimizers", ["configs/compare_optimizers.toml", "--out", "configs"], "did not write it"),
+    ("compare_gradients", ["configs/compare_gradients.toml", "--out", "{t}/mine"], "did not write it"),
+    ("replot", ["{t}/mine"], f"no {MARKER} file inside"),
+    ("replot", ["{t}/file.txt"], "is a file; expected a run folder"),
+    # 2. values out of the run's dtype
+    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/huge.txt"', "--set", "features.standardize=false",
+               "--set", "predict.points=[]"], "feature 'x1' reaches |x| = 1e+39, beyond the largest float32"),
+    # 3. divergence that stays finite
+    ("train", [EXAM, "--out", "{t}/new", "--set", "optimizer.learning_rate=1e6"], "training diverged: the loss rose"),
+    # 4. config values checked when loaded
+    ("train", [EXAM, "--out", "{t}/new", "--set", "plot.cmap=nope"], "plot.cmap = 'nope': expected the name of a"),
+    ("train", [EXAM, "--out", "{t}/new", "--set", "plot.step=500"], "plot.step = 500: expected a step at most"),
+    ("train", [EXAM, "--out", "{t}/new", "--set", "plot.step=1e-3"], "at most 4,000,000 grid points"),
+    ("train", ["configs/mlp_xor.toml", "--out", "{t}/new", "--set", "plot.step=1e-4"], "plot.step = 0.0001: expected"),
+    ("train", [EXAM, "--out", "{t}/new", "--set", "seed=9223372036854775808"], "seed = 9223372036854775808"),
+    ("replot", ["{t}/run_bad_metrics"], "metrics.json: not valid JSON"),
+    ("replot", ["{t}/run_no_params"], "params.npz: cannot read (No such file or directory)"),
+    ("train", ["configs", "--out", "{t}/new"], "configs: is a folder; expected a TOML config file"),
+    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="data"'], "data: is a folder; expected a data file"),
+    # 5. nobody at the coordinator address
+    ("train", [EXAM, "--out", "{t}/new", "--set", "distributed.num_processes=2", "--set", "distributed.process_id=1",
+               "--set", "distributed.data_parallel=true", "--set", 'distributed.coordinator="127.0.0.1:9"',
+               "--set", "distributed.timeout_s=1"], "distributed.coordinator = '127.0.0.1:9': no process 0"),
+    # 6. smaller things
+    ("train", [EXAM, "--out", "{t}/new", "--set", "predict.points=[[nan, 1.0]]"], "predict.points = "),
+    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/tabs.txt"'], "separated by tabs"),
+    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/semicolons.txt"'], "separated by semicolons"),
+    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/constant.txt"', "--set", "predict.points=[]"],
+     "constant.txt: feature 'x2' is constant"),
+    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/bad_label.npy"', "--set", "predict.points=[]"],
+     "bad_label.npy: row index 2: label 2 is not 0 or 1"),
+    ("regularization", ["configs/microchips_regularization.toml", "--out", "{t}/new", "--set", "cv.k=100"],
+     "cv.k = 100 folds"),
+]
+
+
+@pytest.mark.parametrize("script, argv, expected", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_bad_input_is_one_line_and_changes_nothing(scratch, capsys, script, argv, expected):
+    argv = [a.replace("{t}", str(scratch)) for a in argv]
+    before = snapshot(scratch, ROOT / "data", ROOT / "configs")
+    code = run_script(script, argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    # One error line, the last; only the progress of a training that ran may come before it.
+    *before_error, last = err.splitlines()
+    assert last.startswith("error: ") and "Traceback" not in err, err
+    assert all(PROGRESS.match(line) for line in before_error), err
+    assert expected in err, err
+    assert "[Errno" not in err and ".partial" not in err
+    assert snapshot(scratch, ROOT / "data", ROOT / "configs") == before
+
+
+def test_replacing_a_run_folder_keeps_nothing_stale(scratch, capsys):
+    """A marked run folder is replaced (no .old or .partial left); every file comes from the new run."""
+    out = scratch / "replaced"
+    load_script("train").main([EXAM, "--out", str(out), *QUICK])
+    (out / "stale.txt").write_text("from before\n")
+    load_script("train").main([EXAM, "--out", str(out), *QUICK, "--set", "train.epochs=6"])
+    assert not (out / "stale.txt").exists()
+    assert json.loads((out / "metrics.json").read_text())["epochs"] == 6
+    assert json.loads((out / MARKER).read_text()) == {"written_by": "logreg_jax", "kind": "train"}
+    assert not [p for p in scratch.iterdir() if p.name.endswith((".old", ".partial"))]
+
+
+def test_sigterm_while_writing_leaves_the_old_run(scratch, capsys, monkeypatch):
+    """SIGTERM half-way through writing: one line, exit 143, the previous run folder intact."""
+    out = scratch / "run"
+    before = snapshot(scratch)
+    runs = sys.modules["logreg_jax.runs"]
+    real = runs.write_history
+
+    def write_then_terminate(path, history):
+        real(path, history)
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler run_main installed raises here
+
+    monkeypatch.setattr(runs, "write_history", write_then_terminate)
+    assert run_script("train", [EXAM, "--out", str(out), *QUICK]) == 143
+    *progress, last = capsys.readouterr().err.splitlines()
+    assert last == "terminated" and all(PROGRESS.match(line) for line in progress)
+    assert snapshot(scratch) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in a read-only folder")
+def test_read_only_parent_is_refused_before_training(tmp_path, capsys):
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    parent.chmod(0o555)
+    try:
+        assert run_script("train", [EXAM, "--out", str(parent / "x" / "run")]) == 2
+    finally:
+        parent.chmod(0o755)
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: run folder {parent / 'x' / 'run'}: cannot be created") and err.count("\n") == 1
+    assert list(parent.iterdir()) == []
+
+
+def test_json_is_strict_and_stats_survive_huge_values(scratch, capsys):
+    """1e300 with standardization: the statistics are exact in float64 (no overflow), the feature
+    keeps its information, and metrics.json holds no bare NaN."""
+    exam = np.loadtxt(ROOT / "data" / "exam_scores.txt", delimiter=",")
+    exam[:, 0] *= 1e298  # scores of ~1e300
+    path = scratch / "exam_1e300.txt"
+    np.savetxt(path, exam, delimiter=",", fmt="%.17g")
+    out = scratch / "huge_run"
+    load_script("train").main([EXAM, "--out", str(out), "--set", f'data.path="{path}"', "--set", "predict.points=[]"])
+    metrics = json.loads((out / "metrics.json").read_text(), parse_constant=lambda c: pytest.fail(f"bare {c}"))
+    assert metrics["train_accuracy"] == pytest.approx(0.89, abs=0.011)  # as with the unscaled scores
+    with np.load(out / "params.npz") as npz:
+        expected = [np.std(exam[:, 0] / 1e298) * 1e298, np.std(exam[:, 1])]  # float64, scaled by hand
+        np.testing.assert_allclose(npz["features/std"], expected, rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_importing_prints_one_line():
+    proc = subprocess.Popen([sys.executable, "experiments/train.py", EXAM, "--out", "/nonexistent/never"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.4)  # past the guard at the top of the script, inside `import jax`
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and err == "interrupted\n", err
+
+
+@pytest.mark.slow
+def test_sigterm_while_training_prints_one_line(tmp_path):
+    proc = subprocess.Popen([sys.executable, "experiments/train.py", EXAM, "--out", str(tmp_path / "run"),
+                             "--set", "train.epochs=100000000", "--set", "train.log_every=1000"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, cli.CACHE_ENV: "off"})
+    proc.stdout.readline()  # the first progress line: training has started
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and err == "terminated\n", err
+    assert list(tmp_path.iterdir()) == []

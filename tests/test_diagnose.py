@@ -1,0 +1,79 @@
+"""Runs that end badly but finite (logreg_jax.diagnose), and statistics that cannot overflow."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from conftest import load_script
+from scipy.optimize import linprog
+
+import logreg_jax as lj
+from logreg_jax import diagnose
+from logreg_jax.data import Dataset
+from logreg_jax.scale.pipeline import fit_feature_map
+from logreg_jax.scale.sources import ArraySource
+from logreg_jax.train import History
+
+
+def config(**train):
+    return SimpleNamespace(model=SimpleNamespace(name="logistic"), loss=SimpleNamespace(l2=0.0), dtype="float32",
+                           train=SimpleNamespace(tol=1e-6, batch_size=None, **train),
+                           optimizer=SimpleNamespace(name="sgd", learning_rate=1.0),
+                           features=SimpleNamespace(standardize=True))
+
+
+def separable(X, y) -> bool:
+    """Reference: is there (w, b) with (2y − 1)(w·x + b) ≥ 1 for every row? (an LP feasibility problem)"""
+    s = 2 * y - 1
+    A = -s[:, None] * np.column_stack([X, np.ones(len(y))])
+    return linprog(np.zeros(X.shape[1] + 1), A_ub=A, b_ub=-np.ones(len(y)), bounds=(None, None)).status == 0
+
+
+def test_diverged_rule_vectorised():
+    losses = np.array([[0.7, 0.5, 0.4], [0.7, 9.0, 80.0], [0.7, np.inf, 1.0], [0.7, 0.6, 0.2]])
+    active = np.array([[1, 1, 1], [1, 1, 1], [1, 1, 1], [1, 0, 0]], bool)  # the last stopped at tol
+    final = np.array([0.3, 650.0, 0.5, 0.6])
+    losses[3, 1:] = np.nan  # padding after stopping is not divergence
+    np.testing.assert_array_equal(diagnose.diverged(losses, active, final), [False, True, True, False])
+    assert not diagnose.rose(0.7, 0.7 * (1 + 1e-4))  # rounding is not divergence
+
+
+def test_stall_needs_a_flat_tail_above_tol():
+    flat = History(np.r_[np.linspace(1, 0.5, 10), np.full(60, 0.5)], np.ones(70), 0.5, 3e-6, False)
+    found = diagnose.findings(config(), flat, np.zeros(3), 0.8)
+    assert found["stalled"] and "float64" in found["warnings"][0] and not found["separated"]
+    moving = flat._replace(loss=np.linspace(1, 0.5, 70), final_loss=0.49)
+    assert not diagnose.findings(config(), moving, np.zeros(3), 0.8)["stalled"]
+    assert not diagnose.findings(config(), flat._replace(converged=True), np.zeros(3), 0.8)["stalled"]
+
+
+@pytest.mark.parametrize("data, expect", [("separable", True), ("data/exam_scores.txt", False)])
+def test_separation_is_warned_exactly_when_the_data_are_separable(tmp_path, capsys, data, expect):
+    if data == "separable":
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(40, 2))
+        y = (X @ [1.0, -2.0] > 0.3).astype(float)
+        np.savetxt(tmp_path / "sep.txt", np.column_stack([X, y]), delimiter=",")
+        data = str(tmp_path / "sep.txt")
+    table = np.loadtxt(data, delimiter=",")
+    assert separable(table[:, :2], table[:, 2]) == expect
+    load_script("train").main(["configs/exam_scores.toml", "--out", str(tmp_path / "run"), "--set",
+                               f'data.path="{data}"', "--set", "optimizer.name=lbfgs", "--set", "predict.points=[]"])
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["separated"] == expect
+    assert ("linearly separable" in capsys.readouterr().err) == expect
+
+
+def test_statistics_of_huge_values_match_a_scaled_float64_reference():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(20_000, 2)) * [1e300, 1.0] + [5e299, 3.0]  # 1e300² overflows float64
+    y = (rng.random(20_000) < 0.5).astype(float)
+    fm = fit_feature_map(ArraySource(Dataset(X, y, ("a", "b"))), degree=1, standardize=True, bias=True)
+    scaled = X / [1e300, 1.0]
+    np.testing.assert_allclose(fm.standardizer.mean, scaled.mean(0) * [1e300, 1.0], rtol=1e-12)
+    np.testing.assert_allclose(fm.standardizer.std, scaled.std(0) * [1e300, 1.0], rtol=1e-12)
+    assert np.all(np.isfinite(fm(X)))
+    with pytest.raises(lj.DataError, match="feature 'a' reaches .* beyond the largest float32"):
+        fit_feature_map(ArraySource(Dataset(X, y, ("a", "b"))), degree=1, standardize=False, bias=True,
+                        dtype="float32")
