@@ -8,28 +8,18 @@ epoch and the ratio. logreg_jax.fit.FEATURE_MAJOR_BYTES is chosen from it (bench
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 from logreg_jax.model import LOGISTIC  # noqa: E402
 from logreg_jax.scale import blocks, train_blocks  # noqa: E402
+from logreg_jax.studies.timing import time_calls  # noqa: E402
 from logreg_jax.train import train  # noqa: E402
-
-
-def best_of(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(argv=None):
@@ -46,13 +36,12 @@ def main(argv=None):
         y = (rng.random(m) < 0.5).astype(np.float32)
         Xj, yj, theta0 = jnp.asarray(X), jnp.asarray(y), jnp.zeros(n, jnp.float32)
         fm = blocks.from_rows(X, y)
-        rows = lambda: jax.block_until_ready(train(LOGISTIC, theta0, Xj, yj, optimizer=sgd, epochs=K, chunk=K)[0])  # noqa: E731
-        blk = lambda: jax.block_until_ready(train_blocks(LOGISTIC, theta0, fm, optimizer=sgd, epochs=K, chunk=K)[0])  # noqa: E731
-        rows(), blk()  # compile both
+        rows = lambda: train(LOGISTIC, theta0, Xj, yj, optimizer=sgd, epochs=K, chunk=K)[0]
+        blk = lambda: train_blocks(LOGISTIC, theta0, fm, optimizer=sgd, epochs=K, chunk=K)[0]
         t_rows, t_blk = [], []
         for _ in range(3):  # alternating rounds: load from other processes hits both alike
-            t_rows.append(best_of(rows, 2) / K)
-            t_blk.append(best_of(blk, 2) / K)
+            t_rows.append(time_calls(rows, repeats=2)[1] / K)
+            t_blk.append(time_calls(blk, repeats=2)[1] / K)
         r, b = min(t_rows), min(t_blk)
         print(f"| {m:,} | {X.nbytes / 2**20:.1f} | {r * 1e3:.3f} | {b * 1e3:.3f} | {r / b:.2f} |", flush=True)
 

@@ -10,13 +10,15 @@ reaches 5e-5 for jax.grad at m = 10⁶), finite differences 1e-5 to 1e-3; and ja
 the hand formula or faster.
 """
 
+import os
 import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
-    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
+    # os._exit: an exception raised here could land in a callback that swallows it (XLA's gc hook).
+    signal.signal(signal.SIGINT, lambda *_: (sys.stderr.write("interrupted\n"), os._exit(130)))  # run_main re-arms it
 
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.progress import Progress
@@ -38,7 +40,7 @@ def main(argv=None):
         problems, optimum_norms = build_problems(cfg, callback=lambda name: progress.start(f"preparing {name}"))
         rows, timings = run(cfg, problems, callback=progress.start)
     report = report_markdown(cfg, rows, timings, optimum_norms)
-    with staged_folder(out) as folder:
+    with staged_folder(out, "compare_gradients") as folder:
         write_config(folder / "config.json", cfg)
         write_csv(folder / "gradients.csv", rows)
         (folder / "report.md").write_text(report)

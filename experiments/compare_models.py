@@ -10,13 +10,15 @@ models.png. On the microchips it should show logistic regression on the raw feat
 (~55 %), and degree-6 features with L2 and the MLP on the raw features both near 83 % or more.
 """
 
+import os
 import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
-    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
+    # os._exit: an exception raised here could land in a callback that swallows it (XLA's gc hook).
+    signal.signal(signal.SIGINT, lambda *_: (sys.stderr.write("interrupted\n"), os._exit(130)))  # run_main re-arms it
 
 import jax
 
@@ -48,7 +50,7 @@ def main(argv=None):
               for f, r in zip(fits, rows)]
     fig = panels_figure(panels, data.X, data.y, base.plot, f"{base.name}: P(y = 1) and the P = 0.5 boundary",
                         base.plot.axis_labels or data.feature_names, base.plot.class_names)
-    with staged_folder(out) as folder:
+    with staged_folder(out, "compare_models") as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", {"k": cfg.cv.k, "models": rows, "folds": folds})
         write_csv(folder / "results.csv", rows, COLUMNS)

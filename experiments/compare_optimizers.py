@@ -9,13 +9,15 @@ once in float64 (undamped Newton to machine precision); every optimizer then sta
 per second), metrics.json and convergence.png (log gap vs iteration and vs time, one line per optimizer).
 """
 
+import os
 import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
-    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
+    # os._exit: an exception raised here could land in a callback that swallows it (XLA's gc hook).
+    signal.signal(signal.SIGINT, lambda *_: (sys.stderr.write("interrupted\n"), os._exit(130)))  # run_main re-arms it
 
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.progress import Progress
@@ -36,7 +38,7 @@ def main(argv=None):
         rows, races, optima = race_all(cfg, callback=lambda problem, loss, grad: progress.start(
             f"racing on {problem}", result=f"{problem}: optimal loss {loss:.17g} (float64 Newton, |grad| {grad:.1e})"))
     print(f"\n{markdown_table(rows)}\n")
-    with staged_folder(out) as folder:
+    with staged_folder(out, "compare_optimizers") as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", {"optima": optima, "results": rows})
         write_csv(folder / "results.csv", rows, COLUMNS)

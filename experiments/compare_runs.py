@@ -32,7 +32,7 @@ def main(argv=None):
     table = markdown_table(rows, columns)
     print(f"{len(runs)} runs\n\n{table}\n")
     fig = curves_figure(runs, f"{len(runs)} runs: training curves")
-    with staged_folder(args.out) as folder:
+    with staged_folder(args.out, "compare_runs") as folder:
         (folder / "comparison.md").write_text(f"# Runs compared\n\n{table}\n")
         write_csv(folder / "comparison.csv", rows, columns)
         if fig is not None:

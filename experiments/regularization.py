@@ -9,13 +9,15 @@ results.csv, boundaries.png and accuracy_vs_lambda.png. It should show λ = 0 se
 training chips best with a contorted boundary, and λ = 100 underfitting (a near-constant model).
 """
 
+import os
 import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
-    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
+    # os._exit: an exception raised here could land in a callback that swallows it (XLA's gc hook).
+    signal.signal(signal.SIGINT, lambda *_: (sys.stderr.write("interrupted\n"), os._exit(130)))  # run_main re-arms it
 
 import jax
 
@@ -56,7 +58,7 @@ def main(argv=None):
     metrics = {"best_lambda": best, "k": cfg.cv.k, "lambdas": [r.row for r in results],
                "folds": {f"{r.row['lambda']:g}": r.cv["folds"] for r in results}}
     names = base.plot.axis_labels or data.feature_names
-    with staged_folder(out) as folder:
+    with staged_folder(out, "regularization") as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", metrics)
         write_csv(folder / "results.csv", [r.row for r in results], COLUMNS)

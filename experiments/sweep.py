@@ -8,13 +8,15 @@ compile and run times and the best setting (lowest median final loss over seeds,
 excluded); writes config.json, sweep.csv (one row per member), metrics.json, sweep.png and curves.png.
 """
 
+import os
 import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
-    signal.signal(signal.SIGINT, lambda *_: sys.exit("interrupted"))  # run_main re-arms it
+    # os._exit: an exception raised here could land in a callback that swallows it (XLA's gc hook).
+    signal.signal(signal.SIGINT, lambda *_: (sys.stderr.write("interrupted\n"), os._exit(130)))  # run_main re-arms it
 
 import numpy as np
 
@@ -51,7 +53,7 @@ def main(argv=None):
         metrics["best_member"] = {**{key: float(v[i]) for key, v in result.values.items()},
                                   "final_loss": float(result.final_loss[i])}
     x_key = cfg.sweep.x if cfg.sweep.x in result.values else next(iter(result.values), None)
-    with staged_folder(out) as folder:
+    with staged_folder(out, "sweep") as folder:
         write_config(folder / "config.json", cfg)
         write_csv(folder / "sweep.csv", member_rows(result))
         write_json(folder / "metrics.json", metrics)

@@ -17,7 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from logreg_jax.errors import DataError
-from logreg_jax.runs import read_history, run_kind
+from logreg_jax.runfolder import MARKER, run_kind
+from logreg_jax.runs import read_history
 from logreg_jax.train import History
 
 # The metrics.json entries shown for each run, in this order, where a run has them.
@@ -31,7 +32,7 @@ class RunInfo(NamedTuple):
 
     Attributes:
         folder: the run folder. name: its label in the table and the legend.
-        kind: the script that wrote it (see :func:`logreg_jax.runs.run_kind`).
+        kind: the script that wrote it (its marker, :func:`logreg_jax.runfolder.run_kind`).
         config: the config as {dotted key: value}. metrics: the :data:`MAIN_METRICS` it has.
         history: its ``history.csv`` (loss and gradient norm per iteration), or None.
     """
@@ -75,14 +76,14 @@ def collect(paths: Sequence[str | Path]) -> tuple[list[RunInfo], list[str]]:
     for path in map(Path, paths):
         kind = run_kind(path)
         if kind is None:
-            notes.append(f"{path}: skipped, not a run folder (no config.json)")
+            notes.append(f"{path}: skipped, not a run folder (no {MARKER})")
             continue
         try:
             runs.append(_read_run(path, kind))
         except (ValueError, OSError, IndexError) as err:  # json and np.loadtxt errors on a damaged file
             notes.append(f"{path}: skipped, a file of the run cannot be read ({err.__class__.__name__}: {err})")
     if not runs:
-        raise DataError(f"none of the {len(paths)} path(s) is a run folder (a folder with config.json)")
+        raise DataError(f"none of the {len(paths)} path(s) is a run folder (a folder with {MARKER})")
     names = [r.name for r in runs]
     if len(set(names)) < len(names):  # same folder name under different parents: show the paths
         runs = [r._replace(name=str(r.folder)) for r in runs]
@@ -102,8 +103,8 @@ def _check_kinds(runs: list[RunInfo]) -> None:
         if any(has.values()) and not all(has.values()):
             a = next(rs[0] for kind, rs in by_kind.items() if has[kind])
             b = next(rs[0] for kind, rs in by_kind.items() if not has[kind])
-            raise DataError(f"cannot compare {a.folder} (a {a.kind} run) with {b.folder} (a {b.kind} run): "
-                            f"{b.kind} runs have no {column} to put beside theirs; compare runs of one kind")
+            raise DataError(f"cannot compare {a.folder} (a {a.kind}.py run) with {b.folder} (a {b.kind}.py run): "
+                            f"{b.kind}.py runs have no {column} to put beside theirs; compare runs of one kind")
 
 
 def _comparable(value) -> str:

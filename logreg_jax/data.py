@@ -128,20 +128,16 @@ def _separator_hint(line: str) -> str:
     return ""
 
 
-def load_dataset(path: str | Path, multiclass: bool = False) -> Dataset:
-    """Reads a comma-separated dataset with the label in the last column.
-
-    Args:
-        path: a text file of comma-separated fields; blank lines and lines starting with ``#``
-            (comments) are skipped, the first other line may be a header of names.
-        multiclass: labels may be any class number 0, 1, 2, … (for K-class models), not only 0/1.
+def read_table(path: str | Path, min_width: int = 1) -> tuple[np.ndarray, list[str] | None, list[int]]:
+    """Reads comma-separated rows of numbers; blank lines and ``#`` comments are skipped, and the
+    first other line may be a header of names.
 
     Returns:
-        The :class:`Dataset`, with ``X`` of shape (m, n) and ``y`` of shape (m,), both float64.
+        ((k, w) float64 table, the header's w names or None, the file line of each row).
 
     Raises:
-        DataError: the file is missing or empty, a row has the wrong number of fields (naming the
-            line), a field is not a finite number, a label is not 0 or 1, or only one class occurs.
+        DataError: the file is missing, unreadable or empty, a row has a field count other than the
+            first row's (or fewer than ``min_width``), or a field is not a finite number; naming the line.
     """
     path = Path(path)
     try:
@@ -159,19 +155,16 @@ def load_dataset(path: str | Path, multiclass: bool = False) -> Dataset:
              if line.strip() and not line.lstrip().startswith("#")]
     if not lines:
         raise DataError(f"{path}: the file is empty, expected comma-separated rows of numbers")
-
     first_fields = [f.strip() for f in lines[0][1].split(",")]
-    names = None
+    header = None
     if _is_header(first_fields):
-        names = tuple(first_fields[:-1])
-        lines = lines[1:]
+        header, lines = first_fields, lines[1:]
         if not lines:
             raise DataError(f"{path}: the file has a header line but no data rows")
-
-    width = len(names) + 1 if names is not None else len(lines[0][1].split(","))
-    if width < 2:
-        raise DataError(f"{path}:{lines[0][0]}: expected at least 2 comma-separated fields (features, then the "
-                        f"label){_separator_hint(lines[0][1])}")
+    width = len(header) if header is not None else len(lines[0][1].split(","))
+    if width < min_width:
+        raise DataError(f"{path}:{lines[0][0]}: expected at least {min_width} comma-separated fields (features, "
+                        f"then the label){_separator_hint(lines[0][1])}")
     rows = []
     for n, line in lines:
         fields = line.split(",")
@@ -179,15 +172,33 @@ def load_dataset(path: str | Path, multiclass: bool = False) -> Dataset:
             raise DataError(f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}"
                             f"{_separator_hint(line)}")
         rows.append([_parse_float(f, f"{path}:{n}") for f in fields])
+    return np.asarray(rows, dtype=np.float64), header, [n for n, _ in lines]
 
-    table = np.asarray(rows, dtype=np.float64)
+
+def load_dataset(path: str | Path, multiclass: bool = False) -> Dataset:
+    """Reads a comma-separated dataset with the label in the last column.
+
+    Args:
+        path: a text file of comma-separated fields; blank lines and lines starting with ``#``
+            (comments) are skipped, the first other line may be a header of names.
+        multiclass: labels may be any class number 0, 1, 2, … (for K-class models), not only 0/1.
+
+    Returns:
+        The :class:`Dataset`, with ``X`` of shape (m, n) and ``y`` of shape (m,), both float64.
+
+    Raises:
+        DataError: the file is missing or empty, a row has the wrong number of fields (naming the
+            line), a field is not a finite number, a label is not 0 or 1, or only one class occurs.
+    """
+    table, header, line_numbers = read_table(path, min_width=2)
+    names = tuple(header[:-1]) if header else None
     X, y = table[:, :-1], table[:, -1]
     i = first_bad_class(y) if multiclass else first_bad_label(y)
     if i is not None:
         if multiclass:
-            raise DataError(f"{path}:{lines[i][0]}: label {y[i]:g} is not a class number 0, 1, 2, … "
+            raise DataError(f"{path}:{line_numbers[i]}: label {y[i]:g} is not a class number 0, 1, 2, … "
                             "(the label is the last column)")
-        raise bad_label(f"{path}:{lines[i][0]}", y[i], '; model.name = "logistic" is binary, "softmax" '
+        raise bad_label(f"{path}:{line_numbers[i]}", y[i], '; model.name = "logistic" is binary, "softmax" '
                         'and "mlp" take the classes 0 … K−1')
     if np.unique(y).size < 2:
         raise DataError(f"{path}: every label is {y[0]:g}; a classifier needs both classes 0 and 1")

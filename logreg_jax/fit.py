@@ -210,11 +210,16 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
     return Fit(cfg, data, model, feature_map, params, history, (X, np.asarray(data.y, cfg.dtype)), test=test)
 
 
+def model_inputs(fitted: Fit, X_raw) -> jax.Array:
+    """(k, d) raw feature rows → (k, n) model inputs in ``cfg.dtype``, through the stored feature map
+    (call it under :func:`precision`)."""
+    return jnp.asarray(fitted.feature_map(np.asarray(X_raw, dtype=np.float64)), fitted.cfg.dtype)
+
+
 def predict_proba(fitted: Fit, X_raw) -> np.ndarray:
     """P(y = 1) for (k, d) raw feature rows, through the stored feature map: → (k,); for a K-class
     model the probabilities of every class, (k, K)."""
-    X_raw = np.asarray(X_raw, dtype=np.float64)
     with precision(fitted.cfg):
-        z = fitted.model.logits(fitted.params, jnp.asarray(fitted.feature_map(X_raw), fitted.cfg.dtype))
+        z = fitted.model.logits(fitted.params, model_inputs(fitted, X_raw))
         p = jax.nn.softmax(z, axis=1) if z.ndim == 2 else jax.nn.sigmoid(z)
         return np.asarray(p, dtype=np.float64)

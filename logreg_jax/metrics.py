@@ -14,7 +14,7 @@ import numpy as np
 from logreg_jax.data import Dataset
 from logreg_jax.diagnose import findings
 from logreg_jax.evaluation import class_report
-from logreg_jax.fit import Fit, precision, predict_proba, run_keys
+from logreg_jax.fit import Fit, model_inputs, precision, predict_proba, run_keys
 from logreg_jax.inference import Inference, inference
 from logreg_jax.loss import accuracy, mean_cross_entropy, objective
 
@@ -63,15 +63,14 @@ def accuracy_on(fitted: Fit, X_raw, y) -> float:
     """Accuracy of the fitted model on (k, d) raw rows with (k,) labels, through its stored
     feature map (the rule of :func:`logreg_jax.loss.accuracy`)."""
     with precision(fitted.cfg):
-        X = jnp.asarray(fitted.feature_map(np.asarray(X_raw, np.float64)), fitted.cfg.dtype)
-        return accuracy(fitted.model, fitted.params, X, jnp.asarray(y))
+        return accuracy(fitted.model, fitted.params, model_inputs(fitted, X_raw), jnp.asarray(y))
 
 
 def loss_on(fitted: Fit, X_raw, y) -> float:
     """The mean cross-entropy (no penalty) of the fitted model on (k, d) raw rows with (k,) labels."""
     with precision(fitted.cfg):
-        X = jnp.asarray(fitted.feature_map(np.asarray(X_raw, np.float64)), fitted.cfg.dtype)
-        return float(mean_cross_entropy(fitted.model.logits(fitted.params, X), jnp.asarray(y)))
+        return float(mean_cross_entropy(fitted.model.logits(fitted.params, model_inputs(fitted, X_raw)),
+                                        jnp.asarray(y)))
 
 
 def held_out_metrics(fitted: Fit) -> dict:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from logreg_jax.data import _is_header, _parse_float, bad_label, first_bad_label
+from logreg_jax.data import bad_label, read_table
 from logreg_jax.errors import DataError
 
 
@@ -32,18 +32,18 @@ class Rows(NamedTuple):
     label_name: str = "label"
 
 
-def read_rows(path: str | Path, feature_names: tuple[str, ...]) -> Rows:
+def read_rows(path: str | Path, feature_names: tuple[str, ...], n_classes: int = 2) -> Rows:
     """Reads comma-separated text (an optional header line of names) or a 2-D ``.npy`` array.
 
     With d = ``len(feature_names)``, rows of d columns are features only; rows of d + 1 columns
-    carry the label last, as in training files.
+    carry the label last, as in training files: a class 0 … ``n_classes`` − 1.
 
     Raises:
         DataError: the file is missing, empty or malformed, a value is not a finite number, the
-            column count is neither d nor d + 1, or a label is not 0 or 1; naming the line or row.
+            column count is neither d nor d + 1, or a label is not a class of the model; naming the line or row.
     """
     path, d = Path(path), len(feature_names)
-    table, names, lines = (_read_npy(path), None, None) if path.suffix == ".npy" else _read_text(path)
+    table, names, lines = (_read_npy(path), None, None) if path.suffix == ".npy" else read_table(path)
     width = table.shape[1]
     if width not in (d, d + 1):
         raise DataError(f"{path}: {width} columns; the run's model takes {d} features "
@@ -51,35 +51,15 @@ def read_rows(path: str | Path, feature_names: tuple[str, ...]) -> Rows:
     if width == d:
         return Rows(table, None, tuple(names) if names else tuple(feature_names))
     y = table[:, -1]
-    i = first_bad_label(y)
-    if i is not None:
-        raise bad_label(f"{path}:{lines[i]}" if lines else f"{path}: row {i}", y[i])
+    bad = np.flatnonzero((y < 0) | (y >= n_classes) | (y != np.round(y)))
+    if bad.size:
+        i = int(bad[0])
+        where = f"{path}:{lines[i]}" if lines else f"{path}: row {i}"
+        if n_classes == 2:
+            raise bad_label(where, y[i])
+        raise DataError(f"{where}: label {y[i]:g} is not one of the model's classes 0 … {n_classes - 1}")
     return Rows(table[:, :-1], y, tuple(names[:-1]) if names else tuple(feature_names),
                 names[-1] if names else "label")
-
-
-def _read_text(path: Path) -> tuple[np.ndarray, list[str] | None, list[int]]:
-    """(rows, header names or None, the file line of each row)."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such data file") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: cannot read data file ({err.__class__.__name__})") from None
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-    names = None
-    if lines and _is_header(first := [f.strip() for f in lines[0][1].split(",")]):
-        names, lines = first, lines[1:]
-    if not lines:
-        raise DataError(f"{path}: no data rows; expected comma-separated rows of numbers")
-    width = len(names) if names is not None else len(lines[0][1].split(","))
-    rows = []
-    for n, line in lines:
-        fields = line.split(",")
-        if len(fields) != width:
-            raise DataError(f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}")
-        rows.append([_parse_float(f, f"{path}:{n}") for f in fields])
-    return np.asarray(rows, dtype=np.float64), names, [n for n, _ in lines]
 
 
 def _read_npy(path: Path) -> np.ndarray:

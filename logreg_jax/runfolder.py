@@ -29,7 +29,7 @@ def write_marker(folder: Path, kind: str = "run") -> None:
     (folder / MARKER).write_text(json.dumps({"written_by": "logreg_jax", "kind": kind}, allow_nan=False) + "\n")
 
 
-def marker_kind(folder: Path) -> str | None:
+def run_kind(folder: str | Path) -> str | None:
     """The ``kind`` a run folder's marker names (None for a marker that is not JSON)."""
     try:
         return json.loads((folder / MARKER).read_text()).get("kind")
@@ -100,7 +100,7 @@ def require_run_folder(run_dir: Path, kind: str | None = None) -> None:
     if not is_run_folder(run_dir):
         raise LogregError(f"{run_dir}: not a run folder written by these scripts (no {MARKER} file "
                           "inside); nothing was changed")
-    found = marker_kind(run_dir)
+    found = run_kind(run_dir)
     if kind is not None and found != kind:
         raise LogregError(f"{run_dir}: written by experiments/{found}.py, expected a run folder of "
                           f"experiments/{kind}.py")

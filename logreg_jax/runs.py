@@ -34,7 +34,7 @@ from logreg_jax.train import History
 
 
 @contextlib.contextmanager
-def staged_folder(out: str | Path, kind: str = "run") -> Iterator[Path]:
+def staged_folder(out: str | Path, kind: str) -> Iterator[Path]:
     """Yields an empty staging folder that replaces ``out`` only if the block succeeds.
 
     The staging folder sits beside ``out`` (same file system, so the final rename is atomic) and
@@ -272,18 +272,3 @@ def load_fit(run_dir: str | Path) -> Fit:
         raise LogregError(f"{run_dir / 'metrics.json'}: no number final_loss; the run folder is damaged, "
                           "train it again")
     return Fit(cfg, data, model, feature_map, params, history._replace(final_loss=final_loss), test=test)
-
-
-# The file that tells each script's run folders apart (every one also holds config.json).
-KIND_MARKERS = {"params.npz": "train.py", "sweep.csv": "sweep.py", "gradients.csv": "compare_gradients.py",
-                "curves.csv": "compare_optimizers.py", "models.png": "compare_models.py",
-                "accuracy_vs_lambda.png": "regularization.py"}
-
-
-def run_kind(folder: str | Path) -> str | None:
-    """The script that wrote a run folder (``"train.py"``, ``"sweep.py"``, ...): ``"unknown"`` for a
-    folder with a ``config.json`` but no known marker file, None when it is not a run folder."""
-    folder = Path(folder)
-    if not (folder / "config.json").is_file():
-        return None
-    return next((kind for marker, kind in KIND_MARKERS.items() if (folder / marker).exists()), "unknown")

@@ -9,6 +9,7 @@ from conftest import load_script
 import logreg_jax as lj
 from logreg_jax.cli import run_main
 from logreg_jax.compare_runs import RunInfo, collect, comparison_rows, differing_keys, flatten
+from logreg_jax.runfolder import MARKER
 
 pytestmark = pytest.mark.slow  # three training runs and the script on them
 
@@ -27,6 +28,9 @@ def three_runs(tmp_path_factory):
     return [root / name for name in RUNS]
 
 
+SWEEP_MARKER = '{"written_by": "logreg_jax", "kind": "sweep"}'
+
+
 def fake_run(folder, files):
     folder.mkdir()
     for name, text in files.items():
@@ -40,8 +44,8 @@ def test_three_runs_show_exactly_the_keys_that_differ(three_runs, tmp_path, caps
     out = tmp_path / "comparison"
     compare_script.main([*map(str, three_runs), str(not_a_run), "--out", str(out)])
     printed = capsys.readouterr().out
-    assert f"{not_a_run}: skipped, not a run folder (no config.json)" in printed
-    assert sorted(p.name for p in out.iterdir()) == ["comparison.csv", "comparison.md", "curves.png"]
+    assert f"{not_a_run}: skipped, not a run folder (no .logreg_jax_run)" in printed
+    assert sorted(p.name for p in out.iterdir()) == [".logreg_jax_run", "comparison.csv", "comparison.md", "curves.png"]
     with open(out / "comparison.csv", newline="") as f:
         table = list(csv.DictReader(f))
     assert list(table[0]) == ["run", "optimizer.learning_rate", "optimizer.name",
@@ -62,7 +66,7 @@ def test_three_runs_show_exactly_the_keys_that_differ(three_runs, tmp_path, caps
 
 
 def test_differing_keys_count_an_absent_key_as_a_value():
-    runs = [RunInfo(None, n, "train.py", flatten(c), {}, None) for n, c in [
+    runs = [RunInfo(None, n, "train", flatten(c), {}, None) for n, c in [
         ("a", {"name": "a", "seed": 0, "optimizer": {"name": "sgd"}, "predict": {"points": [[1.0, 2.0]]}}),
         ("b", {"name": "b", "seed": 0, "optimizer": {"name": "sgd"}, "predict": {"points": [[1.0, 3.0]]}}),
         ("c", {"name": "c", "seed": 0, "optimizer": {"name": "sgd", "extra": 1}, "predict": {"points": [[1.0, 2.0]]}}),
@@ -75,12 +79,12 @@ def test_differing_keys_count_an_absent_key_as_a_value():
 
 def test_runs_of_different_kinds(three_runs, tmp_path):
     sweep = fake_run(tmp_path / "sweep", {"config.json": '{"name": "s", "sweep": {"x": "seed"}}',
-                                          "sweep.csv": "", "metrics.json": '{"epochs": 100}'})
+                                          "sweep.csv": "", "metrics.json": '{"epochs": 100}', MARKER: SWEEP_MARKER})
     with pytest.raises(lj.DataError, match=r"a sweep.py run\): sweep.py runs have no final_loss"):
         collect([three_runs[0], sweep])
     # Runs of one kind compare whatever they share, here the config and epochs.
     other = fake_run(tmp_path / "sweep2", {"config.json": '{"name": "s", "sweep": {"x": "loss.l2"}}',
-                                           "sweep.csv": "", "metrics.json": '{"epochs": 100}'})
+                                           "sweep.csv": "", "metrics.json": '{"epochs": 100}', MARKER: SWEEP_MARKER})
     runs, notes = collect([sweep, other])
     assert notes == [] and comparison_rows(runs)[1] == ["run", "sweep.x", "epochs"]
 
@@ -89,5 +93,5 @@ def test_no_run_folder_is_a_one_line_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         run_main(lambda: compare_script.main([str(tmp_path / "a"), str(tmp_path), "--out", str(tmp_path / "c")]))
     err = capsys.readouterr().err
-    assert exit_.value.code == 2 and err == "error: none of the 2 path(s) is a run folder (a folder with config.json)\n"
+    assert exit_.value.code == 2 and err == "error: none of the 2 path(s) is a run folder (a folder with .logreg_jax_run)\n"
     assert not (tmp_path / "c").exists()

@@ -12,7 +12,8 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 import logreg_jax as lj
 from logreg_jax.cli import run_main
-from logreg_jax.predictor import label_scores, roc_auc
+from logreg_jax.predictor import label_scores
+from logreg_jax.runfolder import MARKER
 from logreg_jax.runs import load_fit
 
 predict_script = load_script("predict")
@@ -36,7 +37,7 @@ def predict(run, data, out):
     return read_csv(out)
 
 
-def test_predictions_equal_train_py_and_lj_predict(run64, tmp_path):
+def test_predictions_equal_train_py_and_the_raw_unit_formula(run64, tmp_path):
     rows = np.vstack([[45.0, 85.0], EXAM[:20, :2]])
     data = write_text(tmp_path, "new.txt", "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in rows))
     header, table = predict(run64, data, tmp_path / "p.csv")
@@ -45,6 +46,9 @@ def test_predictions_equal_train_py_and_lj_predict(run64, tmp_path):
     reported = json.loads((run64 / "metrics.json").read_text())["predictions"][0]
     assert reported["x"] == [45.0, 85.0]
     assert abs(table[0, 3] - reported["probability"]) <= 1e-12
+    # An independent reference: σ(θ'·[1, x]) with θ in raw units, as metrics.json reports it.
+    theta = np.asarray(json.loads((run64 / "metrics.json").read_text())["theta_original_units"])
+    np.testing.assert_allclose(table[:, 3], 1 / (1 + np.exp(-(theta[0] + rows @ theta[1:]))), rtol=1e-10)
     expected = lj.predict_proba(load_fit(run64), rows)
     np.testing.assert_allclose(table[:, 3], expected, rtol=0, atol=1e-12)
     np.testing.assert_allclose(lj.load_run(run64).predict_proba(rows)[:, 1], expected, rtol=0, atol=1e-12)
@@ -81,23 +85,12 @@ def test_npy_input_and_the_default_output_path(run64, tmp_path, capsys):
     assert [p.name for p in out.parent.iterdir()] == ["points.csv"]  # no partial file left behind
 
 
-def test_roc_auc_with_ties_matches_scikit_learn(rng):
-    for k in (2, 7, 50, 333):
-        y = rng.integers(0, 2, k)
-        y[:2] = [0, 1]
-        score = np.round(rng.normal(size=k), 1)  # many ties, across the classes too
-        assert roc_auc(y, score) == pytest.approx(roc_auc_score(y, score), abs=1e-12)
-    assert roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == 0.5
-    assert roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4]) == 1.0
-    assert roc_auc([1, 1, 1], [0.1, 0.2, 0.3]) is None
-
-
 @pytest.mark.parametrize("text,message", [
     ("1,2,3,4\n", "bad.txt: 4 columns; the run's model takes 2 features (x1, x2), so expected 2 columns, or 3"),
     ("1\n", "bad.txt: 1 columns"),
     ("1,2\n3\n", "bad.txt:2: expected 2 comma-separated fields, found 1"),
     ("1,2\n3,abc\n", "bad.txt:2: 'abc' is not a number"),
-    ("a,b\n", "bad.txt: no data rows"),
+    ("a,b\n", "bad.txt: the file has a header line but no data rows"),
     ("1,2,0\n3,4,2\n", "bad.txt:2: label 2 is not 0 or 1"),
     ("1,inf\n", "not finite"),
 ])
@@ -114,16 +107,11 @@ def test_folders_that_are_not_train_runs(run64, tmp_path, capsys):
     data = write_text(tmp_path, "ok.txt", "1,2\n")
     sweep = tmp_path / "sweep_run"
     sweep.mkdir()
-    (sweep / "config.json").write_text("{}")
-    (sweep / "sweep.csv").write_text("")
+    (sweep / MARKER).write_text('{"written_by": "logreg_jax", "kind": "sweep"}')
     empty = tmp_path / "empty"
     empty.mkdir()
-    incomplete = tmp_path / "incomplete"
-    incomplete.mkdir()
-    (incomplete / "config.json").write_text("{}")
     cases = [(sweep, "a run folder of experiments/sweep.py, not of experiments/train.py"),
-             (incomplete, "incomplete: no params.npz; expected a complete run folder"),
-             (empty, "not a run folder (no config.json)"), (tmp_path / "nowhere", "no such folder")]
+             (empty, f"not a run folder (no {MARKER} marker)"), (tmp_path / "nowhere", "no such folder")]
     for run, message in cases:
         with pytest.raises(SystemExit):
             run_main(lambda: predict_script.main([str(run), str(data)]))
@@ -142,3 +130,20 @@ def test_command_line_error_is_one_line_without_traceback(run64, tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: ")
     assert not (run64 / "predictions" / "bad.csv").exists()
+
+
+def test_a_softmax_run_predicts_every_class(tmp_path_factory, tmp_path, capsys):
+    run = tmp_path_factory.mktemp("runs") / "iris"
+    load_script("train").main(["configs/iris_softmax.toml", "--out", str(run), "--set", "train.epochs=30",
+                               "--set", "train.log_every=30"])
+    header, table = predict(run, "data/iris.csv", tmp_path / "p.csv")
+    assert header[-4:] == ["p_0", "p_1", "p_2", "predicted"]
+    iris = lj.load_dataset("data/iris.csv", multiclass=True)
+    proba = lj.predict_proba(load_fit(run), iris.X)
+    np.testing.assert_allclose(table[:, -4:-1], proba, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(table[:, -1], proba.argmax(axis=1))
+    printed = capsys.readouterr().out
+    assert f"accuracy {np.mean(proba.argmax(axis=1) == iris.y):.4f}" in printed and "ROC AUC" not in printed
+    bad = write_text(tmp_path, "bad.csv", "5.1,3.5,1.4,0.2,3\n")
+    with pytest.raises(lj.DataError, match="bad.csv:1: label 3 is not one of the model's classes 0 … 2"):
+        predict(run, bad, tmp_path / "q.csv")
