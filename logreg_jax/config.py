@@ -229,7 +229,7 @@ class OptimizerConfig:
     momentum: float = 0.9  # used by "momentum"
     nesterov: bool = False  # used by "momentum"
     memory_size: int = 10  # used by "lbfgs": past steps kept to approximate the curvature
-    damping: float = 0.1  # newton: solves (H + damping·‖∇C‖·I) d = −∇C, see logreg_jax/newton.py
+    damping: float = 0.1  # newton: solves (H + damping·‖∇C‖·I) d = −∇C, see newton() in logreg_jax/optimizers.py
 
     def __post_init__(self):
         require(self.name in OPTIMIZERS, "name", f"one of {', '.join(OPTIMIZERS)}")

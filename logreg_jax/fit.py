@@ -103,6 +103,12 @@ def scale_reason(cfg: Config) -> str | None:
     return None
 
 
+def reads_a_source(cfg: Config) -> bool:
+    """Whether ``cfg.data`` names rows that :mod:`logreg_jax.scale` reads (a ``.npy`` file or
+    generated rows) rather than a text file or ``"xor"``."""
+    return cfg.data.synthetic.m > 0 or str(cfg.data.path).endswith(".npy")
+
+
 def data_name(data_cfg) -> str:
     """What a ``DataConfig`` reads, for progress lines (the name a row source gets)."""
     syn = data_cfg.synthetic
@@ -112,7 +118,7 @@ def data_name(data_cfg) -> str:
 def load_data(cfg: Config) -> Dataset:
     """The whole dataset ``cfg.data`` names, in memory: a text file, ``"xor"``, or (read in full
     through :mod:`logreg_jax.scale`) a ``.npy`` file or synthetic rows."""
-    if scale_reason(cfg) in ("data.synthetic", "a .npy data file"):
+    if reads_a_source(cfg):
         from logreg_jax.scale import open_source
 
         source = open_source(cfg.data)
@@ -133,13 +139,21 @@ def n_classes(cfg: Config, y: np.ndarray) -> int:
     return 2 if cfg.model.name == "logistic" else count_classes(np.asarray(y), cfg.data.path)
 
 
-def refuse_at_scale(cfg: Config, reason: str) -> None:
-    """:mod:`logreg_jax.scale` trains binary models on all the rows: no softmax, no held-out set."""
-    for key, asked in (("model.name = \"softmax\"", cfg.model.name == "softmax"),
+def needs_memory(cfg: Config, k: int = 2) -> str | None:
+    """What keeps a config off :mod:`logreg_jax.scale`, which trains binary models on every row:
+    softmax, K > 2 classes or a held-out set (named as a key), else None."""
+    for key, asked in (("model.name = \"softmax\"", cfg.model.name == "softmax"), (f"{k} classes", k > 2),
                        ("data.test_fraction", cfg.data.test_fraction > 0), ("data.test_path", bool(cfg.data.test_path))):
         if asked:
-            raise ConfigError(f"{key} needs the data in memory, but {reason} asks for the large-data path "
-                              "(logreg_jax.scale: binary models on every row)")
+            return key
+    return None
+
+
+def check_plot_grid(cfg: Config, X_raw: np.ndarray) -> None:
+    """``plot.step`` must give a grid that fits the data's two features (checked before training)."""
+    problem = cfg.plot.grid_problem(X_raw) if X_raw.shape[1] == 2 else None
+    if problem is not None:
+        raise ConfigError(f"plot.step = {cfg.plot.step:g}: expected {problem}")
 
 
 def check_points(cfg: Config, d: int, name: str) -> None:
@@ -181,18 +195,18 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
             above its start.
     """
     if data is None and scale_reason(cfg) is not None:
-        refuse_at_scale(cfg, scale_reason(cfg))
+        if needs_memory(cfg) is not None:
+            raise ConfigError(f"{needs_memory(cfg)} needs the data in memory, but {scale_reason(cfg)} asks for the "
+                              "large-data path (logreg_jax.scale: binary models on every row)")
         from logreg_jax import scale
 
         return scale.fit(cfg, callback=callback)
     data, test = split_data(cfg, load_data(cfg) if data is None else data)
     check_points(cfg, data.X.shape[1], cfg.data.path)
-    if data.X.shape[1] == 2 and cfg.plot.grid_problem(data.X) is not None:
-        raise ConfigError(f"plot.step = {cfg.plot.step:g}: expected {cfg.plot.grid_problem(data.X)}")
-    model = get_model(cfg.model)
-    n = n_inputs(data.X.shape[1], cfg.features.polynomial_degree, model.bias_column)
-    if data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES:
-        refuse_at_scale(cfg, f"{data.X.shape[0]} rows of {n} inputs")
+    check_plot_grid(cfg, data.X)
+    k = n_classes(cfg, data.y)
+    n = n_inputs(data.X.shape[1], cfg.features.polynomial_degree, get_model(cfg.model, k).bias_column)
+    if data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES and needs_memory(cfg, k) is None:
         from logreg_jax import scale
 
         return scale.fit(cfg, data, callback=callback)

@@ -37,7 +37,7 @@ class Model(NamedTuple):
         describe: ``(params, feature_map) -> dict`` of the parameters as ``metrics.json`` shows
             them: by default the pytree as nested lists; logistic regression gives θ, also in raw units.
         logits_fm: optional ``(params, Xt) -> z`` for feature-major inputs Xt (n_inputs, k), the
-            layout training streams (:mod:`logreg_jax.blocks`); None uses ``logits(params, Xt.T)``.
+            layout training streams (:mod:`logreg_jax.scale.blocks`); None uses ``logits(params, Xt.T)``.
         n_classes: K; 2 for binary models, whose logits are (m,) (softmax regression on two
             classes keeps its two columns).
     """

@@ -26,7 +26,7 @@ from logreg_jax.config import Config, config_from_dict, config_to_dict
 from logreg_jax.data import Dataset
 from logreg_jax.errors import LogregError
 from logreg_jax.features import FeatureMap, Standardizer, n_inputs
-from logreg_jax.fit import Fit, load_data, n_classes, predict_proba, scale_reason, split_data
+from logreg_jax.fit import Fit, load_data, n_classes, predict_proba, reads_a_source, split_data
 from logreg_jax.model import get_model
 from logreg_jax.plots import coefficients_figure, decision_boundary_figure, training_figure
 from logreg_jax.runfolder import check_out, require_run_folder, write_marker
@@ -247,7 +247,7 @@ def load_fit(run_dir: str | Path) -> Fit:
     run_dir = Path(run_dir)
     require_run_folder(run_dir, "train")
     cfg = read_config(run_dir)
-    if scale_reason(cfg) in ("data.synthetic", "a .npy data file"):  # rows read lazily, as fit keeps them
+    if reads_a_source(cfg):  # rows read lazily, as fit keeps them
         from logreg_jax.scale import open_source
 
         data = open_source(cfg.data)

@@ -1,10 +1,12 @@
 """Data at scale: feature-major blocks, .npy and synthetic sources, streamed preparation, minibatches."""
 
 import dataclasses
+import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from conftest import load_script, rel_err
 
@@ -140,3 +142,30 @@ def test_bad_scale_keys_are_config_errors():
                        ("distributed.process_id", "2"), ("distributed.num_processes", "2")]:
         with pytest.raises(lj.ConfigError, match=key.split(".")[-1]):
             lj.load_config("configs/exam_scores.toml", [f"{key}={value}"])
+
+
+def test_a_batch_loss_estimates_the_whole_objective_penalty_included(x64, rng):
+    """Equal batches' losses average to the full objective: the L2 term is the whole data's l2/(2m),
+    not l2/(2·batch) (which would be m/batch times too strong)."""
+    import logreg_jax.scale.minibatch as mb
+
+    X, y = jnp.asarray(rng.normal(size=(120, 4))), jnp.asarray((rng.random(120) < 0.5).astype(float))
+    theta, l2, still = jnp.asarray(rng.normal(size=4)), 3.0, optax.sgd(0.0)
+    m = jnp.asarray(120.0)
+    losses = [mb._step(theta, still.init(theta), X[b:b + 30], y[b:b + 30], l2, m, model=LOGISTIC, optimizer=still)[2]
+              for b in range(0, 120, 30)]
+    assert float(np.mean(losses)) == pytest.approx(float(lj.objective(LOGISTIC, theta, X, y, l2)), rel=1e-13)
+
+
+def test_large_inputs_go_feature_major_unless_the_model_needs_rows(monkeypatch):
+    """Above FEATURE_MAJOR_BYTES a binary model trains on blocks; softmax, K > 2 classes or a
+    held-out set keep the rows in memory (the feature-major path is binary, on every row)."""
+    fit_module = sys.modules["logreg_jax.fit"]  # the module (lj.fit is its function)
+
+    monkeypatch.setattr(fit_module, "FEATURE_MAJOR_BYTES", 1)
+    few = {"epochs": 2, "log_every": 2}
+    assert isinstance(lj.fit(exam_cfg(train=few)).inputs, blk.Blocks)
+    iris = config_from_dict({"data": {"path": "data/iris.csv"}, "model": {"name": "mlp", "hidden": [4]},
+                             "train": few, "predict": {"points": []}})
+    assert isinstance(lj.fit(iris).inputs, tuple)
+    assert isinstance(lj.fit(exam_cfg(train=few, data={"test_fraction": 0.2})).inputs, tuple)

@@ -1,4 +1,4 @@
-"""The loss over :class:`~logreg_jax.blocks.Blocks`: value, gradient and Hessian in few passes.
+"""The loss over :class:`~logreg_jax.scale.blocks.Blocks`: value, gradient and Hessian in few passes.
 
 :func:`block_objective` equals :func:`logreg_jax.objective` on the same rows. Its derivatives are
 defined block by block (``jax.custom_jvp``): the gradient is each block's ``jax.value_and_grad``

@@ -9,7 +9,7 @@ Blocks are as large as ``MAX_BLOCK_BYTES`` allows, so normally one per device: m
 1e6 × 33 float32 on 2 cores, a ``lax.scan`` over 1 MB blocks took ~17 ms per epoch against
 ~9 ms for one block (XLA's loop slices each block out and runs its small dots on one thread).
 Blocks remain the unit of sharding and bound the size of one XLA operation. Padding after the m
-samples is zero and masked out of every sum by the sample's index (:mod:`logreg_jax.block_loss`),
+samples is zero and masked out of every sum by the sample's index (:mod:`logreg_jax.scale.block_loss`),
 so no weight array is stored.
 """
 

@@ -21,7 +21,7 @@ from logreg_jax import diagnose
 from logreg_jax.config import Config
 from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
-from logreg_jax.fit import Fit, check_points, initial_params, precision, run_keys
+from logreg_jax.fit import Fit, check_plot_grid, check_points, initial_params, precision, run_keys
 from logreg_jax.model import Model, get_model
 from logreg_jax.optimizers import make_optimizer
 from logreg_jax.scale import distributed, pipeline
@@ -62,8 +62,8 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
     distributed.initialize(cfg.distributed)  # before any JAX computation
     source = open_source(cfg.data, data, key=run_keys(cfg.seed).data)
     check_points(cfg, source.d, source.name)
-    if isinstance(source, ArraySource) and source.d == 2 and cfg.plot.grid_problem(source.X) is not None:
-        raise ConfigError(f"plot.step = {cfg.plot.step:g}: expected {cfg.plot.grid_problem(source.X)}")
+    if isinstance(source, ArraySource):
+        check_plot_grid(cfg, source.X)
     model = get_model(cfg.model)
     with precision(cfg):
         mesh = pipeline.data_mesh() if cfg.distributed.data_parallel else None

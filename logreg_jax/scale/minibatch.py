@@ -20,16 +20,20 @@ import optax
 
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.features import FeatureMap
-from logreg_jax.loss import l2_penalty, objective
+from logreg_jax.loss import correct_predictions, l2_penalty, objective
 from logreg_jax.model import Model
 from logreg_jax.scale.pipeline import CHUNK_ROWS
 from logreg_jax.train import History
 
 
 @functools.partial(jax.jit, static_argnames=("model", "optimizer"))
-def _step(params, opt_state, X, y, l2, *, model, optimizer):
+def _step(params, opt_state, X, y, l2, m, *, model, optimizer):
+    """One update on a batch. Its loss is the batch's mean cross-entropy plus the penalty of the
+    whole objective, (l2 / 2m) Σw² over all m rows, so that it estimates the objective that
+    :func:`evaluate` reports. Not :func:`logreg_jax.train.step`: a line search's stored value and
+    gradient belong to the previous batch, so they are never reused here."""
     def loss_fn(params):
-        return objective(model, params, X, y, l2)
+        return objective(model, params, X, y) + l2_penalty(model.weights(params), l2, m)
 
     loss, grads = jax.value_and_grad(loss_fn)(params)
     updates, opt_state = optax.with_extra_args_support(optimizer).update(
@@ -44,8 +48,7 @@ def _sums(params, X, y, *, model):
         return objective(model, params, X, y) * X.shape[0]
 
     loss, grads = jax.value_and_grad(total)(params)
-    correct = jnp.sum((model.logits(params, X) >= 0) == (y == 1))
-    return loss, grads, correct
+    return loss, grads, correct_predictions(model, params, X, y)
 
 
 def _mapped(source, feature_map: FeatureMap, dtype, rows) -> tuple[jax.Array, jax.Array]:
@@ -74,7 +77,7 @@ def train_minibatch(model: Model, params, source, feature_map: FeatureMap, dtype
     """Trains on batches of ``batch_size`` rows read from ``source``, reshuffled every epoch.
 
     Args:
-        model, params, optimizer, epochs, l2, learning_rate: as for :func:`logreg_jax.train`.
+        model, params, optimizer, epochs, l2, learning_rate: as for :func:`logreg_jax.train.train`.
         source: a row source (:mod:`logreg_jax.scale.sources`). feature_map: the fitted map.
         dtype: the training dtype. batch_size: rows per step (the last batch may be smaller).
         key: the run's shuffle key.
@@ -86,7 +89,7 @@ def train_minibatch(model: Model, params, source, feature_map: FeatureMap, dtype
         norm at the parameters each batch started from; final loss and gradient norm over all rows.
     """
     opt_state = optimizer.init(params)
-    l2_arr = jnp.asarray(l2, dtype)
+    l2_arr, m_arr = jnp.asarray(l2, dtype), jnp.asarray(source.m, dtype)
     losses, norms, converged = [], [], False
     for epoch in range(epochs):
         # The permutation is drawn on the host, seeded from the run's key: the data live there,
@@ -97,7 +100,7 @@ def train_minibatch(model: Model, params, source, feature_map: FeatureMap, dtype
         for start in range(0, source.m, batch_size):
             rows = np.sort(order[start:start + batch_size])
             X, y = _mapped(source, feature_map, dtype, rows)
-            params, opt_state, loss, norm = _step(params, opt_state, X, y, l2_arr, model=model, optimizer=optimizer)
+            params, opt_state, loss, norm = _step(params, opt_state, X, y, l2_arr, m_arr, model=model, optimizer=optimizer)
             loss_sum, norm_sum = loss_sum + float(loss) * rows.size, norm_sum + float(norm) * rows.size
         losses.append(loss_sum / source.m)
         norms.append(norm_sum / source.m)

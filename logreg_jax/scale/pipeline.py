@@ -1,4 +1,4 @@
-"""Raw rows → training :class:`~logreg_jax.blocks.Blocks`, writing the training inputs once.
+"""Raw rows → training :class:`~logreg_jax.scale.blocks.Blocks`, writing the training inputs once.
 
 Two streaming passes over a source, a chunk of rows at a time: the first checks the rows and
 accumulates the feature statistics in float64 (no float64 copy of X); the second maps each chunk
