@@ -75,11 +75,19 @@ def cached_run(n: int) -> float:
     with tempfile.TemporaryDirectory() as cache:
         times = []
         for _ in range(2):
-            code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); sys.argv = ['x']; "
-                    f"from logreg_jax.cli import enable_compilation_cache; enable_compilation_cache({cache!r}); "
-                    f"import bootstrap as b; print(b.first_call({n})[0])")
-            done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                                  env={**os.environ, "PYTHONPATH": str(ROOT / "benchmarks")}, cwd=ROOT)
+            code = (
+                f"import sys; sys.path.insert(0, {str(ROOT)!r}); sys.argv = ['x']; "
+                f"from logreg_jax.cli import enable_compilation_cache; enable_compilation_cache({cache!r}); "
+                f"import bootstrap as b; print(b.first_call({n})[0])"
+            )
+            done = subprocess.run(
+                [sys.executable, "-c", code],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONPATH": str(ROOT / "benchmarks")},
+                cwd=ROOT,
+            )
             times.append(float(done.stdout.split()[-1]))
     return times[1]
 

@@ -65,7 +65,7 @@ def write_npy(path: Path, m: int, d: int) -> Path:
     table = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(m, d + 1))
     for lo in range(0, m, 1 << 16):
         X, y = source.read(lo, min(m, lo + (1 << 16)))
-        table[lo:lo + len(y), :d], table[lo:lo + len(y), d] = X, y
+        table[lo : lo + len(y), :d], table[lo : lo + len(y), d] = X, y
     table.flush()
     del table
     return path
@@ -83,8 +83,14 @@ def float64_loss(theta_raw: np.ndarray, source) -> float:
 
 def child(code: str, env: dict | None = None) -> dict:
     """Runs ``code`` in a fresh interpreter (from the checkout) and returns its last JSON line."""
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})), timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT), **(env or {})),
+        timeout=900,
+    )
     if done.returncode:
         raise RuntimeError(done.stderr[-2000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -178,6 +184,7 @@ def main(argv=None):
     # --- epochs, in alternating rounds so that load from other processes hits all alike
     floor_fn = jax.jit(jnp.sum)
     sgd = optax.sgd(0.5)
+
     def rows_fn(p, X, y):  # the in-memory trainer on (m, n) rows
         return lj.train(LOGISTIC, p, X, y, optimizer=sgd, epochs=K, chunk=K)[0]
 
@@ -197,7 +204,9 @@ def main(argv=None):
             new[j] = theta[j] - 0.5 * np.sum((h - y_np) * X_np[:, j]) / m
         return new
 
-    project(); rows_fn(theta0, X_rows, y_rows).block_until_ready(); floor_fn(inputs.X).block_until_ready()
+    project()
+    rows_fn(theta0, X_rows, y_rows).block_until_ready()
+    floor_fn(inputs.X).block_until_ready()
     times = {"floor": [], "project": [], "rows": [], "numpy": [], "original": []}
     for _ in range(3):
         times["floor"].append(best_of(lambda: floor_fn(inputs.X).block_until_ready(), 10))
@@ -221,7 +230,8 @@ def main(argv=None):
         start = time.perf_counter()
         clf.fit(X64, y64)
         solutions[f"scikit-learn lbfgs (tol {tol:g})"] = dict(
-            warm_s=time.perf_counter() - start, theta=np.concatenate([clf.intercept_, clf.coef_[0]]))
+            warm_s=time.perf_counter() - start, theta=np.concatenate([clf.intercept_, clf.coef_[0]])
+        )
 
     def scipy_fg(w):
         z = w[0] + X64 @ w[1:]
@@ -229,7 +239,9 @@ def main(argv=None):
         return np.mean(np.logaddexp(0, z) - y64 * z), np.concatenate([[r.mean()], X64.T @ r / m])
 
     start = time.perf_counter()
-    res = minimize(scipy_fg, np.zeros(n), jac=True, method="L-BFGS-B", options={"gtol": 1e-8, "ftol": 1e-15, "maxiter": 1000})
+    res = minimize(
+        scipy_fg, np.zeros(n), jac=True, method="L-BFGS-B", options={"gtol": 1e-8, "ftol": 1e-15, "maxiter": 1000}
+    )
     solutions["SciPy L-BFGS-B (float64)"] = dict(warm_s=time.perf_counter() - start, theta=res.x)
     del X64
 
@@ -238,8 +250,9 @@ def main(argv=None):
         params, state, stopped, out = theta0, optimizer.init(theta0), jnp.asarray(False), []
         zero = jnp.float32(0)
         for _ in range(iterations):
-            params, state, stopped, *_ = _run_chunk(params, state, stopped, inputs, zero, zero,
-                                                    model=LOGISTIC, optimizer=optimizer, steps=1, mesh=None)
+            params, state, stopped, *_ = _run_chunk(
+                params, state, stopped, inputs, zero, zero, model=LOGISTIC, optimizer=optimizer, steps=1, mesh=None
+            )
             out.append(theta_in_raw_units(np.asarray(params), fmap.standardizer))
         return out
 
@@ -255,12 +268,21 @@ def main(argv=None):
         k = reached[0] if reached else len(losses)
         # A fresh optimizer object: the timed calls compile (first) and then reuse the program.
         optimizer = lj.make_optimizer(OptimizerConfig(name=name))
-        call = lambda: jax.block_until_ready(train_blocks(LOGISTIC, theta0, inputs, optimizer=optimizer,  # noqa: E731
-                                                          epochs=k, chunk=k)[0])
+        call = lambda: jax.block_until_ready(
+            train_blocks(
+                LOGISTIC,
+                theta0,
+                inputs,
+                optimizer=optimizer,  # noqa: E731
+                epochs=k,
+                chunk=k,
+            )[0]
+        )
         cold = best_of(call, 1)
         warm = best_of(call, 3)
         solutions[f"logreg_jax {name} ({k} iterations, float32)"] = dict(
-            warm_s=warm, cold_s=cold, loss=losses[k - 1], iterations=k, solver=name)
+            warm_s=warm, cold_s=cold, loss=losses[k - 1], iterations=k, solver=name
+        )
     for sol in solutions.values():
         sol["gap"] = sol["loss"] - best
     progress.write(str({k: (v["warm_s"], v["gap"]) for k, v in solutions.items()}))
@@ -270,8 +292,9 @@ def main(argv=None):
     progress.start("compilation cache")
     cache = compile_cache(tmp / "jax_cache", npy, best_ours["solver"], best_ours["iterations"])
     progress.write(f"cache: {cache}")
-    write_results(args.out, m, d, K, npy.stat().st_size, prep_s, epoch, solutions, mem, cache,
-                  load_before, os.getloadavg())
+    write_results(
+        args.out, m, d, K, npy.stat().st_size, prep_s, epoch, solutions, mem, cache, load_before, os.getloadavg()
+    )
     shutil.rmtree(tmp)
     progress.close()
     print(f"wrote {args.out}")

@@ -51,10 +51,14 @@ def main(argv=None):
         hyper = hyperparameters(cfg, values, X.dtype)
         k = int(hyper["seed"].shape[0])
         one = member_fn(model, cfg.model, cfg.optimizer.name, cfg.optimizer.nesterov, cfg.train.epochs, X.shape[1])
-        print(f"{jax.devices()[0].device_kind} ({jax.default_backend()}), {k} members, "
-              f"{cfg.optimizer.name}, {cfg.train.epochs} epochs, {cfg.dtype}")
+        print(
+            f"{jax.devices()[0].device_kind} ({jax.default_backend()}), {k} members, "
+            f"{cfg.optimizer.name}, {cfg.train.epochs} epochs, {cfg.dtype}"
+        )
 
-        vmapped, vmap_compile = timed(lambda: jax.jit(jax.vmap(one, in_axes=(0, None, None))).lower(hyper, X, y).compile())
+        vmapped, vmap_compile = timed(
+            lambda: jax.jit(jax.vmap(one, in_axes=(0, None, None))).lower(hyper, X, y).compile()
+        )
         runs = [timed(lambda: vmapped(hyper, X, y)) for _ in range(args.repeats)]
         vmap_final, vmap_run = runs[0][0][3], float(np.median([t for _, t in runs]))
 
@@ -76,10 +80,14 @@ def main(argv=None):
     diff = float(np.nanmax(np.abs(np.asarray(vmap_final) - np.asarray(loop_final))))
     vmap_total, loop_total = vmap_compile + vmap_run, loop_compile + loop_run
     print(f"vmapped sweep:     compile {vmap_compile:6.2f} s  run {vmap_run:8.3f} s  total {vmap_total:8.2f} s")
-    print(f"jitted loop:       compile {loop_compile:6.2f} s  run {loop_run:8.3f} s  total {loop_total:8.2f} s"
-          f"   ({loop_total / vmap_total:.0f}x the vmapped sweep end to end, run alone {loop_run / vmap_run:.0f}x)")
-    print(f"lj.fit per member: {per_fit:.3f} s each (compiles each), {per_fit * k:.0f} s for {k} "
-          f"(estimated from {sample.size})   ({per_fit * k / vmap_total:.0f}x)")
+    print(
+        f"jitted loop:       compile {loop_compile:6.2f} s  run {loop_run:8.3f} s  total {loop_total:8.2f} s"
+        f"   ({loop_total / vmap_total:.0f}x the vmapped sweep end to end, run alone {loop_run / vmap_run:.0f}x)"
+    )
+    print(
+        f"lj.fit per member: {per_fit:.3f} s each (compiles each), {per_fit * k:.0f} s for {k} "
+        f"(estimated from {sample.size})   ({per_fit * k / vmap_total:.0f}x)"
+    )
     print(f"max |final loss, vmapped − loop| = {diff:.2e}")
 
 

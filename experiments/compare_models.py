@@ -41,15 +41,34 @@ def main(argv=None):
     print(f"{base.name}: {len(cfg.panels)} models on {base.data.path}, {cfg.cv.k}-fold CV")
     print(f"{'model':<48} {'params':>6} {'train loss':>10} {'train acc':>9} {'CV acc (mean ± std)':>20}")
     with Progress(len(cfg.panels), "model") as progress:
-        rows, fits, folds = compare_models(cfg, data, callback=lambda row: progress.advance(row["model"], result=(
-            f"{row['model']:<48} {row['n_params']:>6} {row['train_loss']:>10.4f} {row['train_accuracy']:>9.3f} "
-            f"{row['val_accuracy_mean']:>13.3f} ± {row['val_accuracy_std']:.3f}")))
-    panels = [(lambda pts, f=f: lj.predict_proba(f, pts),
-               f"{r['model']}\ntraining accuracy {r['train_accuracy']:.3f}, "
-               f"{cfg.cv.k}-fold CV {r['val_accuracy_mean']:.3f} ± {r['val_accuracy_std']:.3f}")
-              for f, r in zip(fits, rows)]
-    fig = panels_figure(panels, data.X, data.y, base.plot, f"{base.name}: P(y = 1) and the P = 0.5 boundary",
-                        base.plot.axis_labels or data.feature_names, base.plot.class_names)
+        rows, fits, folds = compare_models(
+            cfg,
+            data,
+            callback=lambda row: progress.advance(
+                row["model"],
+                result=(
+                    f"{row['model']:<48} {row['n_params']:>6} {row['train_loss']:>10.4f} {row['train_accuracy']:>9.3f} "
+                    f"{row['val_accuracy_mean']:>13.3f} ± {row['val_accuracy_std']:.3f}"
+                ),
+            ),
+        )
+    panels = [
+        (
+            lambda pts, f=f: lj.predict_proba(f, pts),
+            f"{r['model']}\ntraining accuracy {r['train_accuracy']:.3f}, "
+            f"{cfg.cv.k}-fold CV {r['val_accuracy_mean']:.3f} ± {r['val_accuracy_std']:.3f}",
+        )
+        for f, r in zip(fits, rows)
+    ]
+    fig = panels_figure(
+        panels,
+        data.X,
+        data.y,
+        base.plot,
+        f"{base.name}: P(y = 1) and the P = 0.5 boundary",
+        base.plot.axis_labels or data.feature_names,
+        base.plot.class_names,
+    )
     with staged_folder(out, "compare_models") as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", {"k": cfg.cv.k, "models": rows, "folds": folds})

@@ -35,16 +35,23 @@ from logreg_jax.studies.optimizers import (
 def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=OptimizersConfig)
     with Progress(len(cfg.compare.problems), "problem") as progress:
-        rows, races, optima = race_all(cfg, callback=lambda problem, loss, grad: progress.start(
-            f"racing on {problem}", result=f"{problem}: optimal loss {loss:.17g} (float64 Newton, |grad| {grad:.1e})"))
+        rows, races, optima = race_all(
+            cfg,
+            callback=lambda problem, loss, grad: progress.start(
+                f"racing on {problem}",
+                result=f"{problem}: optimal loss {loss:.17g} (float64 Newton, |grad| {grad:.1e})",
+            ),
+        )
     print(f"\n{markdown_table(rows)}\n")
     with staged_folder(out, "compare_optimizers") as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", {"optima": optima, "results": rows})
         write_csv(folder / "results.csv", rows, COLUMNS)
         write_csv(folder / "curves.csv", gap_rows(races), ["problem", "optimizer", "iteration", "seconds", "gap"])
-        save_figure(convergence_figure({p: {n: (r.gap, r.seconds) for n, r in runs.items()}
-                                        for p, runs in races.items()}), folder / "convergence.png")
+        save_figure(
+            convergence_figure({p: {n: (r.gap, r.seconds) for n, r in runs.items()} for p, runs in races.items()}),
+            folder / "convergence.png",
+        )
     print(f"wrote {out}/")
 
 

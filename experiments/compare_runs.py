@@ -22,8 +22,9 @@ from logreg_jax.runs import save_figure, staged_folder, write_csv
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (a glob such as runs/* works)")
-    parser.add_argument("--out", type=Path, default=Path("runs") / "comparison",
-                        help="output folder (default runs/comparison)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("runs") / "comparison", help="output folder (default runs/comparison)"
+    )
     args = parser.parse_args(argv)
     runs, notes = collect(args.runs)
     for note in notes:

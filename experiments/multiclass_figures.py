@@ -39,8 +39,12 @@ def confusion_panels(fits) -> Figure:
         k = prob.shape[1]
         names = IRIS_SPECIES if k == 3 else [str(c) for c in range(k)]
         accuracy = np.mean(prob.argmax(1) == y)
-        image = draw_confusion(ax, confusion_matrix(y, prob.argmax(1), k), names,
-                               f"{fitted.cfg.name}: held-out accuracy {accuracy:.3f} ({y.size})")
+        image = draw_confusion(
+            ax,
+            confusion_matrix(y, prob.argmax(1), k),
+            names,
+            f"{fitted.cfg.name}: held-out accuracy {accuracy:.3f} ({y.size})",
+        )
     fig.colorbar(image, ax=fig.axes, label="share of the true class", shrink=0.8)
     return fig
 
@@ -66,9 +70,15 @@ def iris_petal_map(cfg) -> Figure:
     data = lj.load_data(cfg)
     petals = lj.Dataset(data.X[:, 2:], data.y, data.feature_names[2:])
     fitted = lj.fit(replace_key(replace_key(cfg, "data.test_fraction", 0.0), "predict.points", ()), petals)
-    return class_map_figure(lambda pts: lj.predict_proba(fitted, pts), petals.X, petals.y, fitted.cfg.plot,
-                            "Iris petals, softmax regression",
-                            ("petal length (cm)", "petal width (cm)"), IRIS_SPECIES)
+    return class_map_figure(
+        lambda pts: lj.predict_proba(fitted, pts),
+        petals.X,
+        petals.y,
+        fitted.cfg.plot,
+        "Iris petals, softmax regression",
+        ("petal length (cm)", "petal width (cm)"),
+        IRIS_SPECIES,
+    )
 
 
 def main(argv=None):

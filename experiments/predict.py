@@ -31,12 +31,16 @@ def main(argv=None):
     rows = read_rows(args.data, predictor.feature_names, predictor.n_classes)
     table, columns = prediction_table(predictor, rows)
     labels = f"with a label column ({rows.label_name})" if rows.y is not None else "without labels"
-    print(f"{args.data}: {rows.X.shape[0]} rows of {rows.X.shape[1]} features "
-          f"({', '.join(rows.feature_names)}), {labels}")
+    print(
+        f"{args.data}: {rows.X.shape[0]} rows of {rows.X.shape[1]} features ({', '.join(rows.feature_names)}), {labels}"
+    )
     if rows.y is not None:
         s = label_scores(predictor, rows.X, rows.y)
-        auc = "" if "auc" not in s else ", ROC AUC " + ("undefined (one class only)" if s["auc"] is None
-                                                        else f"{s['auc']:.4f}")
+        auc = (
+            ""
+            if "auc" not in s
+            else ", ROC AUC " + ("undefined (one class only)" if s["auc"] is None else f"{s['auc']:.4f}")
+        )
         print(f"loss {s['loss']:.6f}, accuracy {s['accuracy']:.4f}{auc}")
     out = args.out if args.out is not None else args.run / "predictions" / f"{args.data.stem}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -44,29 +44,52 @@ def main(argv=None):
         raise lj.DataError(f"{base.data.path}: {data.X.shape[1]} features; the boundary plots need 2")
     key = jax.random.key(cfg.cv.seed)
     stratified_kfold(data.y, cfg.cv.k, key=key)  # a bad cv.k stops here, before any output
-    print(f"{base.name}: degree-{base.features.polynomial_degree} {base.model.name} on {base.data.path}, "
-          f"{base.optimizer.name}, {base.train.epochs} epochs, {base.dtype}, {cfg.cv.k}-fold CV")
-    header = (f"{'λ':>8} {'train loss':>11} {'train acc':>9} {'|grad|':>9} "
-              f"{'val acc (mean ± std)':>21} {'val loss':>9}")
+    print(
+        f"{base.name}: degree-{base.features.polynomial_degree} {base.model.name} on {base.data.path}, "
+        f"{base.optimizer.name}, {base.train.epochs} epochs, {base.dtype}, {cfg.cv.k}-fold CV"
+    )
+    header = f"{'λ':>8} {'train loss':>11} {'train acc':>9} {'|grad|':>9} {'val acc (mean ± std)':>21} {'val loss':>9}"
     print(header)
     with Progress(len(cfg.lambdas), "λ") as progress:
-        results = lambda_sweep(base, data, cfg.lambdas, k=cfg.cv.k, key=key, callback=lambda r: progress.advance(
-            f"λ = {r.row['lambda']:g}", result=f"{r.row['lambda']:>8g} {r.row['train_loss']:>11.6f} "
-            f"{r.row['train_accuracy']:>9.3f} {r.row['grad_norm']:>9.1e} {r.row['val_accuracy_mean']:>12.3f} ± "
-            f"{r.row['val_accuracy_std']:.3f} {r.row['val_loss_mean']:>9.4f}"))
+        results = lambda_sweep(
+            base,
+            data,
+            cfg.lambdas,
+            k=cfg.cv.k,
+            key=key,
+            callback=lambda r: progress.advance(
+                f"λ = {r.row['lambda']:g}",
+                result=f"{r.row['lambda']:>8g} {r.row['train_loss']:>11.6f} "
+                f"{r.row['train_accuracy']:>9.3f} {r.row['grad_norm']:>9.1e} {r.row['val_accuracy_mean']:>12.3f} ± "
+                f"{r.row['val_accuracy_std']:.3f} {r.row['val_loss_mean']:>9.4f}",
+            ),
+        )
     best = best_lambda(results)
-    metrics = {"best_lambda": best, "k": cfg.cv.k, "lambdas": [r.row for r in results],
-               "folds": {f"{r.row['lambda']:g}": r.cv["folds"] for r in results}}
+    metrics = {
+        "best_lambda": best,
+        "k": cfg.cv.k,
+        "lambdas": [r.row for r in results],
+        "folds": {f"{r.row['lambda']:g}": r.cv["folds"] for r in results},
+    }
     names = base.plot.axis_labels or data.feature_names
     with staged_folder(out, "regularization") as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", metrics)
         write_csv(folder / "results.csv", [r.row for r in results], COLUMNS)
-        save_figure(boundaries_figure(results, base.plot, names, base.plot.class_names,
-                                      f"{base.name}: degree-{base.features.polynomial_degree} features, "
-                                      f"boundary P = 0.5 per λ"), folder / "boundaries.png")
-        save_figure(accuracy_vs_lambda_figure(results, best, f"{base.name}: accuracy against λ"),
-                    folder / "accuracy_vs_lambda.png")
+        save_figure(
+            boundaries_figure(
+                results,
+                base.plot,
+                names,
+                base.plot.class_names,
+                f"{base.name}: degree-{base.features.polynomial_degree} features, boundary P = 0.5 per λ",
+            ),
+            folder / "boundaries.png",
+        )
+        save_figure(
+            accuracy_vs_lambda_figure(results, best, f"{base.name}: accuracy against λ"),
+            folder / "accuracy_vs_lambda.png",
+        )
     print(f"best λ by mean validation accuracy: {best:g}")
     print(f"wrote {out}/")
 

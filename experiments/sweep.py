@@ -37,33 +37,56 @@ def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=SweepConfig)
     result = run_sweep(cfg)
     k = result.final_loss.size
-    print(f"{cfg.base.name}: {k} members ({' × '.join(f'{np.unique(v).size} {key}' for key, v in result.values.items())}), "
-          f"{cfg.base.optimizer.name}, {cfg.base.train.epochs} epochs, {cfg.base.dtype}: "
-          f"compile {result.compile_s:.2f} s, run {result.run_s:.3f} s")
+    print(
+        f"{cfg.base.name}: {k} members ({' × '.join(f'{np.unique(v).size} {key}' for key, v in result.values.items())}), "
+        f"{cfg.base.optimizer.name}, {cfg.base.train.epochs} epochs, {cfg.base.dtype}: "
+        f"compile {result.compile_s:.2f} s, run {result.run_s:.3f} s"
+    )
     best = best_setting(result)
     n_div = int(result.diverged.sum())
     print(f"diverged: {n_div} of {k} members")
     if best:
-        print(f"best: {best['setting']} → median final loss {best['median_final_loss']:.6g} "
-              f"over {best['members']} member(s)")
-    metrics = {"members": k, "diverged": n_div, "best": best, "compile_s": result.compile_s,
-               "run_s": result.run_s, "epochs": cfg.base.train.epochs, "best_member": {}}
+        print(
+            f"best: {best['setting']} → median final loss {best['median_final_loss']:.6g} "
+            f"over {best['members']} member(s)"
+        )
+    metrics = {
+        "members": k,
+        "diverged": n_div,
+        "best": best,
+        "compile_s": result.compile_s,
+        "run_s": result.run_s,
+        "epochs": cfg.base.train.epochs,
+        "best_member": {},
+    }
     if n_div < k:
         i = int(np.argmin(np.where(result.diverged, np.inf, result.final_loss)))
-        metrics["best_member"] = {**{key: float(v[i]) for key, v in result.values.items()},
-                                  "final_loss": float(result.final_loss[i])}
+        metrics["best_member"] = {
+            **{key: float(v[i]) for key, v in result.values.items()},
+            "final_loss": float(result.final_loss[i]),
+        }
     x_key = cfg.sweep.x if cfg.sweep.x in result.values else next(iter(result.values), None)
     with staged_folder(out, "sweep") as folder:
         write_config(folder / "config.json", cfg)
         write_csv(folder / "sweep.csv", member_rows(result))
         write_json(folder / "metrics.json", metrics)
         if x_key is not None:
-            save_figure(sweep_figure(result.values, result.final_loss, result.diverged, x_key,
-                                     f"{cfg.base.name}: {cfg.base.optimizer.name}, {cfg.base.train.epochs} epochs"),
-                        folder / "sweep.png")
+            save_figure(
+                sweep_figure(
+                    result.values,
+                    result.final_loss,
+                    result.diverged,
+                    x_key,
+                    f"{cfg.base.name}: {cfg.base.optimizer.name}, {cfg.base.train.epochs} epochs",
+                ),
+                folder / "sweep.png",
+            )
         rows = curve_rows(result, x_key, cfg.sweep.curves)
-        labels = [", ".join(f"{key.split('.')[-1]} {v[i]:.3g}" for key, v in result.values.items())
-                  + (" (diverged)" if result.diverged[i] else "") for i in rows]
+        labels = [
+            ", ".join(f"{key.split('.')[-1]} {v[i]:.3g}" for key, v in result.values.items())
+            + (" (diverged)" if result.diverged[i] else "")
+            for i in rows
+        ]
         save_figure(curves_figure(result.loss[rows], labels, f"{cfg.base.name}: loss curves"), folder / "curves.png")
     print(f"wrote {out}/")
 

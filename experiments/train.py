@@ -30,11 +30,14 @@ from logreg_jax.runs import write_run
 
 def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0])
-    print(f"{cfg.name}: {cfg.model.name} on {data_name(cfg.data)}, {cfg.optimizer.name} "
-          f"(lr {cfg.optimizer.learning_rate:g}), {cfg.train.epochs} epochs, {cfg.dtype}")
+    print(
+        f"{cfg.name}: {cfg.model.name} on {data_name(cfg.data)}, {cfg.optimizer.name} "
+        f"(lr {cfg.optimizer.learning_rate:g}), {cfg.train.epochs} epochs, {cfg.dtype}"
+    )
     with Progress(cfg.train.epochs, "epoch") as progress:
-        fitted = lj.fit(cfg, callback=lambda epoch, loss, gnorm: progress.update(
-            epoch, f"loss {loss:.6f}, |grad| {gnorm:.3e}"))
+        fitted = lj.fit(
+            cfg, callback=lambda epoch, loss, gnorm: progress.update(epoch, f"loss {loss:.6f}, |grad| {gnorm:.3e}")
+        )
     metrics = lj.summarize(fitted)
     if cfg.inference.enabled and fitted.model.name != "logistic":
         print(f"inference skipped: standard errors need a logistic model, not the {fitted.model.name}")
@@ -52,11 +55,15 @@ def main(argv=None):
     for warning in metrics["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     check = metrics["gradient_check"]
-    print(f"final loss {metrics['final_loss']:.6f}, training accuracy {metrics['train_accuracy']:.3f}"
-          + (f", gradient check {check:.2e}" if check is not None else ""))
+    print(
+        f"final loss {metrics['final_loss']:.6f}, training accuracy {metrics['train_accuracy']:.3f}"
+        + (f", gradient check {check:.2e}" if check is not None else "")
+    )
     if "test_accuracy" in metrics:
-        print(f"held-out loss {metrics['test_loss']:.6f}, held-out accuracy {metrics['test_accuracy']:.4f} "
-              f"({metrics['n_test']} samples)")
+        print(
+            f"held-out loss {metrics['test_loss']:.6f}, held-out accuracy {metrics['test_accuracy']:.4f} "
+            f"({metrics['n_test']} samples)"
+        )
     for p in metrics.get("predictions", []):
         if isinstance(p["probability"], list):
             print(f"  P(y = k | x = {p['x']}) = " + ", ".join(f"{q:.4f}" for q in p["probability"]))

@@ -103,6 +103,7 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
         (n, k) refitted θ, and (n,) bool: the member converged (finite, mean gradient ≤ 1e-8, and,
         for l2 = 0, not separated: such a resample has no finite estimate).
     """
+
     def one(w):
         def step(_, t):
             g, H = newton_terms(t, X, y, w, l2)

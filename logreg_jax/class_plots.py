@@ -30,8 +30,15 @@ def draw_confusion(ax, matrix: np.ndarray, class_names, title: str = ""):
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
         for j in range(k):
-            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=9 if k > 5 else 11,
-                    color="white" if share[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                str(matrix[i, j]),
+                ha="center",
+                va="center",
+                fontsize=9 if k > 5 else 11,
+                color="white" if share[i, j] > 0.5 else "black",
+            )
     ax.set_xticks(range(k), class_names, rotation=45 if max(map(len, class_names)) > 3 else 0)
     ax.set_yticks(range(k), class_names)
     ax.set(xlabel="predicted class", ylabel="true class", title=title)
@@ -55,8 +62,14 @@ def roc_figure(curves, title: str = "") -> Figure:
         fpr, tpr, _ = roc_curve(y, score)
         ax.plot(fpr, tpr, drawstyle="default", lw=1.8, label=f"{label} (AUC {roc_auc(y, score):.3f})")
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="chance")
-    ax.set(xlabel="false positive rate", ylabel="true positive rate", xlim=(0, 1), ylim=(0, 1.01),
-           title=title, aspect="equal")
+    ax.set(
+        xlabel="false positive rate",
+        ylabel="true positive rate",
+        xlim=(0, 1),
+        ylim=(0, 1.01),
+        title=title,
+        aspect="equal",
+    )
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
     return fig
@@ -75,17 +88,32 @@ def calibration_figure(sets, n_bins: int = 10, title: str = "") -> Figure:
     for i, (label, y, prob) in enumerate(sets):
         mean_p, frac, count = calibration_bins(y, prob, n_bins)
         ax.plot(mean_p, frac, color=f"C{i}", lw=1.2)
-        ax.scatter(mean_p, frac, s=12 + 200 * count / count.max(), color=f"C{i}", edgecolors="k",
-                   linewidths=0.5, zorder=3, label=f"{label} ({y.size} samples)")
-    ax.set(xlabel="predicted probability (bin mean)", ylabel="observed fraction of positives",
-           xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title=title, aspect="equal")
+        ax.scatter(
+            mean_p,
+            frac,
+            s=12 + 200 * count / count.max(),
+            color=f"C{i}",
+            edgecolors="k",
+            linewidths=0.5,
+            zorder=3,
+            label=f"{label} ({y.size} samples)",
+        )
+    ax.set(
+        xlabel="predicted probability (bin mean)",
+        ylabel="observed fraction of positives",
+        xlim=(-0.02, 1.02),
+        ylim=(-0.02, 1.02),
+        title=title,
+        aspect="equal",
+    )
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
     return fig
 
 
-def class_map_figure(prob_fn, X_raw, y, plot_cfg, title: str = "", feature_names=("x1", "x2"),
-                     class_names=None) -> Figure:
+def class_map_figure(
+    prob_fn, X_raw, y, plot_cfg, title: str = "", feature_names=("x1", "x2"), class_names=None
+) -> Figure:
     """The K-class probability map over two raw features: each grid point in the colour of its most
     likely class, pale where that class's probability is low (1/K) and full where it is 1; the
     training points on top in their class colours.
@@ -105,17 +133,36 @@ def class_map_figure(prob_fn, X_raw, y, plot_cfg, title: str = "", feature_names
     rgb = (1 - shade) + shade * colors[best]  # white at P = 1/K, the class colour at P = 1
     fig = Figure(figsize=(7, 5.6), layout="constrained")
     ax = fig.add_subplot()
-    ax.imshow(rgb.reshape(*g1.shape, 3), origin="lower", extent=(a1[0], a1[-1], a2[0], a2[-1]),
-              aspect="auto", interpolation="nearest")
+    ax.imshow(
+        rgb.reshape(*g1.shape, 3),
+        origin="lower",
+        extent=(a1[0], a1[-1], a2[0], a2[-1]),
+        aspect="auto",
+        interpolation="nearest",
+    )
     ax.contour(g1, g2, best.reshape(g1.shape), levels=np.arange(k) + 0.5, colors="k", linewidths=0.8)
     names = class_names or [f"class {c}" for c in range(k)]
     for c in range(k):
         pts = X_raw[y == c]
-        ax.scatter(pts[:, 0], pts[:, 1], color=class_color(c), edgecolors="k", linewidths=0.6, s=30,
-                   marker="os^Dv<>ph*"[c % 10], label=names[c], zorder=3)
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            color=class_color(c),
+            edgecolors="k",
+            linewidths=0.6,
+            s=30,
+            marker="os^Dv<>ph*"[c % 10],
+            label=names[c],
+            zorder=3,
+        )
     ax.set(xlabel=feature_names[0], ylabel=feature_names[1], title=title)
-    ax.legend(loc="upper left", framealpha=0.9, title="colour: most likely class\nshade: its probability",
-              title_fontsize=8, fontsize=8)
+    ax.legend(
+        loc="upper left",
+        framealpha=0.9,
+        title="colour: most likely class\nshade: its probability",
+        title_fontsize=8,
+        fontsize=8,
+    )
     return fig
 
 
@@ -136,8 +183,11 @@ def evaluation_figures(fitted, predict) -> dict[str, Figure]:
     # rounding of σ(z) within 1e-7 of 0.5.
     labels = list(fitted.cfg.plot.class_names) if n_classes == 2 else [str(c) for c in range(n_classes)]
     where = "held-out" if name == "test" else "training"
-    figures = {"confusion.png": confusion_figure(confusion_matrix(y, predicted, n_classes), labels,
-                                                 f"{fitted.cfg.name}: {where} set ({y.size} samples)")}
+    figures = {
+        "confusion.png": confusion_figure(
+            confusion_matrix(y, predicted, n_classes), labels, f"{fitted.cfg.name}: {where} set ({y.size} samples)"
+        )
+    }
     if prob.ndim == 1:
         figures["roc.png"] = roc_figure(probs, f"{fitted.cfg.name}: ROC curve")
         figures["calibration.png"] = calibration_figure(probs, title=f"{fitted.cfg.name}: reliability diagram")

@@ -25,11 +25,16 @@ def parse_args(argv: Sequence[str] | None, description: str, cls: type = Config)
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("config", help="a TOML file in configs/")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config key, value typed as TOML (repeatable), "
-                             "e.g. --set optimizer.learning_rate=0.5")
-    parser.add_argument("--out", help="run folder (default: runs/<name>); an existing one is replaced only if "
-                                      "these scripts wrote it")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, value typed as TOML (repeatable), e.g. --set optimizer.learning_rate=0.5",
+    )
+    parser.add_argument(
+        "--out", help="run folder (default: runs/<name>); an existing one is replaced only if these scripts wrote it"
+    )
     args = parser.parse_args(argv)
     cfg = load_config(args.config, args.set, cls)
     # Checked now, before any training: a path that must not or cannot be written (docs/errors.md).

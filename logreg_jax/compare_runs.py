@@ -103,8 +103,10 @@ def _check_kinds(runs: list[RunInfo]) -> None:
         if any(has.values()) and not all(has.values()):
             a = next(rs[0] for kind, rs in by_kind.items() if has[kind])
             b = next(rs[0] for kind, rs in by_kind.items() if not has[kind])
-            raise DataError(f"cannot compare {a.folder} (a {a.kind}.py run) with {b.folder} (a {b.kind}.py run): "
-                            f"{b.kind}.py runs have no {column} to put beside theirs; compare runs of one kind")
+            raise DataError(
+                f"cannot compare {a.folder} (a {a.kind}.py run) with {b.folder} (a {b.kind}.py run): "
+                f"{b.kind}.py runs have no {column} to put beside theirs; compare runs of one kind"
+            )
 
 
 def _comparable(value) -> str:
@@ -115,8 +117,7 @@ def differing_keys(runs: Sequence[RunInfo]) -> list[str]:
     """The dotted config keys whose values are not the same in every run (absent counts as a value)."""
     keys = sorted({k for r in runs for k in r.config} - set(IGNORED_KEYS))
     missing = object()
-    return [k for k in keys
-            if len({_comparable(r.config[k]) if k in r.config else missing for r in runs}) > 1]
+    return [k for k in keys if len({_comparable(r.config[k]) if k in r.config else missing for r in runs}) > 1]
 
 
 def comparison_rows(runs: Sequence[RunInfo]) -> tuple[list[dict], list[str]]:

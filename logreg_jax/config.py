@@ -141,7 +141,7 @@ MAX_GRID_POINTS = 4_000_000  # probability-map grid (2000 × 2000): every point 
 
 
 def valid_seed(seed: int) -> bool:
-    return -2 ** 63 <= seed < 2 ** 63
+    return -(2**63) <= seed < 2**63
 
 
 @dataclass(frozen=True)
@@ -180,10 +180,16 @@ class DataConfig:
 
     def __post_init__(self):
         require(0 <= self.test_fraction < 1, "test_fraction", "a number in [0, 1)")
-        require(not (self.test_fraction > 0 and self.test_path), "test_fraction",
-                "0 when data.test_path is set (one held-out set: a fraction or a file)")
-        require(not (self.path == "xor" and self.synthetic.m > 0), "path",
-                "a file or \"xor\", not both \"xor\" and data.synthetic (set synthetic.m = 0)")
+        require(
+            not (self.test_fraction > 0 and self.test_path),
+            "test_fraction",
+            "0 when data.test_path is set (one held-out set: a fraction or a file)",
+        )
+        require(
+            not (self.path == "xor" and self.synthetic.m > 0),
+            "path",
+            'a file or "xor", not both "xor" and data.synthetic (set synthetic.m = 0)',
+        )
 
 
 @dataclass(frozen=True)
@@ -207,9 +213,12 @@ class ModelConfig:
     def __post_init__(self):
         require(self.name in MODELS, "name", f"one of {', '.join(MODELS)}")
         require(self.init in INITS, "init", f"one of {', '.join(INITS)}")
-        require(self.name != "mlp" or self.init != "zeros", "init",
-                 "uniform or normal for the mlp (with all-zero weights every hidden unit gets the "
-                 "same gradient, so they never become different)")
+        require(
+            self.name != "mlp" or self.init != "zeros",
+            "init",
+            "uniform or normal for the mlp (with all-zero weights every hidden unit gets the "
+            "same gradient, so they never become different)",
+        )
         require(all(h >= 1 for h in self.hidden), "hidden", "a list of integers >= 1 (units per layer)")
         require(self.activation in ACTIVATIONS, "activation", f"one of {', '.join(ACTIVATIONS)}")
 
@@ -233,8 +242,7 @@ class OptimizerConfig:
 
     def __post_init__(self):
         require(self.name in OPTIMIZERS, "name", f"one of {', '.join(OPTIMIZERS)}")
-        require(math.isfinite(self.learning_rate) and self.learning_rate > 0, "learning_rate",
-                 "a finite number > 0")
+        require(math.isfinite(self.learning_rate) and self.learning_rate > 0, "learning_rate", "a finite number > 0")
         require(0 <= self.momentum < 1, "momentum", "a number in [0, 1)")
         require(self.memory_size >= 1, "memory_size", "an integer >= 1")
         require(math.isfinite(self.damping) and self.damping >= 0, "damping", "a finite number >= 0")
@@ -265,10 +273,12 @@ class DistributedConfig:
     def __post_init__(self):
         require(self.num_processes >= 1, "num_processes", "an integer >= 1")
         require(0 <= self.process_id < self.num_processes, "process_id", "an integer in [0, num_processes)")
-        require(self.num_processes == 1 or ":" in self.coordinator, "coordinator",
-                 "host:port of process 0 when num_processes > 1")
-        require(self.num_processes == 1 or self.data_parallel, "data_parallel",
-                 "true when num_processes > 1")
+        require(
+            self.num_processes == 1 or ":" in self.coordinator,
+            "coordinator",
+            "host:port of process 0 when num_processes > 1",
+        )
+        require(self.num_processes == 1 or self.data_parallel, "data_parallel", "true when num_processes > 1")
         require(self.timeout_s >= 1, "timeout_s", "an integer >= 1 (seconds)")
 
 
@@ -277,8 +287,11 @@ class PredictConfig:
     points: tuple[tuple[float, ...], ...] = ((45.0, 85.0),)  # raw feature values to predict
 
     def __post_init__(self):
-        require(all(math.isfinite(v) for p in self.points for v in p), "points",
-                "lists of finite numbers (NaN and inf cannot be predicted)")
+        require(
+            all(math.isfinite(v) for p in self.points for v in p),
+            "points",
+            "lists of finite numbers (NaN and inf cannot be predicted)",
+        )
 
 
 @dataclass(frozen=True)
@@ -320,11 +333,15 @@ class PlotConfig:
         ranges = [r for r in self.grid_ranges(X_raw) if r is not None]
         counts = [int((hi - lo) / self.step + 0.5) + 1 for lo, hi in ranges]  # as plots.grid_axes
         if any(c < 2 for c in counts):
-            return (f"a step at most the plot range ({' and '.join(f'{hi - lo:g}' for lo, hi in ranges)}), "
-                    "so that the grid has 2 points per axis at least")
+            return (
+                f"a step at most the plot range ({' and '.join(f'{hi - lo:g}' for lo, hi in ranges)}), "
+                "so that the grid has 2 points per axis at least"
+            )
         if math.prod(counts) > MAX_GRID_POINTS:
-            return (f"a step that gives at most {MAX_GRID_POINTS:,} grid points (this one gives "
-                    f"{' × '.join(map(str, counts))}, too many to predict in memory)")
+            return (
+                f"a step that gives at most {MAX_GRID_POINTS:,} grid points (this one gives "
+                f"{' × '.join(map(str, counts))}, too many to predict in memory)"
+            )
         return None
 
 
@@ -381,8 +398,9 @@ def _apply_overrides(raw: dict, overrides: typing.Sequence[str]) -> dict:
     return raw
 
 
-def config_from_dict(raw: dict, source: str = "<dict>", overrides: typing.Sequence[str] = (),
-                     cls: type = Config) -> Any:
+def config_from_dict(
+    raw: dict, source: str = "<dict>", overrides: typing.Sequence[str] = (), cls: type = Config
+) -> Any:
     """Builds a :class:`Config` (or a study's config ``cls``) from nested dicts, with overrides.
 
     Args:
@@ -402,8 +420,10 @@ def config_from_dict(raw: dict, source: str = "<dict>", overrides: typing.Sequen
     for key in getattr(cls, "IGNORES", ()):
         section, _, name = key.partition(".")
         if section in raw and (not name or name in raw[section]):
-            raise ConfigError(f"{where}: {key} is set, but this experiment does not use it "
-                              f"(it ignores {', '.join(cls.IGNORES)}); remove it")
+            raise ConfigError(
+                f"{where}: {key} is set, but this experiment does not use it "
+                f"(it ignores {', '.join(cls.IGNORES)}); remove it"
+            )
     base = _build(Config, {k: v for k, v in raw.items() if k not in own}, "", where)
     return _build(cls, {k: v for k, v in raw.items() if k in own}, "", where, base=base)
 
@@ -423,6 +443,7 @@ def config_to_dict(cfg) -> dict:
 def replace_key(cfg, key: str, value):
     """``cfg`` with the dotted ``key`` replaced by ``value``, validated like any config
     (``dataclasses.replace`` runs each section's checks; a failed one raises ConfigError)."""
+
     def replace(section, path):
         head, *rest = path
         return dataclasses.replace(section, **{head: replace(getattr(section, head), rest) if rest else value})

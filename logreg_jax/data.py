@@ -68,8 +68,10 @@ def count_classes(y: np.ndarray, where: str) -> int:
     k = int(y.max()) + 1
     missing = np.setdiff1d(np.arange(k), y)
     if missing.size:
-        raise DataError(f"{where}: class {int(missing[0])} never occurs in the training data; "
-                        f"the labels must be the classes 0 … {k - 1}, each at least once")
+        raise DataError(
+            f"{where}: class {int(missing[0])} never occurs in the training data; "
+            f"the labels must be the classes 0 … {k - 1}, each at least once"
+        )
     return k
 
 
@@ -77,8 +79,10 @@ def check_test_labels(y: np.ndarray, n_classes: int, where: str) -> None:
     """Held-out labels must be classes the training data have: 0 … K−1."""
     bad = np.flatnonzero(y >= n_classes)
     if bad.size:
-        raise DataError(f"{where}: row {int(bad[0])}: label {y[bad[0]]:g} occurs in the held-out data only; "
-                        f"the training data have the classes 0 … {n_classes - 1}")
+        raise DataError(
+            f"{where}: row {int(bad[0])}: label {y[bad[0]]:g} occurs in the held-out data only; "
+            f"the training data have the classes 0 … {n_classes - 1}"
+        )
 
 
 def check_rows(X: np.ndarray, y: np.ndarray, where: str, first_row: int, binary: bool = True) -> None:
@@ -110,6 +114,7 @@ def _parse_float(field: str, where: str) -> float:
 
 def _is_header(fields: list[str]) -> bool:
     """A first line is a header when none of its fields parses as a number."""
+
     def numeric(field: str) -> bool:
         try:
             float(field)
@@ -151,8 +156,11 @@ def read_table(path: str | Path, min_width: int = 1) -> tuple[np.ndarray, list[s
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text file (not UTF-8); expected comma-separated numbers") from None
 
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
-             if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        (n, line)
+        for n, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     if not lines:
         raise DataError(f"{path}: the file is empty, expected comma-separated rows of numbers")
     first_fields = [f.strip() for f in lines[0][1].split(",")]
@@ -163,14 +171,17 @@ def read_table(path: str | Path, min_width: int = 1) -> tuple[np.ndarray, list[s
             raise DataError(f"{path}: the file has a header line but no data rows")
     width = len(header) if header is not None else len(lines[0][1].split(","))
     if width < min_width:
-        raise DataError(f"{path}:{lines[0][0]}: expected at least {min_width} comma-separated fields (features, "
-                        f"then the label){_separator_hint(lines[0][1])}")
+        raise DataError(
+            f"{path}:{lines[0][0]}: expected at least {min_width} comma-separated fields (features, "
+            f"then the label){_separator_hint(lines[0][1])}"
+        )
     rows = []
     for n, line in lines:
         fields = line.split(",")
         if len(fields) != width:
-            raise DataError(f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}"
-                            f"{_separator_hint(line)}")
+            raise DataError(
+                f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}{_separator_hint(line)}"
+            )
         rows.append([_parse_float(f, f"{path}:{n}") for f in fields])
     return np.asarray(rows, dtype=np.float64), header, [n for n, _ in lines]
 
@@ -196,10 +207,15 @@ def load_dataset(path: str | Path, multiclass: bool = False) -> Dataset:
     i = first_bad_class(y) if multiclass else first_bad_label(y)
     if i is not None:
         if multiclass:
-            raise DataError(f"{path}:{line_numbers[i]}: label {y[i]:g} is not a class number 0, 1, 2, … "
-                            "(the label is the last column)")
-        raise bad_label(f"{path}:{line_numbers[i]}", y[i], '; model.name = "logistic" is binary, "softmax" '
-                        'and "mlp" take the classes 0 … K−1')
+            raise DataError(
+                f"{path}:{line_numbers[i]}: label {y[i]:g} is not a class number 0, 1, 2, … "
+                "(the label is the last column)"
+            )
+        raise bad_label(
+            f"{path}:{line_numbers[i]}",
+            y[i],
+            '; model.name = "logistic" is binary, "softmax" and "mlp" take the classes 0 … K−1',
+        )
     if np.unique(y).size < 2:
         raise DataError(f"{path}: every label is {y[0]:g}; a classifier needs both classes 0 and 1")
     if names is None:
@@ -208,6 +224,7 @@ def load_dataset(path: str | Path, multiclass: bool = False) -> Dataset:
 
 
 # Generated data: drawn from a PRNG key, so nothing is downloaded and a seed fixes every row.
+
 
 def xor_dataset(key, m: int, noise: float) -> Dataset:
     """Noisy points around the four quadrant centres (±1, ±1), labelled by the xor of the signs.

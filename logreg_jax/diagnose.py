@@ -61,13 +61,17 @@ def check_divergence(history, cfg) -> None:
     if not rose(start, final):
         return
     first = int(np.argmax(rose(start, np.append(history.loss, final))))  # index of the first higher loss
-    hint = ("a smaller optimizer.learning_rate (now "
-            f"{cfg.optimizer.learning_rate:g})" if cfg.optimizer.name not in ("lbfgs", "newton")
-            else 'dtype = "float64"')
+    hint = (
+        f"a smaller optimizer.learning_rate (now {cfg.optimizer.learning_rate:g})"
+        if cfg.optimizer.name not in ("lbfgs", "newton")
+        else 'dtype = "float64"'
+    )
     if not cfg.features.standardize:
         hint += " or features.standardize = true"
-    raise TrainingDiverged(f"training diverged: the loss rose from {start:.6g} at the start to {final:.6g} "
-                           f"after epoch {history.loss.size} (first above it after epoch {first}); try {hint}")
+    raise TrainingDiverged(
+        f"training diverged: the loss rose from {start:.6g} at the start to {final:.6g} "
+        f"after epoch {history.loss.size} (first above it after epoch {first}); try {hint}"
+    )
 
 
 def findings(cfg, history, params, train_accuracy: float) -> dict:
@@ -84,27 +88,34 @@ def findings(cfg, history, params, train_accuracy: float) -> dict:
     warnings = []
     separated = cfg.model.name == "logistic" and cfg.loss.l2 == 0 and train_accuracy == 1.0
     if separated:
-        norm = float(np.sqrt(sum(np.sum(np.square(np.asarray(p, np.float64)))
-                                 for p in jax.tree_util.tree_leaves(params))))
-        warnings.append(f"the model classifies every training sample correctly with loss.l2 = 0: the data are "
-                        f"linearly separable, no maximum-likelihood estimate exists and ‖θ‖ (now {norm:.3g}) "
-                        "grows as long as training runs; set loss.l2 > 0 (e.g. 1) for finite parameters")
+        norm = float(
+            np.sqrt(sum(np.sum(np.square(np.asarray(p, np.float64))) for p in jax.tree_util.tree_leaves(params)))
+        )
+        warnings.append(
+            f"the model classifies every training sample correctly with loss.l2 = 0: the data are "
+            f"linearly separable, no maximum-likelihood estimate exists and ‖θ‖ (now {norm:.3g}) "
+            "grows as long as training runs; set loss.l2 > 0 (e.g. 1) for finite parameters"
+        )
     stalled = _stalled(cfg, history)
     if stalled:
-        warnings.append(f"the optimizer stalled: the loss stayed at {history.final_loss:.8g} for the last "
-                        f"{STALL_ITERATIONS} iterations with ‖∇C‖ = {history.final_grad_norm:.2g} above "
-                        f"train.tol = {cfg.train.tol:g}; {cfg.dtype} cannot resolve smaller steps: "
-                        + ('try dtype = "float64" or a larger train.tol' if cfg.dtype != "float64"
-                           else "try a larger train.tol"))
+        warnings.append(
+            f"the optimizer stalled: the loss stayed at {history.final_loss:.8g} for the last "
+            f"{STALL_ITERATIONS} iterations with ‖∇C‖ = {history.final_grad_norm:.2g} above "
+            f"train.tol = {cfg.train.tol:g}; {cfg.dtype} cannot resolve smaller steps: "
+            + ('try dtype = "float64" or a larger train.tol' if cfg.dtype != "float64" else "try a larger train.tol")
+        )
     return {"separated": separated, "stalled": stalled, "warnings": warnings}
 
 
 def _stalled(cfg, history) -> bool:
-    if (history.converged or cfg.train.tol <= 0 or cfg.train.batch_size is not None
-            or history.loss.size < STALL_ITERATIONS or not history.final_grad_norm > cfg.train.tol):
+    if (
+        history.converged
+        or cfg.train.tol <= 0
+        or cfg.train.batch_size is not None
+        or history.loss.size < STALL_ITERATIONS
+        or not history.final_grad_norm > cfg.train.tol
+    ):
         return False
     tail = np.append(history.loss[-STALL_ITERATIONS:], history.final_loss)
     # "No change" at the training precision: a few units in the last place of the loss.
     return bool(np.ptp(tail) <= 4 * np.finfo(cfg.dtype).eps * abs(tail[-1]))
-
-

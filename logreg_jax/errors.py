@@ -24,5 +24,4 @@ class TrainingDiverged(LogregError, FloatingPointError):
     def at(cls, when: str, loss: float, learning_rate: float | None = None) -> "TrainingDiverged":
         """The error for a loss that became ``loss`` ``when`` (e.g. "at epoch 12"), with the hint."""
         hint = f" (now {learning_rate:g})" if learning_rate is not None else ""
-        return cls(f"training diverged {when}: the loss became {loss}; "
-                   f"try a smaller optimizer.learning_rate{hint}")
+        return cls(f"training diverged {when}: the loss became {loss}; try a smaller optimizer.learning_rate{hint}")

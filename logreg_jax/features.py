@@ -44,8 +44,11 @@ def monomial_powers(d: int, degree: int) -> list[tuple[int, ...]]:
     """The exponents (p_1, …, p_d) of every monomial of d features of total degree 1 … ``degree``,
     in scikit-learn's ``PolynomialFeatures`` order: by degree, then the features' index tuples
     (i_1 ≤ … ≤ i_k) in lexicographic order. For two features: x1, x2, x1², x1 x2, x2², x1³, …"""
-    return [tuple(combo.count(j) for j in range(d))
-            for k in range(1, degree + 1) for combo in itertools.combinations_with_replacement(range(d), k)]
+    return [
+        tuple(combo.count(j) for j in range(d))
+        for k in range(1, degree + 1)
+        for combo in itertools.combinations_with_replacement(range(d), k)
+    ]
 
 
 def polynomial_features(X, degree: int):
@@ -69,8 +72,10 @@ def polynomial_features(X, degree: int):
     xp = jnp if isinstance(X, jax.Array) else np
     # Each monomial as Π x_j ** p_j over its features, in feature order: for two features the same
     # floating-point operations as x1 ** (i − j) * x2 ** j (x ** 0 = 1 and 1 · y = y exactly).
-    columns = [functools.reduce(operator.mul, [X[:, j] ** p for j, p in enumerate(powers) if p])
-               for powers in monomial_powers(X.shape[1], degree)]
+    columns = [
+        functools.reduce(operator.mul, [X[:, j] ** p for j, p in enumerate(powers) if p])
+        for powers in monomial_powers(X.shape[1], degree)
+    ]
     return xp.stack(columns, axis=1)
 
 
@@ -82,8 +87,10 @@ def polynomial_names(names: tuple[str, ...], degree: int) -> tuple[str, ...]:
     def power(name: str, k: int) -> list[str]:
         return [] if k == 0 else [name if k == 1 else f"{name}^{k}"]
 
-    return tuple("*".join(part for n, p in zip(names, powers) for part in power(n, p))
-                 for powers in monomial_powers(len(names), degree))
+    return tuple(
+        "*".join(part for n, p in zip(names, powers) for part in power(n, p))
+        for powers in monomial_powers(len(names), degree)
+    )
 
 
 def n_inputs(d: int, degree: int, bias: bool) -> int:
@@ -97,10 +104,12 @@ def check_range(max_abs: np.ndarray, names: tuple[str, ...] | None, dtype, where
     big = np.flatnonzero(max_abs > np.finfo(dtype).max)
     if big.size:
         j = int(big[0])
-        raise DataError((f"{where}: " if where else "") + f"feature {repr(names[j]) if names else f'column {j}'} "
-                        f"reaches |x| = {max_abs[j]:.3g}, beyond the largest {np.dtype(dtype).name} "
-                        f"({np.finfo(dtype).max:.3g}); set dtype = \"float64\", scale the data, or set "
-                        "features.standardize = true")
+        raise DataError(
+            (f"{where}: " if where else "") + f"feature {repr(names[j]) if names else f'column {j}'} "
+            f"reaches |x| = {max_abs[j]:.3g}, beyond the largest {np.dtype(dtype).name} "
+            f'({np.finfo(dtype).max:.3g}); set dtype = "float64", scale the data, or set '
+            "features.standardize = true"
+        )
 
 
 class Standardizer(NamedTuple):
@@ -132,7 +141,8 @@ class Standardizer(NamedTuple):
             j = int(flat[0])
             name = names[j] if names else f"column {j}"
             raise DataError(
-                (f"{where}: " if where else "") + f"feature {name!r} is constant ({mean[j]:g}) and cannot be standardized; "
+                (f"{where}: " if where else "")
+                + f"feature {name!r} is constant ({mean[j]:g}) and cannot be standardized; "
                 "set features.standardize = false or drop the feature"
             )
         return cls(mean=mean, std=std)
@@ -159,8 +169,17 @@ class FeatureMap(NamedTuple):
     bias: bool
 
     @classmethod
-    def fit(cls, X, *, degree: int = 1, standardize: bool = True, bias: bool = True,
-            names: tuple[str, ...] | None = None, dtype=None, where: str | None = None) -> FeatureMap:
+    def fit(
+        cls,
+        X,
+        *,
+        degree: int = 1,
+        standardize: bool = True,
+        bias: bool = True,
+        names: tuple[str, ...] | None = None,
+        dtype=None,
+        where: str | None = None,
+    ) -> FeatureMap:
         """Fits the map on (m, n) raw training features.
 
         Raises:

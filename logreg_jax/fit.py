@@ -142,8 +142,12 @@ def n_classes(cfg: Config, y: np.ndarray) -> int:
 def needs_memory(cfg: Config, k: int = 2) -> str | None:
     """What keeps a config off :mod:`logreg_jax.scale`, which trains binary models on every row:
     softmax, K > 2 classes or a held-out set (named as a key), else None."""
-    for key, asked in (("model.name = \"softmax\"", cfg.model.name == "softmax"), (f"{k} classes", k > 2),
-                       ("data.test_fraction", cfg.data.test_fraction > 0), ("data.test_path", bool(cfg.data.test_path))):
+    for key, asked in (
+        ('model.name = "softmax"', cfg.model.name == "softmax"),
+        (f"{k} classes", k > 2),
+        ("data.test_fraction", cfg.data.test_fraction > 0),
+        ("data.test_path", bool(cfg.data.test_path)),
+    ):
         if asked:
             return key
     return None
@@ -169,9 +173,15 @@ def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
     check_rows(data.X, data.y, cfg.data.path, 0, binary=k == 2)
     check_classes(int(np.sum(data.y == 1)), data.y.size, cfg.data.path)
     model = get_model(cfg.model, k)
-    feature_map = FeatureMap.fit(data.X, degree=cfg.features.polynomial_degree,
-                                 standardize=cfg.features.standardize, bias=model.bias_column,
-                                 names=data.feature_names, dtype=cfg.dtype, where=cfg.data.path)
+    feature_map = FeatureMap.fit(
+        data.X,
+        degree=cfg.features.polynomial_degree,
+        standardize=cfg.features.standardize,
+        bias=model.bias_column,
+        names=data.feature_names,
+        dtype=cfg.dtype,
+        where=cfg.data.path,
+    )
     return model, feature_map, feature_map(np.asarray(data.X, np.float64)).astype(cfg.dtype)
 
 
@@ -196,8 +206,10 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
     """
     if data is None and scale_reason(cfg) is not None:
         if needs_memory(cfg) is not None:
-            raise ConfigError(f"{needs_memory(cfg)} needs the data in memory, but {scale_reason(cfg)} asks for the "
-                              "large-data path (logreg_jax.scale: binary models on every row)")
+            raise ConfigError(
+                f"{needs_memory(cfg)} needs the data in memory, but {scale_reason(cfg)} asks for the "
+                "large-data path (logreg_jax.scale: binary models on every row)"
+            )
         from logreg_jax import scale
 
         return scale.fit(cfg, callback=callback)
@@ -215,10 +227,19 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
         check_test_labels(test.y, model.n_classes, cfg.data.test_path or cfg.data.path)
     with precision(cfg):
         params = initial_params(model, cfg.seed, n, cfg.model)
-        params, history = train(model, params, X, data.y, optimizer=make_optimizer(cfg.optimizer),
-                                epochs=cfg.train.epochs, l2=cfg.loss.l2, tol=cfg.train.tol,
-                                chunk=cfg.train.log_every, learning_rate=cfg.optimizer.learning_rate,
-                                callback=callback)
+        params, history = train(
+            model,
+            params,
+            X,
+            data.y,
+            optimizer=make_optimizer(cfg.optimizer),
+            epochs=cfg.train.epochs,
+            l2=cfg.loss.l2,
+            tol=cfg.train.tol,
+            chunk=cfg.train.log_every,
+            learning_rate=cfg.optimizer.learning_rate,
+            callback=callback,
+        )
     params = jax.tree_util.tree_map(np.asarray, params)
     diagnose.check_divergence(history, cfg)  # finite but ended above its start: an error too
     return Fit(cfg, data, model, feature_map, params, history, (X, np.asarray(data.y, cfg.dtype)), test=test)

@@ -34,7 +34,7 @@ def stratified_split(key, y: np.ndarray, fraction: float) -> tuple[np.ndarray, n
     test = []
     for start, n in zip(starts, counts):
         k = int(np.clip(np.round(fraction * n), 1 if fraction > 0 else 0, n - 1))
-        test.append(order[start:start + k])
+        test.append(order[start : start + k])
     test = np.sort(np.concatenate(test)) if test else np.zeros(0, np.int64)
     train = np.setdiff1d(np.arange(y.size), test)
     return train, test
@@ -60,8 +60,10 @@ def split(data: Dataset, data_cfg, key, multiclass: bool) -> tuple[Dataset, Data
     if data_cfg.test_path:
         test = load_dataset(data_cfg.test_path, multiclass)
         if test.X.shape[1] != data.X.shape[1]:
-            raise DataError(f"{data_cfg.test_path}: {test.X.shape[1]} features, but the training data "
-                            f"{data_cfg.path} have {data.X.shape[1]}")
+            raise DataError(
+                f"{data_cfg.test_path}: {test.X.shape[1]} features, but the training data "
+                f"{data_cfg.path} have {data.X.shape[1]}"
+            )
         return data, test
     if data_cfg.test_fraction > 0:
         train, test = stratified_split(key, np.asarray(data.y), data_cfg.test_fraction)

@@ -106,24 +106,49 @@ def _analyze(theta, X, y, A, l2, level, draws, robust):
     cov = jax.scipy.linalg.cho_solve((chol, True), jnp.eye(k, dtype=X.dtype))
     gap = jnp.max(jnp.abs(cov @ jax.grad(weighted_nll)(theta, X, y, ones, l2)) / jnp.sqrt(jnp.diag(cov)))
     residual = jax.nn.sigmoid(X @ theta) - y  # d(cross-entropy_i)/dz_i: the score s_i is residual_i x_i
-    cov = jnp.where(robust, cov @ ((X.T * residual ** 2) @ X) @ cov, cov)  # traced: one program for both
+    cov = jnp.where(robust, cov @ ((X.T * residual**2) @ X) @ cov, cov)  # traced: one program for both
     cov_raw = A @ cov @ A.T
     ll = -weighted_nll(theta, X, y, ones)
     p = jnp.mean(y)  # the intercept-only fit predicts ȳ for every row
     ll0 = m * (p * jnp.log(p) + (1 - p) * jnp.log1p(-p))
     llr = 2 * (ll - ll0)
-    model = dict(log_likelihood=ll, null_log_likelihood=ll0, llr=llr, llr_p_value=chi2.sf(llr, k - 1),
-                 pseudo_r2=1 - ll / ll0, aic=2 * k - 2 * ll, bic=k * jnp.log(m) - 2 * ll)
-    return (_coefficients(A @ theta, cov_raw, level, None if draws is None else draws @ A.T),
-            _coefficients(theta, cov, level, draws), cov_raw, cov, jnp.all(jnp.isfinite(chol)), gap, model)
+    model = dict(
+        log_likelihood=ll,
+        null_log_likelihood=ll0,
+        llr=llr,
+        llr_p_value=chi2.sf(llr, k - 1),
+        pseudo_r2=1 - ll / ll0,
+        aic=2 * k - 2 * ll,
+        bic=k * jnp.log(m) - 2 * ll,
+    )
+    return (
+        _coefficients(A @ theta, cov_raw, level, None if draws is None else draws @ A.T),
+        _coefficients(theta, cov, level, draws),
+        cov_raw,
+        cov,
+        jnp.all(jnp.isfinite(chol)),
+        gap,
+        model,
+    )
 
 
 def _numpy(c: Coefficients) -> Coefficients:
     return Coefficients(*(None if a is None else np.asarray(a, np.float64) for a in c))
 
 
-def inference(theta, X_raw, y, feature_map: FeatureMap, *, l2: float = 0.0, cov_type: str = "nonrobust",
-              names=None, level: float = 0.95, bootstrap: int = 0, key=None) -> Inference:
+def inference(
+    theta,
+    X_raw,
+    y,
+    feature_map: FeatureMap,
+    *,
+    l2: float = 0.0,
+    cov_type: str = "nonrobust",
+    names=None,
+    level: float = 0.95,
+    bootstrap: int = 0,
+    key=None,
+) -> Inference:
     """Standard errors, tests and intervals of a fitted logistic θ, in float64 whatever it was trained in.
 
     Args:
@@ -148,9 +173,11 @@ def inference(theta, X_raw, y, feature_map: FeatureMap, *, l2: float = 0.0, cov_
         theta = jnp.asarray(theta, jnp.float64)
         m, k = X.shape
         if l2 == 0 and bool(separated(theta, X, y)):
-            raise DataError(f"inference: the {m} training points are perfectly separated (the fitted model "
-                            "classifies every one correctly), so no finite maximum-likelihood estimate exists; "
-                            "set loss.l2 > 0, or inference.enabled = false")
+            raise DataError(
+                f"inference: the {m} training points are perfectly separated (the fitted model "
+                "classifies every one correctly), so no finite maximum-likelihood estimate exists; "
+                "set loss.l2 > 0, or inference.enabled = false"
+            )
         draws, converged = None, 0
         if bootstrap:
             thetas, ok = bootstrap_refits(key, theta, X, y, bootstrap, l2)
@@ -158,39 +185,62 @@ def inference(theta, X_raw, y, feature_map: FeatureMap, *, l2: float = 0.0, cov_
         A = jnp.asarray(raw_map(feature_map, k))
         raw, std, cov_raw, cov, ok, gap, model = _analyze(theta, X, y, A, l2, level, draws, cov_type == "HC0")
         if not ok:
-            raise DataError("inference: the observed information matrix is singular (collinear features, or "
-                            "quasi-complete separation); set loss.l2 > 0, or inference.enabled = false")
+            raise DataError(
+                "inference: the observed information matrix is singular (collinear features, or "
+                "quasi-complete separation); set loss.l2 > 0, or inference.enabled = false"
+            )
         notes = []
         if gap > 1e-3:
-            notes.append(f"θ is {float(gap):.2g} standard errors from the optimum (training has not converged); "
-                         "the results assume the maximum-likelihood fit")
+            notes.append(
+                f"θ is {float(gap):.2g} standard errors from the optimum (training has not converged); "
+                "the results assume the maximum-likelihood fit"
+            )
         if l2 > 0:
-            notes.append(f"loss.l2 = {l2:g} > 0: the covariance uses the penalized Hessian, a Laplace approximation "
-                         "of the posterior under the Gaussian prior the penalty is")
+            notes.append(
+                f"loss.l2 = {l2:g} > 0: the covariance uses the penalized Hessian, a Laplace approximation "
+                "of the posterior under the Gaussian prior the penalty is"
+            )
         if bootstrap and converged < 2:
             raise DataError(f"inference: only {converged} of {bootstrap} bootstrap resamples could be refitted")
         if converged < bootstrap:
-            notes.append(f"{bootstrap - converged} of {bootstrap} bootstrap resamples had no finite estimate "
-                         "and were left out")
+            notes.append(
+                f"{bootstrap - converged} of {bootstrap} bootstrap resamples had no finite estimate and were left out"
+            )
         if names is None:
             names = [f"x{j + 1}" for j in range(np.shape(X_raw)[1])]
         return Inference(
-            names=coefficient_names(names, feature_map.degree), raw=_numpy(raw), standardized=_numpy(std),
-            cov_raw=np.asarray(cov_raw), cov_standardized=np.asarray(cov),
-            **{key: float(value) for key, value in model.items()}, llr_df=k - 1, nobs=m, cov_type=cov_type,
-            level=level, bootstrap=bootstrap, bootstrap_converged=converged, notes=tuple(notes),
-            bootstrap_draws=None if draws is None else np.asarray(draws))
+            names=coefficient_names(names, feature_map.degree),
+            raw=_numpy(raw),
+            standardized=_numpy(std),
+            cov_raw=np.asarray(cov_raw),
+            cov_standardized=np.asarray(cov),
+            **{key: float(value) for key, value in model.items()},
+            llr_df=k - 1,
+            nobs=m,
+            cov_type=cov_type,
+            level=level,
+            bootstrap=bootstrap,
+            bootstrap_converged=converged,
+            notes=tuple(notes),
+            bootstrap_draws=None if draws is None else np.asarray(draws),
+        )
 
 
 def to_json(result: Inference) -> dict:
     """The ``metrics.json`` block: raw-unit coefficients and model statistics, and a ``standardized`` block."""
+
     def block(c: Coefficients) -> dict:
         keys = PER_COEFFICIENT + (BOOTSTRAP if result.bootstrap else ())
         # Strict JSON has no inf: exp(θ) of a large raw-unit coefficient can overflow.
         return {key: [float(v) if np.isfinite(v) else None for v in getattr(c, key)] for key in keys}
 
-    return {"names": list(result.names), **block(result.raw), **{key: getattr(result, key) for key in MODEL},
-            "cov_type": result.cov_type, "standardized": block(result.standardized)}
+    return {
+        "names": list(result.names),
+        **block(result.raw),
+        **{key: getattr(result, key) for key in MODEL},
+        "cov_type": result.cov_type,
+        "standardized": block(result.standardized),
+    }
 
 
 def format_table(result: Inference, standardized: bool = False) -> str:
@@ -204,13 +254,17 @@ def format_table(result: Inference, standardized: bool = False) -> str:
         header += f" {'boot se':>10} {'boot ' + lo:>12} {hi:>11}"
     lines = [header]
     for j, name in enumerate(result.names):
-        row = (f"{name:<{width}} {c.coef[j]:>11.5g} {c.std_err[j]:>10.4g} {c.z[j]:>8.3f} {c.p_value[j]:>9.3g}"
-               f" {c.ci_low[j]:>11.5g} {c.ci_high[j]:>11.5g} {c.odds_ratio[j]:>11.4g}")
+        row = (
+            f"{name:<{width}} {c.coef[j]:>11.5g} {c.std_err[j]:>10.4g} {c.z[j]:>8.3f} {c.p_value[j]:>9.3g}"
+            f" {c.ci_low[j]:>11.5g} {c.ci_high[j]:>11.5g} {c.odds_ratio[j]:>11.4g}"
+        )
         if result.bootstrap:
             row += f" {c.bootstrap_std_err[j]:>10.4g} {c.bootstrap_ci_low[j]:>12.5g} {c.bootstrap_ci_high[j]:>11.5g}"
         lines.append(row)
     boot = f", bootstrap: {result.bootstrap_converged} of {result.bootstrap} resamples" if result.bootstrap else ""
-    lines.append(f"n = {result.nobs}, log-likelihood {result.log_likelihood:.4f} (null {result.null_log_likelihood:.4f}), "
-                 f"LR chi2({result.llr_df}) = {result.llr:.4g} (p = {result.llr_p_value:.3g}), pseudo R2 "
-                 f"{result.pseudo_r2:.4f}, AIC {result.aic:.4f}, BIC {result.bic:.4f}, covariance {result.cov_type}{boot}")
+    lines.append(
+        f"n = {result.nobs}, log-likelihood {result.log_likelihood:.4f} (null {result.null_log_likelihood:.4f}), "
+        f"LR chi2({result.llr_df}) = {result.llr:.4g} (p = {result.llr_p_value:.3g}), pseudo R2 "
+        f"{result.pseudo_r2:.4f}, AIC {result.aic:.4f}, BIC {result.bic:.4f}, covariance {result.cov_type}{boot}"
+    )
     return "\n".join(lines + [f"note: {note}" for note in result.notes])

@@ -175,5 +175,7 @@ def describe(theta, feature_map) -> dict:
     """
     from logreg_jax.features import theta_in_raw_units
 
-    return {"theta": np.asarray(theta, np.float64).tolist(),
-            "theta_original_units": theta_in_raw_units(theta, feature_map.standardizer).tolist()}
+    return {
+        "theta": np.asarray(theta, np.float64).tolist(),
+        "theta_original_units": theta_in_raw_units(theta, feature_map.standardizer).tolist(),
+    }

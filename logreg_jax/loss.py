@@ -130,7 +130,9 @@ autodiff_gradient = jax.jit(jax.grad(cross_entropy))
 autodiff_gradient.__doc__ = """``jax.grad`` of :func:`cross_entropy`: (n,) θ, (m, n) X, (m,) y, l2 → (n,) gradient."""
 
 autodiff_hessian = jax.jit(jax.hessian(cross_entropy))
-autodiff_hessian.__doc__ = """``jax.hessian`` of :func:`cross_entropy` (forward over reverse): θ (n,), X, y, l2 → (n, n)."""
+autodiff_hessian.__doc__ = (
+    """``jax.hessian`` of :func:`cross_entropy` (forward over reverse): θ (n,), X, y, l2 → (n, n)."""
+)
 
 
 @jax.jit

@@ -69,8 +69,9 @@ def accuracy_on(fitted: Fit, X_raw, y) -> float:
 def loss_on(fitted: Fit, X_raw, y) -> float:
     """The mean cross-entropy (no penalty) of the fitted model on (k, d) raw rows with (k,) labels."""
     with precision(fitted.cfg):
-        return float(mean_cross_entropy(fitted.model.logits(fitted.params, model_inputs(fitted, X_raw)),
-                                        jnp.asarray(y)))
+        return float(
+            mean_cross_entropy(fitted.model.logits(fitted.params, model_inputs(fitted, X_raw)), jnp.asarray(y))
+        )
 
 
 def held_out_metrics(fitted: Fit) -> dict:
@@ -83,9 +84,11 @@ def held_out_metrics(fitted: Fit) -> dict:
     sets = {"train": fitted.data} | ({"test": fitted.test} if fitted.test is not None else {})
     metrics = {}
     if fitted.test is not None:
-        metrics = {"test_loss": loss_on(fitted, fitted.test.X, fitted.test.y),
-                   "test_accuracy": accuracy_on(fitted, fitted.test.X, fitted.test.y),
-                   "n_test": int(fitted.test.y.size)}
+        metrics = {
+            "test_loss": loss_on(fitted, fitted.test.X, fitted.test.y),
+            "test_accuracy": accuracy_on(fitted, fitted.test.X, fitted.test.y),
+            "n_test": int(fitted.test.y.size),
+        }
     for name, data in sets.items():
         metrics |= {f"{name}_{k}": v for k, v in class_report(data.y, predict_proba(fitted, data.X)).items()}
     return metrics
@@ -107,8 +110,9 @@ def summarize(fitted: Fit) -> dict:
     metrics.update(fitted.model.describe(fitted.params, fitted.feature_map))
     if points:
         # P(y = 1) for a binary model; for K classes the probability of each class
-        metrics["predictions"] = [{"x": p, "probability": q.tolist()}
-                                  for p, q in zip(points, predict_proba(fitted, points))]
+        metrics["predictions"] = [
+            {"x": p, "probability": q.tolist()} for p, q in zip(points, predict_proba(fitted, points))
+        ]
     metrics["gradient_check"] = gradient_check(fitted)
     # Separation and stalls: boolean fields and "warnings" (strings the script prints on stderr).
     metrics.update(findings(fitted.cfg, fitted.history, fitted.params, metrics["train_accuracy"]))
@@ -120,5 +124,14 @@ def fit_inference(fitted: Fit) -> Inference:
     as ``cfg.inference`` asks (the bootstrap drawn from the run's ``bootstrap`` key)."""
     data, cfg = fitted.data, fitted.cfg
     X_raw, y = (data.X, data.y) if isinstance(data, Dataset) else data.read(0, data.m)
-    return inference(fitted.params, X_raw, y, fitted.feature_map, l2=cfg.loss.l2, cov_type=cfg.inference.cov_type,
-                     names=data.feature_names, bootstrap=cfg.inference.bootstrap, key=run_keys(cfg.seed).bootstrap)
+    return inference(
+        fitted.params,
+        X_raw,
+        y,
+        fitted.feature_map,
+        l2=cfg.loss.l2,
+        cov_type=cfg.inference.cov_type,
+        names=data.feature_names,
+        bootstrap=cfg.inference.bootstrap,
+        key=run_keys(cfg.seed).bootstrap,
+    )

@@ -77,8 +77,10 @@ def init(key, n_inputs: int, cfg, *, n_outputs: int = 1) -> list[dict]:
     """
     _activation(cfg.activation)
     if cfg.init not in ("uniform", "normal"):
-        raise ValueError(f"the mlp needs a random init (uniform or normal), got {cfg.init!r}: "
-                         "all-zero weights give every hidden unit the same gradient")
+        raise ValueError(
+            f"the mlp needs a random init (uniform or normal), got {cfg.init!r}: "
+            "all-zero weights give every hidden unit the same gradient"
+        )
     inits = jax.nn.initializers
     glorot = inits.glorot_uniform if cfg.init == "uniform" else inits.glorot_normal
     he = inits.he_uniform if cfg.init == "uniform" else inits.he_normal
@@ -158,4 +160,3 @@ def backprop_gradient(params, X, y, l2=0.0, *, activation: str = "tanh"):
         if l > 0:
             delta = (delta @ W.T) * f_prime(zs[l - 1])
     return grads
-

@@ -83,8 +83,15 @@ def _mlp(activation: str, n_classes: int = 2) -> Model:
 
 @functools.cache
 def _softmax(n_classes: int) -> Model:
-    return Model(name="softmax", init=functools.partial(softmax.init, n_classes=n_classes), logits=softmax.logits,
-                 weights=softmax.weights, gradient=softmax.analytic_gradient, bias_column=False, n_classes=n_classes)
+    return Model(
+        name="softmax",
+        init=functools.partial(softmax.init, n_classes=n_classes),
+        logits=softmax.logits,
+        weights=softmax.weights,
+        gradient=softmax.analytic_gradient,
+        bias_column=False,
+        n_classes=n_classes,
+    )
 
 
 def get_model(cfg, n_classes: int = 2) -> Model:
@@ -94,8 +101,11 @@ def get_model(cfg, n_classes: int = 2) -> Model:
     shapes are fixed by ``init``, which receives the config itself, and by ``n_classes`` (K, from
     the training labels; logistic regression is binary only).
     """
-    registry = {"logistic": lambda cfg: LOGISTIC, "mlp": lambda cfg: _mlp(cfg.activation, n_classes),
-                "softmax": lambda cfg: _softmax(n_classes)}
+    registry = {
+        "logistic": lambda cfg: LOGISTIC,
+        "mlp": lambda cfg: _mlp(cfg.activation, n_classes),
+        "softmax": lambda cfg: _softmax(n_classes),
+    }
     name = cfg if isinstance(cfg, str) else cfg.name
     if name not in registry:
         raise ValueError(f"unknown model {name!r}; expected one of {', '.join(registry)}")

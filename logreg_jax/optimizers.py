@@ -31,12 +31,19 @@ def make_optimizer(cfg) -> optax.GradientTransformation:
     chunk, which is keyed on it, is reused across fits: a λ sweep or k folds compile once per shape.
     See :func:`optimizer_from` for the choices.
     """
-    return optimizer_from(cfg.name, learning_rate=cfg.learning_rate, momentum=cfg.momentum,
-                          nesterov=cfg.nesterov, damping=cfg.damping, memory_size=cfg.memory_size)
+    return optimizer_from(
+        cfg.name,
+        learning_rate=cfg.learning_rate,
+        momentum=cfg.momentum,
+        nesterov=cfg.nesterov,
+        damping=cfg.damping,
+        memory_size=cfg.memory_size,
+    )
 
 
-def optimizer_from(name: str, *, learning_rate=1.0, momentum=0.9, nesterov: bool = False,
-                   damping=0.1, memory_size: int = 10) -> optax.GradientTransformation:
+def optimizer_from(
+    name: str, *, learning_rate=1.0, momentum=0.9, nesterov: bool = False, damping=0.1, memory_size: int = 10
+) -> optax.GradientTransformation:
     """An optax optimizer from its hyperparameters, which may be traced arrays (as in a sweep).
 
     ``sgd`` is the tutorial's θ := θ − η ∇C; ``momentum`` is heavy-ball (or Nesterov) SGD;
@@ -57,8 +64,6 @@ def optimizer_from(name: str, *, learning_rate=1.0, momentum=0.9, nesterov: bool
     if name == "newton":
         return newton(damping)
     raise ValueError(f"unknown optimizer {name!r}")
-
-
 
 
 class NewtonDirectionState(NamedTuple):
@@ -111,7 +116,11 @@ def newton(damping=0.1, max_backtracking_steps: int = 40) -> optax.GradientTrans
         scale_by_newton(damping),
         # increase_factor resets the guess to the full Newton step (max_learning_rate) each
         # iteration; a finite factor (not inf) keeps a step of 0 from becoming inf·0 = NaN.
-        optax.scale_by_backtracking_linesearch(max_backtracking_steps=max_backtracking_steps,
-                                               decrease_factor=0.5, increase_factor=1e30, rtol=1e-14,
-                                               max_learning_rate=1.0),
+        optax.scale_by_backtracking_linesearch(
+            max_backtracking_steps=max_backtracking_steps,
+            decrease_factor=0.5,
+            increase_factor=1e30,
+            rtol=1e-14,
+            max_learning_rate=1.0,
+        ),
     )

@@ -28,8 +28,15 @@ def grid_axes(X_raw: np.ndarray, plot_cfg) -> tuple[np.ndarray, np.ndarray]:
     return axes[0], axes[1]
 
 
-def probability_map(ax, prob_fn: Callable[[np.ndarray], np.ndarray], X_raw, y, plot_cfg,
-                    feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")):
+def probability_map(
+    ax,
+    prob_fn: Callable[[np.ndarray], np.ndarray],
+    X_raw,
+    y,
+    plot_cfg,
+    feature_names=("x1", "x2"),
+    class_names=("y = 0", "y = 1"),
+):
     """Draws P(y = 1) as filled contours over the grid, the P = 0.5 line, and the data.
 
     Args:
@@ -45,14 +52,24 @@ def probability_map(ax, prob_fn: Callable[[np.ndarray], np.ndarray], X_raw, y, p
     a1, a2 = grid_axes(X_raw, plot_cfg)
     g1, g2 = np.meshgrid(a1, a2)
     probs = prob_fn(np.column_stack([g1.ravel(), g2.ravel()])).reshape(g1.shape)
-    filled = ax.contourf(g1, g2, probs, levels=np.linspace(0, 1, plot_cfg.levels + 1),
-                         cmap=plot_cfg.cmap, vmin=0, vmax=1)
+    filled = ax.contourf(
+        g1, g2, probs, levels=np.linspace(0, 1, plot_cfg.levels + 1), cmap=plot_cfg.cmap, vmin=0, vmax=1
+    )
     if probs.min() < 0.5 < probs.max():
         ax.contour(g1, g2, probs, levels=[0.5], colors="k", linewidths=1.5)
     for label, color, marker in ((0, NEGATIVE_COLOR, "o"), (1, POSITIVE_COLOR, "^")):
         pts = X_raw[y == label]
-        ax.scatter(pts[:, 0], pts[:, 1], color=color, marker=marker, edgecolors="k", linewidths=0.6,
-                   s=36, label=class_names[label], zorder=3)
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            color=color,
+            marker=marker,
+            edgecolors="k",
+            linewidths=0.6,
+            s=36,
+            label=class_names[label],
+            zorder=3,
+        )
     ax.set_xlabel(feature_names[0])
     ax.set_ylabel(feature_names[1])
     ax.set_xlim(a1[0], a1[-1])
@@ -68,8 +85,9 @@ def boundary_legend(ax, loc: str = "upper right", **kwargs) -> None:
     ax.legend(handles=handles, loc=loc, framealpha=0.9, **kwargs)
 
 
-def decision_boundary_figure(prob_fn, X_raw, y, plot_cfg, title: str = "",
-                             feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")) -> Figure:
+def decision_boundary_figure(
+    prob_fn, X_raw, y, plot_cfg, title: str = "", feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")
+) -> Figure:
     """One probability map with a colorbar, a legend naming the P = 0.5 line, and a title."""
     fig = Figure(figsize=(7, 5.6), layout="constrained")
     ax = fig.add_subplot()
@@ -95,8 +113,9 @@ def training_figure(loss: np.ndarray, grad_norm: np.ndarray, title: str = "") ->
     return fig
 
 
-def panels_figure(panels, X_raw, y, plot_cfg, title: str = "", feature_names=("x1", "x2"),
-                  class_names=("y = 0", "y = 1")) -> Figure:
+def panels_figure(
+    panels, X_raw, y, plot_cfg, title: str = "", feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")
+) -> Figure:
     """Probability maps side by side, on the same data and grid, with one shared colorbar.
 
     Args:
@@ -118,8 +137,9 @@ def panels_figure(panels, X_raw, y, plot_cfg, title: str = "", feature_names=("x
     return fig
 
 
-def coefficients_figure(block: dict, names, title: str = "",
-                        xlabel: str = "coefficient (log-odds per standard deviation of the feature)") -> Figure:
+def coefficients_figure(
+    block: dict, names, title: str = "", xlabel: str = "coefficient (log-odds per standard deviation of the feature)"
+) -> Figure:
     """A forest plot: each coefficient with its confidence interval (and the bootstrap's, if any).
 
     Args:
@@ -135,12 +155,26 @@ def coefficients_figure(block: dict, names, title: str = "",
     coef = np.asarray(block["coef"])
     boot = "bootstrap_ci_low" in block
     shift = 0.15 if boot else 0.0
-    ax.errorbar(coef, rows + shift, xerr=[coef - np.asarray(block["ci_low"]), np.asarray(block["ci_high"]) - coef],
-                fmt="o", color="C0", capsize=4, label="95 % interval (Wald)")
+    ax.errorbar(
+        coef,
+        rows + shift,
+        xerr=[coef - np.asarray(block["ci_low"]), np.asarray(block["ci_high"]) - coef],
+        fmt="o",
+        color="C0",
+        capsize=4,
+        label="95 % interval (Wald)",
+    )
     if boot:
         low, high = np.asarray(block["bootstrap_ci_low"]), np.asarray(block["bootstrap_ci_high"])
-        ax.errorbar(coef, rows - shift, xerr=[coef - low, high - coef], fmt="s", color="C1", capsize=4,
-                    label="95 % interval (bootstrap percentiles)")
+        ax.errorbar(
+            coef,
+            rows - shift,
+            xerr=[coef - low, high - coef],
+            fmt="s",
+            color="C1",
+            capsize=4,
+            label="95 % interval (bootstrap percentiles)",
+        )
     ax.axvline(0, color="k", lw=0.8)
     ax.set_yticks(rows, names)
     ax.set_ylim(-0.7, k - 0.3)

@@ -39,8 +39,10 @@ class Predictor:
     def _check(self, X_raw) -> np.ndarray:
         X_raw = np.asarray(X_raw, dtype=np.float64)
         if X_raw.ndim != 2 or X_raw.shape[1] != len(self.feature_names):
-            raise DataError(f"expected rows of {len(self.feature_names)} features ({', '.join(self.feature_names)}), "
-                            f"found an array of shape {X_raw.shape}")
+            raise DataError(
+                f"expected rows of {len(self.feature_names)} features ({', '.join(self.feature_names)}), "
+                f"found an array of shape {X_raw.shape}"
+            )
         return X_raw
 
     def logits(self, X_raw) -> np.ndarray:
@@ -80,8 +82,10 @@ def load_run(path: str | Path) -> Predictor:
         what = "no such folder" if not path.exists() else "not a run folder (no .logreg_jax_run marker)"
         raise DataError(f"{path}: {what}; expected a run folder written by experiments/train.py")
     if kind != "train":
-        raise DataError(f"{path}: a run folder of experiments/{kind}.py, not of experiments/train.py "
-                        "(only train.py runs keep a model to predict with, in params.npz)")
+        raise DataError(
+            f"{path}: a run folder of experiments/{kind}.py, not of experiments/train.py "
+            "(only train.py runs keep a model to predict with, in params.npz)"
+        )
     return Predictor(load_fit(path))
 
 

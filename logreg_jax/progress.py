@@ -43,8 +43,16 @@ class Progress:
         interval: the least seconds between two redraws on a terminal (the last step always shows).
     """
 
-    def __init__(self, total: int, what: str = "step", *, stream: TextIO | None = None, out: TextIO | None = None,
-                 clock: Callable[[], float] = time.monotonic, interval: float = 0.1):
+    def __init__(
+        self,
+        total: int,
+        what: str = "step",
+        *,
+        stream: TextIO | None = None,
+        out: TextIO | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        interval: float = 0.1,
+    ):
         self.total, self.what = max(int(total), 1), what
         self.stream = stream if stream is not None else sys.stderr
         self.out = out if out is not None else sys.stdout

@@ -46,8 +46,10 @@ def read_rows(path: str | Path, feature_names: tuple[str, ...], n_classes: int =
     table, names, lines = (_read_npy(path), None, None) if path.suffix == ".npy" else read_table(path)
     width = table.shape[1]
     if width not in (d, d + 1):
-        raise DataError(f"{path}: {width} columns; the run's model takes {d} features "
-                        f"({', '.join(feature_names)}), so expected {d} columns, or {d + 1} with the label last")
+        raise DataError(
+            f"{path}: {width} columns; the run's model takes {d} features "
+            f"({', '.join(feature_names)}), so expected {d} columns, or {d + 1} with the label last"
+        )
     if width == d:
         return Rows(table, None, tuple(names) if names else tuple(feature_names))
     y = table[:, -1]
@@ -58,8 +60,7 @@ def read_rows(path: str | Path, feature_names: tuple[str, ...], n_classes: int =
         if n_classes == 2:
             raise bad_label(where, y[i])
         raise DataError(f"{where}: label {y[i]:g} is not one of the model's classes 0 … {n_classes - 1}")
-    return Rows(table[:, :-1], y, tuple(names[:-1]) if names else tuple(feature_names),
-                names[-1] if names else "label")
+    return Rows(table[:, :-1], y, tuple(names[:-1]) if names else tuple(feature_names), names[-1] if names else "label")
 
 
 def _read_npy(path: Path) -> np.ndarray:

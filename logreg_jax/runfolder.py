@@ -59,19 +59,27 @@ def check_out(out: str | Path) -> Path:
     here = Path.cwd().resolve()
     resolved = out.resolve()
     if resolved == here or resolved in here.parents:
-        raise ConfigError(f"run folder {text}: is the current folder or contains it; give a new folder, "
-                          "e.g. --out runs/my_run")
+        raise ConfigError(
+            f"run folder {text}: is the current folder or contains it; give a new folder, e.g. --out runs/my_run"
+        )
     if out.is_symlink() or out.exists():
         if not out.is_dir() or out.is_symlink():
             kind = "link" if out.is_symlink() else "file"
-            raise ConfigError(f"run folder {text}: exists and is a {kind}, not a run folder; nothing was changed. "
-                              "Choose another --out, or move it away yourself")
+            raise ConfigError(
+                f"run folder {text}: exists and is a {kind}, not a run folder; nothing was changed. "
+                "Choose another --out, or move it away yourself"
+            )
         if not is_run_folder(out) and any(out.iterdir()):
-            hint = ("it looks like a run folder of an older version, which wrote no marker: delete it or move it "
-                    "away yourself" if (out / "config.json").is_file() else
-                    "choose another --out, or move it away yourself")
-            raise ConfigError(f"run folder {text}: exists but these scripts did not write it (no {MARKER} file "
-                              f"inside); nothing was changed: {hint}")
+            hint = (
+                "it looks like a run folder of an older version, which wrote no marker: delete it or move it "
+                "away yourself"
+                if (out / "config.json").is_file()
+                else "choose another --out, or move it away yourself"
+            )
+            raise ConfigError(
+                f"run folder {text}: exists but these scripts did not write it (no {MARKER} file "
+                f"inside); nothing was changed: {hint}"
+            )
     check_creatable(out, text)
     return out
 
@@ -98,9 +106,11 @@ def require_run_folder(run_dir: Path, kind: str | None = None) -> None:
     if not run_dir.is_dir():
         raise LogregError(f"{run_dir}: is a file; expected a run folder such as runs/exam_scores")
     if not is_run_folder(run_dir):
-        raise LogregError(f"{run_dir}: not a run folder written by these scripts (no {MARKER} file "
-                          "inside); nothing was changed")
+        raise LogregError(
+            f"{run_dir}: not a run folder written by these scripts (no {MARKER} file inside); nothing was changed"
+        )
     found = run_kind(run_dir)
     if kind is not None and found != kind:
-        raise LogregError(f"{run_dir}: written by experiments/{found}.py, expected a run folder of "
-                          f"experiments/{kind}.py")
+        raise LogregError(
+            f"{run_dir}: written by experiments/{found}.py, expected a run folder of experiments/{kind}.py"
+        )

@@ -72,6 +72,8 @@ def staged_file(path: str | Path) -> Iterator[Path]:
     finally:
         if os.path.exists(partial):
             os.unlink(partial)
+
+
 def _replace(stage: Path, out: Path) -> None:
     """Renames ``stage`` to ``out``; an existing ``out`` is moved aside first and put back if the
     rename fails, so no ``.old`` folder is left behind either way."""
@@ -148,8 +150,9 @@ def read_history(path: Path) -> History:
 
 def save_params(path: Path, params: Any, feature_map: FeatureMap) -> None:
     """``params.npz``: each parameter leaf under ``params/<path>``, and the feature map."""
-    arrays = {f"params/{jax.tree_util.keystr(k)}": np.asarray(v)
-              for k, v in jax.tree_util.tree_flatten_with_path(params)[0]}
+    arrays = {
+        f"params/{jax.tree_util.keystr(k)}": np.asarray(v) for k, v in jax.tree_util.tree_flatten_with_path(params)[0]
+    }
     arrays["features/degree"] = np.asarray(feature_map.degree)
     arrays["features/bias"] = np.asarray(feature_map.bias)
     if feature_map.standardizer is not None:
@@ -163,8 +166,7 @@ def load_params(path: Path, like: Any) -> tuple[Any, FeatureMap]:
     with np.load(path) as npz:
         leaves_with_paths, treedef = jax.tree_util.tree_flatten_with_path(like)
         leaves = [npz[f"params/{jax.tree_util.keystr(k)}"] for k, _ in leaves_with_paths]
-        standardizer = (Standardizer(npz["features/mean"], npz["features/std"])
-                        if "features/mean" in npz else None)
+        standardizer = Standardizer(npz["features/mean"], npz["features/std"]) if "features/mean" in npz else None
         feature_map = FeatureMap(int(npz["features/degree"]), standardizer, bool(npz["features/bias"]))
     return jax.tree_util.tree_unflatten(treedef, leaves), feature_map
 
@@ -180,8 +182,9 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except OSError as err:
-        raise LogregError(f"{path}: cannot read ({err.strerror}); the run folder is incomplete, "
-                          "train it again") from None
+        raise LogregError(
+            f"{path}: cannot read ({err.strerror}); the run folder is incomplete, train it again"
+        ) from None
     except ValueError as err:
         raise LogregError(f"{path}: not valid JSON ({err}); the run folder is damaged, train it again") from None
 
@@ -210,11 +213,24 @@ def write_figures(folder: Path, fitted: Fit) -> list[str]:
     if n_features != 2:
         return [f"decision_boundary.png skipped: the data have {n_features} features, the plot needs 2"]
     if fitted.model.n_classes > 2 or fitted.model.name == "softmax":
-        fig = class_map_figure(lambda pts: predict_proba(fitted, pts), data.X, data.y, cfg.plot, title,
-                               cfg.plot.axis_labels or data.feature_names)
+        fig = class_map_figure(
+            lambda pts: predict_proba(fitted, pts),
+            data.X,
+            data.y,
+            cfg.plot,
+            title,
+            cfg.plot.axis_labels or data.feature_names,
+        )
     else:
-        fig = decision_boundary_figure(lambda pts: predict_proba(fitted, pts), data.X, data.y, cfg.plot, title,
-                                       cfg.plot.axis_labels or data.feature_names, cfg.plot.class_names)
+        fig = decision_boundary_figure(
+            lambda pts: predict_proba(fitted, pts),
+            data.X,
+            data.y,
+            cfg.plot,
+            title,
+            cfg.plot.axis_labels or data.feature_names,
+            cfg.plot.class_names,
+        )
     save_figure(fig, folder / "decision_boundary.png")
     return []
 
@@ -235,9 +251,12 @@ def write_run(out: str | Path, fitted: Fit, metrics: dict) -> list[str]:
         save_params(folder / "params.npz", fitted.params, fitted.feature_map)
         if "coef" in metrics.get("inference", {}):  # not when inference was refused
             block, scaled = metrics["inference"], fitted.feature_map.standardizer is not None
-            fig = coefficients_figure(block["standardized"], block["names"], f"{fitted.cfg.name}: coefficients"
-                                      + (" (standardized features)" if scaled else ""),
-                                      *(() if scaled else ("coefficient (log-odds per unit of the feature)",)))
+            fig = coefficients_figure(
+                block["standardized"],
+                block["names"],
+                f"{fitted.cfg.name}: coefficients" + (" (standardized features)" if scaled else ""),
+                *(() if scaled else ("coefficient (log-odds per unit of the feature)",)),
+            )
             save_figure(fig, folder / "coefficients.png")
         return write_figures(folder, fitted)
 
@@ -262,13 +281,15 @@ def load_fit(run_dir: str | Path) -> Fit:
         params, feature_map = load_params(run_dir / "params.npz", like)
         history = read_history(run_dir / "history.csv")
     except OSError as err:
-        raise LogregError(f"{err.filename}: cannot read ({err.strerror}); the run folder is incomplete, "
-                          "train it again") from None
+        raise LogregError(
+            f"{err.filename}: cannot read ({err.strerror}); the run folder is incomplete, train it again"
+        ) from None
     except (ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as err:
         raise LogregError(f"{run_dir}: params.npz or history.csv is damaged ({err}); train it again") from None
     metrics = _read_json(run_dir / "metrics.json")
     final_loss = metrics.get("final_loss") if isinstance(metrics, dict) else None
     if not isinstance(final_loss, (int, float)):
-        raise LogregError(f"{run_dir / 'metrics.json'}: no number final_loss; the run folder is damaged, "
-                          "train it again")
+        raise LogregError(
+            f"{run_dir / 'metrics.json'}: no number final_loss; the run folder is damaged, train it again"
+        )
     return Fit(cfg, data, model, feature_map, params, history._replace(final_loss=final_loss), test=test)

@@ -77,6 +77,7 @@ def run_epochs(loss_fn: Callable, optimizer, params, opt_state, stopped, tol, st
         (params, opt_state, stopped, losses, norms, active), the last three of shape (steps,):
         the loss and gradient norm at the start of each iteration, and whether it took a step.
     """
+
     def epoch(carry, _):
         params, opt_state, stopped = carry
         new_params, new_state, loss, grads = step(loss_fn, optimizer, params, opt_state)
@@ -88,7 +89,8 @@ def run_epochs(loss_fn: Callable, optimizer, params, opt_state, stopped, tol, st
         return (keep(params, new_params), keep(opt_state, new_state), stopped), (loss, norm, ~stopped)
 
     (params, opt_state, stopped), (losses, norms, active) = jax.lax.scan(
-        epoch, (params, opt_state, stopped), length=steps)
+        epoch, (params, opt_state, stopped), length=steps
+    )
     return params, opt_state, stopped, losses, norms, active
 
 
@@ -115,9 +117,20 @@ def _loss_and_norm(params, X, y, l2, *, model):
     return loss, optax.tree.norm(grads)
 
 
-def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation, epochs: int,
-          l2: float = 0.0, tol: float = 0.0, chunk: int = 100, learning_rate: float | None = None,
-          callback: Callable[[int, float, float], None] | None = None) -> tuple[Any, History]:
+def train(
+    model: Model,
+    params,
+    X,
+    y,
+    *,
+    optimizer: optax.GradientTransformation,
+    epochs: int,
+    l2: float = 0.0,
+    tol: float = 0.0,
+    chunk: int = 100,
+    learning_rate: float | None = None,
+    callback: Callable[[int, float, float], None] | None = None,
+) -> tuple[Any, History]:
     """Trains ``params`` for at most ``epochs`` full-batch steps on (m, n) rows.
 
     Args:
@@ -143,12 +156,29 @@ def train(model: Model, params, X, y, *, optimizer: optax.GradientTransformation
     y, l2, tol = jnp.asarray(y, X.dtype), jnp.asarray(l2, X.dtype), jnp.asarray(tol, X.dtype)
     chunk_fn = functools.partial(_run_chunk, X=X, y=y, l2=l2, tol=tol, model=model, optimizer=optimizer)
     final_fn = functools.partial(_loss_and_norm, X=X, y=y, l2=l2, model=model)
-    return loop(chunk_fn, final_fn, params, optimizer.init(params), epochs=epochs, chunk=chunk,
-                learning_rate=learning_rate, callback=callback)
+    return loop(
+        chunk_fn,
+        final_fn,
+        params,
+        optimizer.init(params),
+        epochs=epochs,
+        chunk=chunk,
+        learning_rate=learning_rate,
+        callback=callback,
+    )
 
 
-def loop(chunk_fn: Callable, final_fn: Callable, params, opt_state, *, epochs: int, chunk: int,
-         learning_rate: float | None = None, callback=None) -> tuple[Any, History]:
+def loop(
+    chunk_fn: Callable,
+    final_fn: Callable,
+    params,
+    opt_state,
+    *,
+    epochs: int,
+    chunk: int,
+    learning_rate: float | None = None,
+    callback=None,
+) -> tuple[Any, History]:
     """The Python loop over compiled chunks, shared by every full-batch layout.
 
     Args:
@@ -159,8 +189,9 @@ def loop(chunk_fn: Callable, final_fn: Callable, params, opt_state, *, epochs: i
     stopped = jnp.asarray(False)
     losses, norms, done = [], [], 0
     while done < epochs and not bool(stopped):
-        params, opt_state, stopped, loss, norm, active = chunk_fn(params, opt_state, stopped,
-                                                                  steps=min(chunk, epochs - done))
+        params, opt_state, stopped, loss, norm, active = chunk_fn(
+            params, opt_state, stopped, steps=min(chunk, epochs - done)
+        )
         used = int(np.sum(np.asarray(active)))
         loss, norm = np.asarray(loss, np.float64)[:used], np.asarray(norm, np.float64)[:used]
         bad = np.flatnonzero(~(np.isfinite(loss) & np.isfinite(norm)))

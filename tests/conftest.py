@@ -38,8 +38,18 @@ def load_script(name: str):
     return module
 
 
-RUN_FILES = {".logreg_jax_run", "config.json", "metrics.json", "history.csv", "params.npz", "decision_boundary.png",
-             "loss.png", "confusion.png", "roc.png", "calibration.png"}
+RUN_FILES = {
+    ".logreg_jax_run",
+    "config.json",
+    "metrics.json",
+    "history.csv",
+    "params.npz",
+    "decision_boundary.png",
+    "loss.png",
+    "confusion.png",
+    "roc.png",
+    "calibration.png",
+}
 LOGISTIC_RUN_FILES = RUN_FILES | {"coefficients.png"}  # the forest plot of the inference
 
 

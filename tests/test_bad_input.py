@@ -73,7 +73,7 @@ def scratch(tmp_path_factory):
     load_script("train").main([EXAM, "--out", str(root / "run"), *QUICK])
     for name in ("run_bad_metrics", "run_no_params"):
         load_script("train").main([EXAM, "--out", str(root / name), *QUICK])
-    (root / "run_bad_metrics" / "metrics.json").write_text("{\"final_loss\": ")
+    (root / "run_bad_metrics" / "metrics.json").write_text('{"final_loss": ')
     (root / "run_no_params" / "params.npz").unlink()
     return root
 
@@ -98,8 +98,21 @@ CASES = [
     ("replot", ["{t}/mine"], f"no {MARKER} file inside"),
     ("replot", ["{t}/file.txt"], "is a file; expected a run folder"),
     # 2. values out of the run's dtype
-    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/huge.txt"', "--set", "features.standardize=false",
-               "--set", "predict.points=[]"], "feature 'x1' reaches |x| = 1e+39, beyond the largest float32"),
+    (
+        "train",
+        [
+            EXAM,
+            "--out",
+            "{t}/new",
+            "--set",
+            'data.path="{t}/huge.txt"',
+            "--set",
+            "features.standardize=false",
+            "--set",
+            "predict.points=[]",
+        ],
+        "feature 'x1' reaches |x| = 1e+39, beyond the largest float32",
+    ),
     # 3. divergence that stays finite
     ("train", [EXAM, "--out", "{t}/new", "--set", "optimizer.learning_rate=1e6"], "training diverged: the loss rose"),
     # 4. config values checked when loaded
@@ -113,19 +126,44 @@ CASES = [
     ("train", ["configs", "--out", "{t}/new"], "configs: is a folder; expected a TOML config file"),
     ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="data"'], "data: is a folder; expected a data file"),
     # 5. nobody at the coordinator address
-    ("train", [EXAM, "--out", "{t}/new", "--set", "distributed.num_processes=2", "--set", "distributed.process_id=1",
-               "--set", "distributed.data_parallel=true", "--set", 'distributed.coordinator="127.0.0.1:9"',
-               "--set", "distributed.timeout_s=1"], "distributed.coordinator = '127.0.0.1:9': no process 0"),
+    (
+        "train",
+        [
+            EXAM,
+            "--out",
+            "{t}/new",
+            "--set",
+            "distributed.num_processes=2",
+            "--set",
+            "distributed.process_id=1",
+            "--set",
+            "distributed.data_parallel=true",
+            "--set",
+            'distributed.coordinator="127.0.0.1:9"',
+            "--set",
+            "distributed.timeout_s=1",
+        ],
+        "distributed.coordinator = '127.0.0.1:9': no process 0",
+    ),
     # 6. smaller things
     ("train", [EXAM, "--out", "{t}/new", "--set", "predict.points=[[nan, 1.0]]"], "predict.points = "),
     ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/tabs.txt"'], "separated by tabs"),
     ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/semicolons.txt"'], "separated by semicolons"),
-    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/constant.txt"', "--set", "predict.points=[]"],
-     "constant.txt: feature 'x2' is constant"),
-    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/bad_label.npy"', "--set", "predict.points=[]"],
-     "bad_label.npy: row index 2: label 2 is not 0 or 1"),
-    ("regularization", ["configs/microchips_regularization.toml", "--out", "{t}/new", "--set", "cv.k=100"],
-     "cv.k = 100 folds"),
+    (
+        "train",
+        [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/constant.txt"', "--set", "predict.points=[]"],
+        "constant.txt: feature 'x2' is constant",
+    ),
+    (
+        "train",
+        [EXAM, "--out", "{t}/new", "--set", 'data.path="{t}/bad_label.npy"', "--set", "predict.points=[]"],
+        "bad_label.npy: row index 2: label 2 is not 0 or 1",
+    ),
+    (
+        "regularization",
+        ["configs/microchips_regularization.toml", "--out", "{t}/new", "--set", "cv.k=100"],
+        "cv.k = 100 folds",
+    ),
 ]
 
 
@@ -207,8 +245,13 @@ def test_json_is_strict_and_stats_survive_huge_values(scratch, capsys):
 
 @pytest.mark.slow
 def test_ctrl_c_while_importing_prints_one_line():
-    proc = subprocess.Popen([sys.executable, "experiments/train.py", EXAM, "--out", "/nonexistent/never"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "experiments/train.py", EXAM, "--out", "/nonexistent/never"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(0.4)  # past the guard at the top of the script, inside `import jax`
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -217,10 +260,24 @@ def test_ctrl_c_while_importing_prints_one_line():
 
 @pytest.mark.slow
 def test_sigterm_while_training_prints_one_line(tmp_path):
-    proc = subprocess.Popen([sys.executable, "experiments/train.py", EXAM, "--out", str(tmp_path / "run"),
-                             "--set", "train.epochs=100000000", "--set", "train.log_every=1000"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, cli.CACHE_ENV: "off"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "experiments/train.py",
+            EXAM,
+            "--out",
+            str(tmp_path / "run"),
+            "--set",
+            "train.epochs=100000000",
+            "--set",
+            "train.log_every=1000",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, cli.CACHE_ENV: "off"},
+    )
     proc.stdout.readline()  # the first progress line: training has started
     proc.terminate()
     _, err = proc.communicate(timeout=60)

@@ -12,12 +12,33 @@ compare_script = load_script("compare_optimizers")
 @pytest.mark.slow  # the whole experiment
 def test_compare_optimizers_script(tmp_path):
     out = tmp_path / "compare"
-    compare_script.main(["configs/compare_optimizers.toml", "--out", str(out), "--set", "train.epochs=350",
-                         "--set", 'compare.optimizers=["sgd", "newton"]', "--set", "compare.learning_rates=[5.0, 1.0]",
-                         "--set", 'compare.problems=["exam_scores"]', "--set", "compare.problem_settings=[[]]",
-                         "--set", "compare.repeats=1"])
-    assert {p.name for p in out.iterdir()} == {".logreg_jax_run", "config.json", "metrics.json", "results.csv", "curves.csv",
-                                               "convergence.png"}
+    compare_script.main(
+        [
+            "configs/compare_optimizers.toml",
+            "--out",
+            str(out),
+            "--set",
+            "train.epochs=350",
+            "--set",
+            'compare.optimizers=["sgd", "newton"]',
+            "--set",
+            "compare.learning_rates=[5.0, 1.0]",
+            "--set",
+            'compare.problems=["exam_scores"]',
+            "--set",
+            "compare.problem_settings=[[]]",
+            "--set",
+            "compare.repeats=1",
+        ]
+    )
+    assert {p.name for p in out.iterdir()} == {
+        ".logreg_jax_run",
+        "config.json",
+        "metrics.json",
+        "results.csv",
+        "curves.csv",
+        "convergence.png",
+    }
     with open(out / "results.csv") as f:
         rows = {r["optimizer"]: r for r in csv.DictReader(f)}
     newton, sgd = rows["newton"], rows["sgd"]
@@ -33,7 +54,9 @@ def test_compare_optimizers_script(tmp_path):
 
 def test_mismatched_learning_rates_are_a_config_error(tmp_path):
     import logreg_jax as lj
+
     with pytest.raises(lj.ConfigError, match="compare.learning_rates"):
-        compare_script.main(["configs/compare_optimizers.toml", "--out", str(tmp_path / "x"),
-                             "--set", "compare.learning_rates=[1.0]"])
+        compare_script.main(
+            ["configs/compare_optimizers.toml", "--out", str(tmp_path / "x"), "--set", "compare.learning_rates=[1.0]"]
+        )
     assert not (tmp_path / "x").exists()

@@ -23,8 +23,19 @@ def three_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     train = load_script("train")
     for name, (optimizer, lr) in RUNS.items():
-        train.main(["configs/exam_scores.toml", "--out", str(root / name), "--set", f"optimizer.name='{optimizer}'",
-                    "--set", f"optimizer.learning_rate={lr}", "--set", "train.epochs=15"])
+        train.main(
+            [
+                "configs/exam_scores.toml",
+                "--out",
+                str(root / name),
+                "--set",
+                f"optimizer.name='{optimizer}'",
+                "--set",
+                f"optimizer.learning_rate={lr}",
+                "--set",
+                "train.epochs=15",
+            ]
+        )
     return [root / name for name in RUNS]
 
 
@@ -48,8 +59,15 @@ def test_three_runs_show_exactly_the_keys_that_differ(three_runs, tmp_path, caps
     assert sorted(p.name for p in out.iterdir()) == [".logreg_jax_run", "comparison.csv", "comparison.md", "curves.png"]
     with open(out / "comparison.csv", newline="") as f:
         table = list(csv.DictReader(f))
-    assert list(table[0]) == ["run", "optimizer.learning_rate", "optimizer.name",
-                              "final_loss", "train_accuracy", "epochs", "converged"]
+    assert list(table[0]) == [
+        "run",
+        "optimizer.learning_rate",
+        "optimizer.name",
+        "final_loss",
+        "train_accuracy",
+        "epochs",
+        "converged",
+    ]
     for row, folder in zip(table, three_runs):
         optimizer, lr = RUNS[folder.name]
         metrics = json.loads((folder / "metrics.json").read_text())
@@ -66,11 +84,17 @@ def test_three_runs_show_exactly_the_keys_that_differ(three_runs, tmp_path, caps
 
 
 def test_differing_keys_count_an_absent_key_as_a_value():
-    runs = [RunInfo(None, n, "train", flatten(c), {}, None) for n, c in [
-        ("a", {"name": "a", "seed": 0, "optimizer": {"name": "sgd"}, "predict": {"points": [[1.0, 2.0]]}}),
-        ("b", {"name": "b", "seed": 0, "optimizer": {"name": "sgd"}, "predict": {"points": [[1.0, 3.0]]}}),
-        ("c", {"name": "c", "seed": 0, "optimizer": {"name": "sgd", "extra": 1}, "predict": {"points": [[1.0, 2.0]]}}),
-    ]]
+    runs = [
+        RunInfo(None, n, "train", flatten(c), {}, None)
+        for n, c in [
+            ("a", {"name": "a", "seed": 0, "optimizer": {"name": "sgd"}, "predict": {"points": [[1.0, 2.0]]}}),
+            ("b", {"name": "b", "seed": 0, "optimizer": {"name": "sgd"}, "predict": {"points": [[1.0, 3.0]]}}),
+            (
+                "c",
+                {"name": "c", "seed": 0, "optimizer": {"name": "sgd", "extra": 1}, "predict": {"points": [[1.0, 2.0]]}},
+            ),
+        ]
+    ]
     assert differing_keys(runs) == ["optimizer.extra", "predict.points"]  # "name" is the run column
     rows, columns = comparison_rows(runs)
     assert columns == ["run", "optimizer.extra", "predict.points"]
@@ -78,13 +102,27 @@ def test_differing_keys_count_an_absent_key_as_a_value():
 
 
 def test_runs_of_different_kinds(three_runs, tmp_path):
-    sweep = fake_run(tmp_path / "sweep", {"config.json": '{"name": "s", "sweep": {"x": "seed"}}',
-                                          "sweep.csv": "", "metrics.json": '{"epochs": 100}', MARKER: SWEEP_MARKER})
+    sweep = fake_run(
+        tmp_path / "sweep",
+        {
+            "config.json": '{"name": "s", "sweep": {"x": "seed"}}',
+            "sweep.csv": "",
+            "metrics.json": '{"epochs": 100}',
+            MARKER: SWEEP_MARKER,
+        },
+    )
     with pytest.raises(lj.DataError, match=r"a sweep.py run\): sweep.py runs have no final_loss"):
         collect([three_runs[0], sweep])
     # Runs of one kind compare whatever they share, here the config and epochs.
-    other = fake_run(tmp_path / "sweep2", {"config.json": '{"name": "s", "sweep": {"x": "loss.l2"}}',
-                                           "sweep.csv": "", "metrics.json": '{"epochs": 100}', MARKER: SWEEP_MARKER})
+    other = fake_run(
+        tmp_path / "sweep2",
+        {
+            "config.json": '{"name": "s", "sweep": {"x": "loss.l2"}}',
+            "sweep.csv": "",
+            "metrics.json": '{"epochs": 100}',
+            MARKER: SWEEP_MARKER,
+        },
+    )
     runs, notes = collect([sweep, other])
     assert notes == [] and comparison_rows(runs)[1] == ["run", "sweep.x", "epochs"]
 
@@ -93,5 +131,8 @@ def test_no_run_folder_is_a_one_line_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         run_main(lambda: compare_script.main([str(tmp_path / "a"), str(tmp_path), "--out", str(tmp_path / "c")]))
     err = capsys.readouterr().err
-    assert exit_.value.code == 2 and err == "error: none of the 2 path(s) is a run folder (a folder with .logreg_jax_run)\n"
+    assert (
+        exit_.value.code == 2
+        and err == "error: none of the 2 path(s) is a run folder (a folder with .logreg_jax_run)\n"
+    )
     assert not (tmp_path / "c").exists()

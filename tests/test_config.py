@@ -16,9 +16,18 @@ def test_shipped_configs_load():
 
 
 def test_overrides_are_typed_like_toml():
-    cfg = lj.load_config("configs/exam_scores.toml", [
-        "optimizer.learning_rate=0.5", "train.epochs=7", "features.standardize=false",
-        "optimizer.name=adam", 'name="other"', "predict.points=[[1, 2], [3.5, 4]]", "loss.l2=1"])
+    cfg = lj.load_config(
+        "configs/exam_scores.toml",
+        [
+            "optimizer.learning_rate=0.5",
+            "train.epochs=7",
+            "features.standardize=false",
+            "optimizer.name=adam",
+            'name="other"',
+            "predict.points=[[1, 2], [3.5, 4]]",
+            "loss.l2=1",
+        ],
+    )
     assert cfg.optimizer.learning_rate == 0.5 and cfg.train.epochs == 7
     assert cfg.features.standardize is False and cfg.optimizer.name == "adam" and cfg.name == "other"
     assert cfg.predict.points == ((1.0, 2.0), (3.5, 4.0)) and cfg.loss.l2 == 1.0
@@ -31,24 +40,27 @@ def test_parse_override():
     assert parse_override("a=adam") == (["a"], "adam")
 
 
-@pytest.mark.parametrize("override,message", [
-    ("optimizer.learning_rate=0", "optimizer.learning_rate = 0: expected a finite number > 0"),
-    ("optimizer.learning_rate=-1.5", "optimizer.learning_rate = -1.5"),
-    ("optimizer.learning_rate=fast", "optimizer.learning_rate = 'fast': expected a number"),
-    ("train.epochs=0", "train.epochs = 0: expected an integer > 0"),
-    ("train.epochs=1.5", "train.epochs = 1.5: expected an integer"),
-    ("train.epochs=true", "train.epochs = True: expected an integer"),
-    ("optimizer.name=rmsprop", "optimizer.name = 'rmsprop': expected one of sgd, momentum, adam, lbfgs"),
-    ("model.init=ones", "model.init = 'ones': expected one of uniform, zeros, normal"),
-    ("model.name=svm", "model.name = 'svm'"),
-    ("features.standardize=1", "features.standardize = 1: expected true or false"),
-    ("optimizer.lr=0.1", "unknown key 'optimizer.lr'"),
-    ("optimiser.learning_rate=0.1", "unknown key 'optimiser'"),
-    ("loss.l2=-1", "loss.l2 = -1"),
-    ("dtype=float16", "dtype = 'float16'"),
-    ("plot.x1=[110, 20]", "plot.x1 = [110, 20]"),
-    ("train.epochs.x=1", "'epochs' is a value, not a table"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("optimizer.learning_rate=0", "optimizer.learning_rate = 0: expected a finite number > 0"),
+        ("optimizer.learning_rate=-1.5", "optimizer.learning_rate = -1.5"),
+        ("optimizer.learning_rate=fast", "optimizer.learning_rate = 'fast': expected a number"),
+        ("train.epochs=0", "train.epochs = 0: expected an integer > 0"),
+        ("train.epochs=1.5", "train.epochs = 1.5: expected an integer"),
+        ("train.epochs=true", "train.epochs = True: expected an integer"),
+        ("optimizer.name=rmsprop", "optimizer.name = 'rmsprop': expected one of sgd, momentum, adam, lbfgs"),
+        ("model.init=ones", "model.init = 'ones': expected one of uniform, zeros, normal"),
+        ("model.name=svm", "model.name = 'svm'"),
+        ("features.standardize=1", "features.standardize = 1: expected true or false"),
+        ("optimizer.lr=0.1", "unknown key 'optimizer.lr'"),
+        ("optimiser.learning_rate=0.1", "unknown key 'optimiser'"),
+        ("loss.l2=-1", "loss.l2 = -1"),
+        ("dtype=float16", "dtype = 'float16'"),
+        ("plot.x1=[110, 20]", "plot.x1 = [110, 20]"),
+        ("train.epochs.x=1", "'epochs' is a value, not a table"),
+    ],
+)
 def test_bad_overrides_name_key_value_and_file(override, message):
     with pytest.raises(lj.ConfigError) as err:
         lj.load_config("configs/exam_scores.toml", [override])
@@ -111,7 +123,9 @@ def test_experiments_refuse_inherited_keys_they_ignore():
     from logreg_jax.studies.sweeps import SweepConfig
 
     assert lj.load_config("configs/compare_gradients.toml", cls=GradientsConfig).base.model.name == "logistic"
-    with pytest.raises(lj.ConfigError, match=r"compare_gradients.toml .*: model is set, but this experiment does not use it"):
+    with pytest.raises(
+        lj.ConfigError, match=r"compare_gradients.toml .*: model is set, but this experiment does not use it"
+    ):
         lj.load_config("configs/compare_gradients.toml", ["model.name=mlp"], cls=GradientsConfig)
     with pytest.raises(lj.ConfigError, match="train.batch_size is set"):
         lj.load_config("configs/sweep_lr.toml", ["train.batch_size=10"], cls=SweepConfig)

@@ -29,18 +29,21 @@ def test_header_line_names_features(tmp_path):
     np.testing.assert_array_equal(data.X, [[1, 2], [3, 4]])
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "empty"),
-    ("\n  \n", "empty"),
-    ("a,b,label\n", "no data rows"),
-    ("1,2,0\n3,4,1\n5,6\n", ":3: expected 3 comma-separated fields, found 2"),
-    ("1,2,0\n3,x,1\n", ":2: 'x' is not a number"),
-    ("1,2,0\n3,nan,1\n", ":2: 'nan' is not finite"),
-    ("1,inf,0\n3,4,1\n", ":1: 'inf' is not finite"),
-    ("1,2,0\n3,4,2\n", ":2: label 2 is not 0 or 1"),
-    ("1,2,1\n3,4,1\n", "every label is 1"),
-    ("1\n2\n", "at least 2 comma-separated fields"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "empty"),
+        ("\n  \n", "empty"),
+        ("a,b,label\n", "no data rows"),
+        ("1,2,0\n3,4,1\n5,6\n", ":3: expected 3 comma-separated fields, found 2"),
+        ("1,2,0\n3,x,1\n", ":2: 'x' is not a number"),
+        ("1,2,0\n3,nan,1\n", ":2: 'nan' is not finite"),
+        ("1,inf,0\n3,4,1\n", ":1: 'inf' is not finite"),
+        ("1,2,0\n3,4,2\n", ":2: label 2 is not 0 or 1"),
+        ("1,2,1\n3,4,1\n", "every label is 1"),
+        ("1\n2\n", "at least 2 comma-separated fields"),
+    ],
+)
 def test_bad_files_are_named(tmp_path, text, message):
     path = write_text(tmp_path, "bad.csv", text)
     with pytest.raises(lj.DataError, match="bad.csv") as err:

@@ -17,10 +17,14 @@ from logreg_jax.train import History
 
 
 def config(**train):
-    return SimpleNamespace(model=SimpleNamespace(name="logistic"), loss=SimpleNamespace(l2=0.0), dtype="float32",
-                           train=SimpleNamespace(tol=1e-6, batch_size=None, **train),
-                           optimizer=SimpleNamespace(name="sgd", learning_rate=1.0),
-                           features=SimpleNamespace(standardize=True))
+    return SimpleNamespace(
+        model=SimpleNamespace(name="logistic"),
+        loss=SimpleNamespace(l2=0.0),
+        dtype="float32",
+        train=SimpleNamespace(tol=1e-6, batch_size=None, **train),
+        optimizer=SimpleNamespace(name="sgd", learning_rate=1.0),
+        features=SimpleNamespace(standardize=True),
+    )
 
 
 def separable(X, y) -> bool:
@@ -58,8 +62,19 @@ def test_separation_is_warned_exactly_when_the_data_are_separable(tmp_path, caps
         data = str(tmp_path / "sep.txt")
     table = np.loadtxt(data, delimiter=",")
     assert separable(table[:, :2], table[:, 2]) == expect
-    load_script("train").main(["configs/exam_scores.toml", "--out", str(tmp_path / "run"), "--set",
-                               f'data.path="{data}"', "--set", "optimizer.name=lbfgs", "--set", "predict.points=[]"])
+    load_script("train").main(
+        [
+            "configs/exam_scores.toml",
+            "--out",
+            str(tmp_path / "run"),
+            "--set",
+            f'data.path="{data}"',
+            "--set",
+            "optimizer.name=lbfgs",
+            "--set",
+            "predict.points=[]",
+        ]
+    )
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["separated"] == expect
     assert ("linearly separable" in capsys.readouterr().err) == expect
@@ -75,5 +90,4 @@ def test_statistics_of_huge_values_match_a_scaled_float64_reference():
     np.testing.assert_allclose(fm.standardizer.std, scaled.std(0) * [1e300, 1.0], rtol=1e-12)
     assert np.all(np.isfinite(fm(X)))
     with pytest.raises(lj.DataError, match="feature 'a' reaches .* beyond the largest float32"):
-        fit_feature_map(ArraySource(Dataset(X, y, ("a", "b"))), degree=1, standardize=False, bias=True,
-                        dtype="float32")
+        fit_feature_map(ArraySource(Dataset(X, y, ("a", "b"))), degree=1, standardize=False, bias=True, dtype="float32")

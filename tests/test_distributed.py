@@ -20,8 +20,13 @@ import logreg_jax as lj
 pytestmark = pytest.mark.slow  # subprocesses: several processes, memory measured from outside
 
 SYNTHETIC = "{m = 3000, d = 4, seed = 5}"
-OVERRIDES = [f"data.synthetic={SYNTHETIC}", "predict.points=[]", "optimizer.name=sgd",
-             "train.epochs=10", "dtype=float64"]
+OVERRIDES = [
+    f"data.synthetic={SYNTHETIC}",
+    "predict.points=[]",
+    "optimizer.name=sgd",
+    "train.epochs=10",
+    "dtype=float64",
+]
 
 
 def child_env(**extra):
@@ -33,14 +38,21 @@ def child_env(**extra):
 
 def run_child(code: str, timeout: float = 60, **env) -> dict:
     """Runs ``code`` in a fresh interpreter; it prints one JSON line last."""
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=child_env(**env),
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=child_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_four_devices_shard_the_rows_and_reach_the_single_device_theta():
-    result = run_child(f"""
+    result = run_child(
+        f"""
         import json, jax, numpy as np, logreg_jax as lj
         overrides = {OVERRIDES!r}
         one = lj.fit(lj.load_config("configs/exam_scores.toml", overrides))
@@ -49,7 +61,9 @@ def test_four_devices_shard_the_rows_and_reach_the_single_device_theta():
                           "shards": len(four.inputs.X.sharding.device_set),
                           "one": np.asarray(one.params).tolist(), "four": np.asarray(four.params).tolist(),
                           "accuracy": [lj.summarize(f)["train_accuracy"] for f in (one, four)]}}))
-        """, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+        """,
+        XLA_FLAGS="--xla_force_host_platform_device_count=4",
+    )
     assert result["devices"] == 4 and result["shards"] == 4
     np.testing.assert_allclose(result["four"], result["one"], atol=1e-6, rtol=0)
     assert result["accuracy"][0] == result["accuracy"][1] > 0.6
@@ -66,13 +80,31 @@ def test_two_processes_each_reading_half_reach_the_single_process_theta(tmp_path
     procs = []
     try:
         for i in range(2):
-            args = [sys.executable, "experiments/train.py", "configs/exam_scores.toml", "--out", str(tmp_path / f"p{i}")]
-            for o in OVERRIDES + ["distributed.data_parallel=true", "distributed.num_processes=2",
-                                  f"distributed.process_id={i}", f'distributed.coordinator="127.0.0.1:{port}"']:
+            args = [
+                sys.executable,
+                "experiments/train.py",
+                "configs/exam_scores.toml",
+                "--out",
+                str(tmp_path / f"p{i}"),
+            ]
+            for o in OVERRIDES + [
+                "distributed.data_parallel=true",
+                "distributed.num_processes=2",
+                f"distributed.process_id={i}",
+                f'distributed.coordinator="127.0.0.1:{port}"',
+            ]:
                 args += ["--set", o]
             # The scripts' compilation cache goes to a private folder (never a shared one).
-            procs.append(subprocess.Popen(args, cwd=ROOT, env=child_env(LOGREG_JAX_CACHE=str(tmp_path / f"cache{i}")),
-                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+            procs.append(
+                subprocess.Popen(
+                    args,
+                    cwd=ROOT,
+                    env=child_env(LOGREG_JAX_CACHE=str(tmp_path / f"cache{i}")),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
         outputs = [p.communicate(timeout=90)[0] for p in procs]
     finally:
         for p in procs:

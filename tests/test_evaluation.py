@@ -46,8 +46,9 @@ def test_confusion_precision_recall_equal_scikit_learn(rng, m, k):
     np.testing.assert_allclose(recall, metrics.recall_score(y_true, y_pred, **kw), rtol=1e-15)
     prob = rng.dirichlet(np.ones(k), m)
     report = class_report(y_true, prob)
-    np.testing.assert_array_equal(report["confusion_matrix"],
-                                  metrics.confusion_matrix(y_true, prob.argmax(1), labels=range(k)))
+    np.testing.assert_array_equal(
+        report["confusion_matrix"], metrics.confusion_matrix(y_true, prob.argmax(1), labels=range(k))
+    )
 
 
 @pytest.mark.parametrize("n_bins", [5, 10])

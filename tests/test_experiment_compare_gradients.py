@@ -11,9 +11,17 @@ from logreg_jax.studies.gradients import GradientsConfig
 
 script = load_script("compare_gradients")
 
-SMALL = ["compare.data_files=[]", "compare.polynomial_degrees=[]", "compare.synthetic_sizes=[100]",
-         "compare.synthetic_features=8", "compare.draws=2", "compare.timing_sizes=[100]",
-         "compare.timing_repeats=2", "train.epochs=30", "train.log_every=30"]
+SMALL = [
+    "compare.data_files=[]",
+    "compare.polynomial_degrees=[]",
+    "compare.synthetic_sizes=[100]",
+    "compare.synthetic_features=8",
+    "compare.draws=2",
+    "compare.timing_sizes=[100]",
+    "compare.timing_repeats=2",
+    "train.epochs=30",
+    "train.log_every=30",
+]
 
 
 def read_csv(path):
@@ -25,8 +33,15 @@ def read_csv(path):
 def test_smoke_run_writes_the_run_folder_and_the_errors_are_small(tmp_path, capsys):
     out = tmp_path / "cg"
     script.main(["configs/compare_gradients.toml", "--out", str(out), *[a for s in SMALL for a in ("--set", s)]])
-    assert {p.name for p in out.iterdir()} == {".logreg_jax_run", "config.json", "gradients.csv", "timing.csv", "report.md",
-                                               "errors.png", "timing.png"}
+    assert {p.name for p in out.iterdir()} == {
+        ".logreg_jax_run",
+        "config.json",
+        "gradients.csv",
+        "timing.csv",
+        "report.md",
+        "errors.png",
+        "timing.png",
+    }
     assert (out / "errors.png").stat().st_size > 20_000 and (out / "timing.png").stat().st_size > 20_000
     rows = read_csv(out / "gradients.csv")
     # 2 draws + the optimum, 2 dtypes, and every (quantity, method).
@@ -62,17 +77,20 @@ def test_shipped_config_is_the_full_comparison():
     assert cfg.compare.include_optimum and cfg.base.optimizer.name == "lbfgs"
 
 
-@pytest.mark.parametrize("override,message", [
-    ("compare.draws=-1", "compare.draws = -1: expected an integer >= 0"),
-    ("compare.dtypes=[\"float16\"]", "compare.dtypes = ['float16']"),
-    ("compare.dtypes=[]", "compare.dtypes = []"),
-    ("compare.polynomial_degrees=[1]", "compare.polynomial_degrees = [1]: expected one integer >= 1 per data file"),
-    ("compare.synthetic_sizes=[0]", "compare.synthetic_sizes = [0]"),
-    ("compare.timing_repeats=0", "compare.timing_repeats = 0"),
-    ("compare.draw_scale=0", "compare.draw_scale = 0"),
-    ("compare.draws=\"3\"", "compare.draws = '3': expected an integer"),
-    ("compare.repeats=3", "unknown key 'compare.repeats'"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("compare.draws=-1", "compare.draws = -1: expected an integer >= 0"),
+        ('compare.dtypes=["float16"]', "compare.dtypes = ['float16']"),
+        ("compare.dtypes=[]", "compare.dtypes = []"),
+        ("compare.polynomial_degrees=[1]", "compare.polynomial_degrees = [1]: expected one integer >= 1 per data file"),
+        ("compare.synthetic_sizes=[0]", "compare.synthetic_sizes = [0]"),
+        ("compare.timing_repeats=0", "compare.timing_repeats = 0"),
+        ("compare.draw_scale=0", "compare.draw_scale = 0"),
+        ('compare.draws="3"', "compare.draws = '3': expected an integer"),
+        ("compare.repeats=3", "unknown key 'compare.repeats'"),
+    ],
+)
 def test_bad_config_values_are_named(override, message):
     with pytest.raises(lj.ConfigError) as err:
         lj.load_config("configs/compare_gradients.toml", [override], cls=GradientsConfig)
@@ -80,9 +98,15 @@ def test_bad_config_values_are_named(override, message):
 
 
 def test_nothing_to_compare_is_an_error():
-    with pytest.raises(lj.ConfigError, match="compare.draws = 0: expected an integer >= 1 when include_optimum = false"):
-        lj.load_config("configs/compare_gradients.toml", ["compare.draws=0", "compare.include_optimum=false"],
-                       cls=GradientsConfig)
+    with pytest.raises(
+        lj.ConfigError, match="compare.draws = 0: expected an integer >= 1 when include_optimum = false"
+    ):
+        lj.load_config(
+            "configs/compare_gradients.toml", ["compare.draws=0", "compare.include_optimum=false"], cls=GradientsConfig
+        )
     with pytest.raises(lj.ConfigError, match=r"compare.synthetic_sizes = \[\]: expected at least one size"):
-        lj.load_config("configs/compare_gradients.toml", ["compare.data_files=[]", "compare.polynomial_degrees=[]",
-                                                          "compare.synthetic_sizes=[]"], cls=GradientsConfig)
+        lj.load_config(
+            "configs/compare_gradients.toml",
+            ["compare.data_files=[]", "compare.polynomial_degrees=[]", "compare.synthetic_sizes=[]"],
+            cls=GradientsConfig,
+        )

@@ -14,6 +14,7 @@ from logreg_jax.cli import run_main
 train_script = load_script("train")
 replot_script = load_script("replot")
 
+
 @pytest.fixture(scope="module")
 def exam_run(tmp_path_factory):
     return train_run(tmp_path_factory, "configs/exam_scores.toml", "exam")
@@ -33,8 +34,14 @@ def test_exam_scores_run_folder(exam_run):
     raw = np.asarray(metrics["theta_original_units"])
     assert 1 / (1 + np.exp(-(raw[0] + raw[1:] @ p["x"]))) == pytest.approx(p["probability"], rel=1e-5)
     config = json.loads((exam_run / "config.json").read_text())
-    assert config["optimizer"] == {"name": "sgd", "learning_rate": 1.0, "momentum": 0.9, "nesterov": False,
-                                   "memory_size": 10, "damping": 0.1}
+    assert config["optimizer"] == {
+        "name": "sgd",
+        "learning_rate": 1.0,
+        "momentum": 0.9,
+        "nesterov": False,
+        "memory_size": 10,
+        "damping": 0.1,
+    }
     with np.load(exam_run / "params.npz") as npz:
         np.testing.assert_allclose(npz["params/"], metrics["theta"], rtol=1e-7)
         assert npz["features/mean"].shape == (2,)
@@ -48,6 +55,7 @@ def test_same_config_same_numbers(exam_run, tmp_path):
 
 def test_replot_without_training(exam_run, tmp_path):
     import shutil
+
     run = tmp_path / "copy"
     shutil.copytree(exam_run, run)
     (run / "decision_boundary.png").unlink()
@@ -58,18 +66,21 @@ def test_replot_without_training(exam_run, tmp_path):
         replot_script.main([str(run), "--set", "train.epochs=3"])
 
 
-@pytest.mark.parametrize("extra,message", [
-    (["--set", "optimizer.learning_rate=0"], "optimizer.learning_rate = 0: expected a finite number > 0"),
-    (["--set", "train.epochs=-1"], "train.epochs = -1"),
-    (["--set", "optimizer.name=newtonish"], "optimizer.name = 'newtonish'"),
-    (["--set", "model.init=ones"], "model.init = 'ones'"),
-    (["--set", "train.epochz=3"], "unknown key 'train.epochz'"),
-    (["--set", "train.epochs='ten'"], "train.epochs = 'ten': expected an integer"),
-    (["--set", "optimizer.learning_rate"], "expected key=value"),
-    (["--set", "data.path='no/such.txt'"], "no/such.txt: no such data file"),
-    (["--set", "predict.points=[[1.0]]"], "predict.points: [1.0] has 1 values"),
-    (["--set", "optimizer.learning_rate=1e37", "--set", "features.standardize=false"], "diverged at epoch 2"),
-])
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--set", "optimizer.learning_rate=0"], "optimizer.learning_rate = 0: expected a finite number > 0"),
+        (["--set", "train.epochs=-1"], "train.epochs = -1"),
+        (["--set", "optimizer.name=newtonish"], "optimizer.name = 'newtonish'"),
+        (["--set", "model.init=ones"], "model.init = 'ones'"),
+        (["--set", "train.epochz=3"], "unknown key 'train.epochz'"),
+        (["--set", "train.epochs='ten'"], "train.epochs = 'ten': expected an integer"),
+        (["--set", "optimizer.learning_rate"], "expected key=value"),
+        (["--set", "data.path='no/such.txt'"], "no/such.txt: no such data file"),
+        (["--set", "predict.points=[[1.0]]"], "predict.points: [1.0] has 1 values"),
+        (["--set", "optimizer.learning_rate=1e37", "--set", "features.standardize=false"], "diverged at epoch 2"),
+    ],
+)
 def test_bad_input_exits_cleanly_and_writes_nothing(tmp_path, capsys, extra, message):
     out = tmp_path / "run"
     with pytest.raises(SystemExit) as exit_:
@@ -80,39 +91,56 @@ def test_bad_input_exits_cleanly_and_writes_nothing(tmp_path, capsys, extra, mes
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "empty"),
-    ("1,2,0\n3,4\n", "bad.txt:2: expected 3"),
-    ("1,2,0\n3,abc,1\n", "bad.txt:2: 'abc' is not a number"),
-    ("1,2,0\n3,nan,1\n", "not finite"),
-    ("1,2,0\n3,4,0.5\n", "bad.txt:2: label 0.5 is not 0 or 1"),
-    ("1,2,0\n3,4,0\n", "every label is 0"),
-    ("1,5,0\n3,5,1\n2,5,1\n", "feature 'x2' is constant"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "empty"),
+        ("1,2,0\n3,4\n", "bad.txt:2: expected 3"),
+        ("1,2,0\n3,abc,1\n", "bad.txt:2: 'abc' is not a number"),
+        ("1,2,0\n3,nan,1\n", "not finite"),
+        ("1,2,0\n3,4,0.5\n", "bad.txt:2: label 0.5 is not 0 or 1"),
+        ("1,2,0\n3,4,0\n", "every label is 0"),
+        ("1,5,0\n3,5,1\n2,5,1\n", "feature 'x2' is constant"),
+    ],
+)
 def test_bad_data_files(tmp_path, capsys, text, message):
     data = write_text(tmp_path, "bad.txt", text)
     out = tmp_path / "run"
     with pytest.raises(SystemExit):
-        run_main(lambda: train_script.main(["configs/exam_scores.toml", "--out", str(out),
-                                            "--set", f"data.path='{data}'"]))
+        run_main(
+            lambda: train_script.main(["configs/exam_scores.toml", "--out", str(out), "--set", f"data.path='{data}'"])
+        )
     assert message in capsys.readouterr().err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt"]
 
 
 def test_script_prints_one_line_without_traceback(tmp_path):
     """The real command line: exit status 2 and a single 'error:' line on stderr."""
-    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "train.py"), "configs/exam_scores.toml",
-                           "--out", str(tmp_path / "r"), "--set", "optimizer.learning_rate=-1"],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "experiments" / "train.py"),
+            "configs/exam_scores.toml",
+            "--out",
+            str(tmp_path / "r"),
+            "--set",
+            "optimizer.learning_rate=-1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "error: configs/exam_scores.toml (with --set optimizer.learning_rate=-1): "
-        "optimizer.learning_rate = -1: expected a finite number > 0"]
+        "optimizer.learning_rate = -1: expected a finite number > 0"
+    ]
     assert not (tmp_path / "r").exists()
 
 
 def test_replot_of_an_incomplete_folder_is_one_line(exam_run, tmp_path, capsys):
     import shutil
+
     run = tmp_path / "broken"
     shutil.copytree(exam_run, run)
     (run / "params.npz").unlink()

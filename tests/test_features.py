@@ -63,9 +63,9 @@ def test_polynomial_features_order_and_count(rng):
     P = lj.polynomial_features(X, 6)
     assert P.shape == (5, 27)
     x1, x2 = X[:, 0], X[:, 1]
-    expected = [x1 ** (i - j) * x2 ** j for i in range(1, 7) for j in range(i + 1)]
+    expected = [x1 ** (i - j) * x2**j for i in range(1, 7) for j in range(i + 1)]
     np.testing.assert_allclose(P, np.column_stack(expected))
-    np.testing.assert_allclose(P[:, :5], np.column_stack([x1, x2, x1 ** 2, x1 * x2, x2 ** 2]))
+    np.testing.assert_allclose(P[:, :5], np.column_stack([x1, x2, x1**2, x1 * x2, x2**2]))
     assert lj.polynomial_features(X, 1) is X
     assert lj.add_bias(P).shape == (5, 28)
 
@@ -85,8 +85,9 @@ def test_feature_map_order_polynomial_then_standardize_then_bias(rng):
     np.testing.assert_array_equal(Z[:, 0], 1.0)
     np.testing.assert_allclose(Z[:, 1:], (P - P.mean(axis=0)) / P.std(axis=0), rtol=1e-12)
     new = rng.uniform(-1, 1, size=(4, 2))
-    np.testing.assert_allclose(scaled(new)[:, 1:], (lj.polynomial_features(new, 6) - P.mean(axis=0)) / P.std(axis=0),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        scaled(new)[:, 1:], (lj.polynomial_features(new, 6) - P.mean(axis=0)) / P.std(axis=0), rtol=1e-12
+    )
     # JAX inputs take the same path (the plots and predictions call it on grids).
     np.testing.assert_allclose(np.asarray(raw(jnp.asarray(new, jnp.float32))), raw(new), rtol=1e-5)
     assert polynomial_names(("a", "b"), 3) == ("a", "b", "a^2", "a*b", "b^2", "a^3", "a^2*b", "a*b^2", "b^3")

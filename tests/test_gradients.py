@@ -33,7 +33,8 @@ def test_autodiff_equals_analytic_float64(x64, rng, m, n, l2):
         assert rel_err(auto, hand) <= 1e-12
         assert rel_err(hand, reference.gradient(theta, X, y, l2)) <= 1e-12
         assert abs(float(lj.cross_entropy(theta, X, y, l2)) - reference.loss(theta, X, y, l2)) <= 1e-12 * max(
-            1.0, reference.loss(theta, X, y, l2))
+            1.0, reference.loss(theta, X, y, l2)
+        )
 
 
 @pytest.mark.parametrize("l2", [0.0, 3.0])
@@ -54,8 +55,12 @@ def test_gradients_match_finite_differences(x64, rng, l2):
     check_grads(lambda t: lj.cross_entropy(t, X, y, l2), (theta,), order=2, modes=("fwd", "rev"))
     # And the hand-derived gradient against our own central differences.
     eps = 1e-6
-    fd = np.array([(reference.loss(theta + eps * e, X, y, l2) - reference.loss(theta - eps * e, X, y, l2)) / (2 * eps)
-                   for e in np.eye(theta.size)])
+    fd = np.array(
+        [
+            (reference.loss(theta + eps * e, X, y, l2) - reference.loss(theta - eps * e, X, y, l2)) / (2 * eps)
+            for e in np.eye(theta.size)
+        ]
+    )
     assert rel_err(lj.analytic_gradient(theta, X, y, l2), fd) <= 1e-7
 
 
@@ -88,7 +93,12 @@ def test_extreme_logits_float32(z):
 def test_float32_in_float32_out_and_close_to_float64(rng):
     theta, X, y = (np.asarray(a) for a in random_problem(rng, 200, 6))
     f32 = [jnp.asarray(a, jnp.float32) for a in (theta, X, y)]
-    for fn in (lj.cross_entropy, lj.autodiff_gradient, lj.analytic_gradient, lambda t, X, y, l2: logistic.probability(t, X)):
+    for fn in (
+        lj.cross_entropy,
+        lj.autodiff_gradient,
+        lj.analytic_gradient,
+        lambda t, X, y, l2: logistic.probability(t, X),
+    ):
         out = fn(*f32, 0.5)
         assert out.dtype == jnp.float32
     assert rel_err(lj.analytic_gradient(*f32, 0.5), reference.gradient(theta, X, y, 0.5)) <= 1e-5
@@ -103,7 +113,8 @@ def test_l2_penalty_leaves_bias_alone(x64):
     base = float(lj.cross_entropy(jnp.asarray([0.0, 0.0]), X, y))
     assert float(lj.cross_entropy(jnp.asarray([0.0, 3.0]), X, y, 4.0)) == pytest.approx(base + 4.0 / 4 * 9)
     assert float(lj.cross_entropy(jnp.asarray([3.0, 0.0]), X, y, 4.0)) == pytest.approx(
-        float(lj.cross_entropy(jnp.asarray([3.0, 0.0]), X, y, 0.0)))
+        float(lj.cross_entropy(jnp.asarray([3.0, 0.0]), X, y, 0.0))
+    )
 
 
 def test_sigmoid_and_its_derivative(x64):
@@ -115,6 +126,7 @@ def test_sigmoid_and_its_derivative(x64):
 
 def test_synthetic_rows_are_seeded_and_learnable():
     from logreg_jax.scale.sources import SyntheticSource
+
     a = SyntheticSource(500, 4, key=jax.random.key(1)).read(0, 500)
     b = SyntheticSource(500, 4, key=jax.random.key(1)).read(0, 500)
     np.testing.assert_array_equal(a[0], b[0])

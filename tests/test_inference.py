@@ -41,8 +41,15 @@ def statsmodels_fits(X, y, cov_type):
 
 
 def assert_matches(c, res, what):
-    expected = dict(coef=res.params, std_err=res.bse, z=res.tvalues, p_value=res.pvalues,
-                    ci_low=res.conf_int()[:, 0], ci_high=res.conf_int()[:, 1], odds_ratio=np.exp(res.params))
+    expected = dict(
+        coef=res.params,
+        std_err=res.bse,
+        z=res.tvalues,
+        p_value=res.pvalues,
+        ci_low=res.conf_int()[:, 0],
+        ci_high=res.conf_int()[:, 1],
+        odds_ratio=np.exp(res.params),
+    )
     for key in PER_COEFFICIENT:
         np.testing.assert_allclose(getattr(c, key), expected[key], rtol=RTOL, err_msg=f"{what} {key}")
 
@@ -55,8 +62,15 @@ def test_every_number_matches_statsmodels(data, cov_type):
     result = inference(std.params, X, y, fm, cov_type=cov_type)
     assert_matches(result.raw, raw, "raw")
     assert_matches(result.standardized, std, "standardized")
-    for ours, theirs in [("log_likelihood", "llf"), ("null_log_likelihood", "llnull"), ("llr", "llr"),
-                         ("llr_p_value", "llr_pvalue"), ("pseudo_r2", "prsquared"), ("aic", "aic"), ("bic", "bic")]:
+    for ours, theirs in [
+        ("log_likelihood", "llf"),
+        ("null_log_likelihood", "llnull"),
+        ("llr", "llr"),
+        ("llr_p_value", "llr_pvalue"),
+        ("pseudo_r2", "prsquared"),
+        ("aic", "aic"),
+        ("bic", "bic"),
+    ]:
         assert getattr(result, ours) == pytest.approx(getattr(raw, theirs), rel=RTOL), ours
     assert result.nobs == raw.nobs and result.llr_df == raw.df_model
     np.testing.assert_allclose(result.cov_raw, raw.cov_params(), rtol=RTOL, atol=1e-12 * np.abs(raw.cov_params()).max())
@@ -145,9 +159,22 @@ def test_bootstrap_std_errors_agree_with_the_analytic_ones(boot):
     again = inference(std.params, X, y, fm, bootstrap=300, key=jax.random.key(0))
     np.testing.assert_array_equal(again.raw.bootstrap_ci_low, r.raw.bootstrap_ci_low)
     block = to_json(r)
-    assert set(block) == {"names", *PER_COEFFICIENT, "bootstrap_std_err", "bootstrap_ci_low", "bootstrap_ci_high",
-                          "log_likelihood", "null_log_likelihood", "llr", "llr_p_value", "pseudo_r2", "aic", "bic",
-                          "cov_type", "standardized"}
+    assert set(block) == {
+        "names",
+        *PER_COEFFICIENT,
+        "bootstrap_std_err",
+        "bootstrap_ci_low",
+        "bootstrap_ci_high",
+        "log_likelihood",
+        "null_log_likelihood",
+        "llr",
+        "llr_p_value",
+        "pseudo_r2",
+        "aic",
+        "bic",
+        "cov_type",
+        "standardized",
+    }
     assert block["names"] == ["intercept", "x1", "x2", "x3", "x4", "x5"]
 
 
@@ -166,9 +193,23 @@ def test_script_refuses_inference_on_separable_data_in_one_line(tmp_path):
     """No finite estimate exists: the table is refused in one line (as statsmodels refuses), while the
     fit itself is kept and flagged as separated (issue 11's warning)."""
     path = write_text(tmp_path, "sep.txt", SEPARABLE)
-    done = subprocess.run([sys.executable, "experiments/train.py", "configs/exam_scores.toml", "--out",
-                           str(tmp_path / "run"), "--set", f'data.path="{path}"', "--set", "predict.points=[]"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "experiments/train.py",
+            "configs/exam_scores.toml",
+            "--out",
+            str(tmp_path / "run"),
+            "--set",
+            f'data.path="{path}"',
+            "--set",
+            "predict.points=[]",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     refusals = [line for line in done.stderr.splitlines() if "perfectly separated" in line]
     assert len(refusals) == 1 and refusals[0].startswith("warning: inference:"), done.stderr
@@ -180,8 +221,9 @@ def test_script_refuses_inference_on_separable_data_in_one_line(tmp_path):
 @pytest.mark.slow
 def test_train_script_writes_the_table_and_figure(tmp_path, capsys):
     out = tmp_path / "run"
-    load_script("train").main(["configs/exam_scores_inference.toml", "--out", str(out),
-                               "--set", "inference.bootstrap=50"])
+    load_script("train").main(
+        ["configs/exam_scores_inference.toml", "--out", str(out), "--set", "inference.bootstrap=50"]
+    )
     printed = capsys.readouterr().out
     assert "P>|z|" in printed and "LR chi2(2)" in printed
     block = json.loads((out / "metrics.json").read_text())["inference"]

@@ -21,29 +21,42 @@ def flat(tree) -> np.ndarray:
 def random_network(rng, m, n, hidden, activation, scale=1.0):
     """Random params (not a fresh init: biases nonzero too), inputs and both classes of labels."""
     sizes = [n, *hidden, 1]
-    params = [{"W": jnp.asarray(scale * rng.normal(size=(a, b))), "b": jnp.asarray(scale * rng.normal(size=b))}
-              for a, b in zip(sizes[:-1], sizes[1:])]
+    params = [
+        {"W": jnp.asarray(scale * rng.normal(size=(a, b))), "b": jnp.asarray(scale * rng.normal(size=b))}
+        for a, b in zip(sizes[:-1], sizes[1:])
+    ]
     X = jnp.asarray(rng.normal(size=(m, n)))
     y = (rng.random(m) < 0.5).astype(np.float64)
     y[:2] = [0.0, 1.0]
     return params, X, jnp.asarray(y), lj.get_model(ModelConfig(name="mlp", hidden=tuple(hidden), activation=activation))
 
 
-@pytest.mark.parametrize("m,n,hidden,activation", [
-    (2, 1, [3], "sigmoid"), (37, 2, [8], "relu"), (64, 5, [6, 4], "tanh"), (50, 5, [6, 4], "relu"),
-    (120, 3, [7, 5, 3], "sigmoid"), (90, 4, [5, 9, 2], "tanh"),
-])
+@pytest.mark.parametrize(
+    "m,n,hidden,activation",
+    [
+        (2, 1, [3], "sigmoid"),
+        (37, 2, [8], "relu"),
+        (64, 5, [6, 4], "tanh"),
+        (50, 5, [6, 4], "relu"),
+        (120, 3, [7, 5, 3], "sigmoid"),
+        (90, 4, [5, 9, 2], "tanh"),
+    ],
+)
 def test_backprop_equals_autodiff_float64(x64, rng, m, n, hidden, activation):
     params, X, y, model = random_network(rng, m, n, hidden, activation)
     for l2 in (0.0, 0.7, 25.0):
         hand = model.gradient(params, X, y, l2)
         auto = jax.grad(lj.objective, argnums=1)(model, params, X, y, l2)
         assert jax.tree_util.tree_structure(hand) == jax.tree_util.tree_structure(params)
-        assert all(h.dtype == jnp.float64 and h.shape == a.shape
-                   for h, a in zip(jax.tree_util.tree_leaves(hand), jax.tree_util.tree_leaves(auto)))
+        assert all(
+            h.dtype == jnp.float64 and h.shape == a.shape
+            for h, a in zip(jax.tree_util.tree_leaves(hand), jax.tree_util.tree_leaves(auto))
+        )
         assert rel_err(flat(hand), flat(auto)) <= 1e-12
         for g_hand, g_auto in zip(jax.tree_util.tree_leaves(hand), jax.tree_util.tree_leaves(auto)):
-            assert np.max(np.abs(np.asarray(g_hand) - np.asarray(g_auto))) <= 1e-12 * max(np.max(np.abs(flat(auto))), 1e-300)
+            assert np.max(np.abs(np.asarray(g_hand) - np.asarray(g_auto))) <= 1e-12 * max(
+                np.max(np.abs(flat(auto))), 1e-300
+            )
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -70,7 +83,9 @@ def test_no_hidden_layer_is_logistic_regression(x64, rng, l2):
     theta = jnp.concatenate([params[0]["b"], params[0]["W"][:, 0]])  # the bias is θ_0
     Xb = lj.add_bias(X)
     np.testing.assert_allclose(model.logits(params, X), LOGISTIC.logits(theta, Xb), rtol=1e-14)
-    assert float(lj.objective(model, params, X, y, l2)) == pytest.approx(float(lj.cross_entropy(theta, Xb, y, l2)), rel=1e-14)
+    assert float(lj.objective(model, params, X, y, l2)) == pytest.approx(
+        float(lj.cross_entropy(theta, Xb, y, l2)), rel=1e-14
+    )
     grads = model.gradient(params, X, y, l2)
     as_theta = jnp.concatenate([grads[0]["b"], grads[0]["W"][:, 0]])
     assert rel_err(as_theta, lj.analytic_gradient(theta, Xb, y, l2)) <= 1e-13
@@ -82,8 +97,9 @@ def test_activations_and_their_derivatives(x64):
         np.testing.assert_allclose(f_prime(z), jax.vmap(jax.grad(f))(z), rtol=1e-14, atol=1e-15, err_msg=name)
 
 
-@pytest.mark.parametrize("activation,std", [("tanh", lambda a, b: np.sqrt(2 / (a + b))),
-                                            ("relu", lambda a, b: np.sqrt(2 / a))])
+@pytest.mark.parametrize(
+    "activation,std", [("tanh", lambda a, b: np.sqrt(2 / (a + b))), ("relu", lambda a, b: np.sqrt(2 / a))]
+)
 @pytest.mark.parametrize("init", ["uniform", "normal"])
 def test_init_is_glorot_or_he_with_zero_biases(activation, std, init):
     cfg = ModelConfig(name="mlp", hidden=(300, 200), activation=activation, init=init)
@@ -97,18 +113,26 @@ def test_init_is_glorot_or_he_with_zero_biases(activation, std, init):
         assert np.std(np.asarray(W)) == pytest.approx(std(a, b), rel=0.03)
     assert np.std(np.asarray(params[2]["W"])) == pytest.approx(np.sqrt(2 / 201), rel=0.15)  # output: Glorot
     again = mlp.init(jax.random.key(3), 400, cfg)
-    assert all(np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(again)))
+    assert all(
+        np.array_equal(a, b) for a, b in zip(jax.tree_util.tree_leaves(params), jax.tree_util.tree_leaves(again))
+    )
 
 
-@pytest.mark.parametrize("raw,message", [
-    ({"model": {"name": "mlp", "init": "zeros"}}, "model.init = 'zeros': expected uniform or normal for the mlp"),
-    ({"model": {"name": "mlp", "activation": "softplus"}}, "model.activation = 'softplus': expected one of sigmoid, tanh, relu"),
-    ({"model": {"name": "mlp", "hidden": [8, 0]}}, "model.hidden = [8, 0]: expected a list of integers >= 1"),
-    ({"model": {"name": "mlp", "hidden": 8}}, "model.hidden = 8: expected a list"),
-    ({"model": {"name": "tree"}}, "model.name = 'tree': expected one of logistic, softmax, mlp"),
-    ({"data": {"path": "xor", "xor": {"m": 2}}}, "data.xor.m = 2: expected an integer >= 4"),
-    ({"data": {"xor": {"noise": -1.0}}}, "data.xor.noise = -1.0: expected a finite number >= 0"),
-])
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        ({"model": {"name": "mlp", "init": "zeros"}}, "model.init = 'zeros': expected uniform or normal for the mlp"),
+        (
+            {"model": {"name": "mlp", "activation": "softplus"}},
+            "model.activation = 'softplus': expected one of sigmoid, tanh, relu",
+        ),
+        ({"model": {"name": "mlp", "hidden": [8, 0]}}, "model.hidden = [8, 0]: expected a list of integers >= 1"),
+        ({"model": {"name": "mlp", "hidden": 8}}, "model.hidden = 8: expected a list"),
+        ({"model": {"name": "tree"}}, "model.name = 'tree': expected one of logistic, softmax, mlp"),
+        ({"data": {"path": "xor", "xor": {"m": 2}}}, "data.xor.m = 2: expected an integer >= 4"),
+        ({"data": {"xor": {"noise": -1.0}}}, "data.xor.noise = -1.0: expected a finite number >= 0"),
+    ],
+)
 def test_bad_model_and_xor_keys(raw, message):
     with pytest.raises(lj.ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
         config_from_dict(raw, "x.toml")
@@ -121,7 +145,10 @@ def test_one_model_object_per_activation():
     relu = lj.get_model(ModelConfig(name="mlp", activation="relu"))
     assert relu is not tanh and relu.bias_column is False and lj.get_model("logistic") is LOGISTIC
     # One hidden unit with z = 1 − 2 + 0.5 = −0.5 at x = (1, 1), then the output 1.5 a.
-    params = [{"W": jnp.array([[1.0], [-2.0]]), "b": jnp.array([0.5])}, {"W": jnp.array([[1.5]]), "b": jnp.array([0.0])}]
+    params = [
+        {"W": jnp.array([[1.0], [-2.0]]), "b": jnp.array([0.5])},
+        {"W": jnp.array([[1.5]]), "b": jnp.array([0.0])},
+    ]
     X = jnp.array([[1.0, 1.0]])
     assert float(relu.logits(params, X)[0]) == 0.0
     assert float(tanh.logits(params, X)[0]) == pytest.approx(1.5 * np.tanh(-0.5))

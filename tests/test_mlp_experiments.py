@@ -15,6 +15,7 @@ train_script = load_script("train")
 replot_script = load_script("replot")
 compare_script = load_script("compare_models")
 
+
 @pytest.fixture(scope="module")
 def xor_run(tmp_path_factory):
     return train_run(tmp_path_factory, "configs/mlp_xor.toml", "mlp_xor")
@@ -36,7 +37,9 @@ def test_mlp_run_folder_reloads_and_replots(xor_run):
     fitted = load_fit(xor_run)  # regenerates the xor data from the saved seed, reloads the layers
     metrics = json.loads((xor_run / "metrics.json").read_text())
     points = [p["x"] for p in metrics["predictions"]]
-    np.testing.assert_allclose(lj.predict_proba(fitted, points), [p["probability"] for p in metrics["predictions"]], rtol=1e-6)
+    np.testing.assert_allclose(
+        lj.predict_proba(fitted, points), [p["probability"] for p in metrics["predictions"]], rtol=1e-6
+    )
     before = (xor_run / "decision_boundary.png").stat().st_mtime_ns
     replot_script.main([str(xor_run), "--set", "plot.levels=5"])
     assert (xor_run / "decision_boundary.png").stat().st_mtime_ns > before
@@ -44,13 +47,30 @@ def test_mlp_run_folder_reloads_and_replots(xor_run):
 
 def test_compare_models_on_xor_logistic_fails_where_the_mlp_succeeds(tmp_path, capsys):
     out = tmp_path / "cmp"
-    compare_script.main([
-        "configs/compare_models.toml", "--out", str(out), "--set", "data.path=xor", "--set", "cv.k=2",
-        "--set", "titles=['lin', 'net']",
-        "--set", "panels=[['model.name=logistic', 'optimizer.name=adam', 'optimizer.learning_rate=0.05', "
-                 "'train.epochs=300', 'train.log_every=300'], ['model.name=mlp', 'model.hidden=[4]', "
-                 "'optimizer.name=adam', 'optimizer.learning_rate=0.05', 'train.epochs=300', 'train.log_every=300']]"])
-    assert {p.name for p in out.iterdir()} == {".logreg_jax_run", "config.json", "metrics.json", "results.csv", "models.png"}
+    compare_script.main(
+        [
+            "configs/compare_models.toml",
+            "--out",
+            str(out),
+            "--set",
+            "data.path=xor",
+            "--set",
+            "cv.k=2",
+            "--set",
+            "titles=['lin', 'net']",
+            "--set",
+            "panels=[['model.name=logistic', 'optimizer.name=adam', 'optimizer.learning_rate=0.05', "
+            "'train.epochs=300', 'train.log_every=300'], ['model.name=mlp', 'model.hidden=[4]', "
+            "'optimizer.name=adam', 'optimizer.learning_rate=0.05', 'train.epochs=300', 'train.log_every=300']]",
+        ]
+    )
+    assert {p.name for p in out.iterdir()} == {
+        ".logreg_jax_run",
+        "config.json",
+        "metrics.json",
+        "results.csv",
+        "models.png",
+    }
     with open(out / "results.csv") as fh:
         lin, net = csv.DictReader(fh)
     assert (lin["model"], net["model"]) == ("lin", "net")
@@ -64,8 +84,17 @@ def test_compare_models_rejects_mismatched_panels(tmp_path):
     with pytest.raises(lj.ConfigError, match="panels"):
         compare_script.main(["configs/compare_models.toml", "--out", str(tmp_path / "x"), "--set", "titles=['one']"])
     with pytest.raises(lj.ConfigError, match="model.hidden = \\[0\\]"):
-        compare_script.main(["configs/compare_models.toml", "--out", str(tmp_path / "x"),
-                             "--set", "titles=['one']", "--set", "panels=[['model.name=mlp', 'model.hidden=[0]']]"])
+        compare_script.main(
+            [
+                "configs/compare_models.toml",
+                "--out",
+                str(tmp_path / "x"),
+                "--set",
+                "titles=['one']",
+                "--set",
+                "panels=[['model.name=mlp', 'model.hidden=[0]']]",
+            ]
+        )
     with pytest.raises(lj.ConfigError, match="k = 100 folds"):
         compare_script.main(["configs/compare_models.toml", "--out", str(tmp_path / "x"), "--set", "cv.k=100"])
     assert not (tmp_path / "x").exists()
@@ -74,11 +103,18 @@ def test_compare_models_rejects_mismatched_panels(tmp_path):
 def test_shipped_mlp_and_compare_configs_resolve():
     mc = lj.load_config("configs/mlp_microchips.toml")
     assert (mc.model.name, mc.model.hidden, mc.features.polynomial_degree, mc.features.standardize) == (
-        "mlp", (16, 16), 1, True)
+        "mlp",
+        (16, 16),
+        1,
+        True,
+    )
     cfg = lj.load_config("configs/compare_models.toml", cls=ModelsConfig)
     panels = panel_configs(cfg)
     assert [(p.model.name, p.features.polynomial_degree, p.loss.l2) for p in panels] == [
-        ("logistic", 1, 0.0), ("logistic", 6, 1.0), ("mlp", 1, mc.loss.l2)]
+        ("logistic", 1, 0.0),
+        ("logistic", 6, 1.0),
+        ("mlp", 1, mc.loss.l2),
+    ]
     # The MLP panel is configs/mlp_microchips.toml's model and training, so the README's numbers agree.
     assert (panels[2].model, panels[2].optimizer, panels[2].train.epochs) == (mc.model, mc.optimizer, mc.train.epochs)
     assert all(p.data == cfg.base.data and type(p) is lj.Config for p in panels)

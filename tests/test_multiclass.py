@@ -76,9 +76,16 @@ def test_two_class_softmax_is_logistic_regression_with_the_difference_of_weights
 
 
 def iris_cfg(**extra):
-    raw = {"name": "iris", "dtype": "float64", "data": {"path": "data/iris.csv"},
-           "model": {"name": "softmax", "init": "zeros"}, "loss": {"l2": 1.0}, "optimizer": {"name": "lbfgs"},
-           "train": {"epochs": 500, "log_every": 500, "tol": 1e-11}, "predict": {"points": []}}
+    raw = {
+        "name": "iris",
+        "dtype": "float64",
+        "data": {"path": "data/iris.csv"},
+        "model": {"name": "softmax", "init": "zeros"},
+        "loss": {"l2": 1.0},
+        "optimizer": {"name": "lbfgs"},
+        "train": {"epochs": 500, "log_every": 500, "tol": 1e-11},
+        "predict": {"points": []},
+    }
     for section, values in extra.items():
         raw[section] = {**raw.get(section, {}), **values}
     return config_from_dict(raw)
@@ -114,12 +121,15 @@ def test_stratified_split_is_reproducible_and_keeps_every_class_share():
     assert a.data.y.size == 120 and np.array_equal(np.bincount(a.test.y.astype(int)), [10, 10, 10])
 
 
-@pytest.mark.parametrize("label, model, message", [
-    ("2.5", "softmax", r"data.csv:4: label 2.5 is not a class number 0, 1, 2, …"),
-    ("-1", "mlp", r"data.csv:4: label -1 is not a class number 0, 1, 2, …"),
-    ("3", "softmax", r"data.csv: class 2 never occurs in the training data; the labels must be the classes 0 … 3"),
-    ("2", "logistic", r"data.csv:4: label 2 is not 0 or 1 .*\"softmax\" and \"mlp\" take the classes 0 … K−1"),
-])
+@pytest.mark.parametrize(
+    "label, model, message",
+    [
+        ("2.5", "softmax", r"data.csv:4: label 2.5 is not a class number 0, 1, 2, …"),
+        ("-1", "mlp", r"data.csv:4: label -1 is not a class number 0, 1, 2, …"),
+        ("3", "softmax", r"data.csv: class 2 never occurs in the training data; the labels must be the classes 0 … 3"),
+        ("2", "logistic", r"data.csv:4: label 2 is not 0 or 1 .*\"softmax\" and \"mlp\" take the classes 0 … K−1"),
+    ],
+)
 def test_bad_labels_give_one_line_errors(tmp_path, label, model, message):
     path = write_text(tmp_path, "data.csv", f"a,b,y\n0,1,0\n1,0,1\n2,2,{label}\n1,1,1\n")
     cfg = config_from_dict({"data": {"path": str(path)}, "model": {"name": model}, "predict": {"points": []}})
@@ -131,10 +141,19 @@ def test_bad_labels_give_one_line_errors(tmp_path, label, model, message):
 def test_a_label_seen_only_in_the_held_out_file_is_named(tmp_path):
     train = write_text(tmp_path, "train.csv", "a,y\n0,0\n1,1\n2,2\n3,0\n")
     test = write_text(tmp_path, "test.csv", "a,y\n0,0\n1,1\n5,3\n")
-    cfg = config_from_dict({"data": {"path": str(train), "test_path": str(test)}, "model": {"name": "softmax"},
-                            "train": {"epochs": 2}, "predict": {"points": []}})
-    with pytest.raises(lj.DataError, match=r"test.csv: row 2: label 3 occurs in the held-out data only; "
-                                           r"the training data have the classes 0 … 2"):
+    cfg = config_from_dict(
+        {
+            "data": {"path": str(train), "test_path": str(test)},
+            "model": {"name": "softmax"},
+            "train": {"epochs": 2},
+            "predict": {"points": []},
+        }
+    )
+    with pytest.raises(
+        lj.DataError,
+        match=r"test.csv: row 2: label 3 occurs in the held-out data only; "
+        r"the training data have the classes 0 … 2",
+    ):
         lj.fit(cfg)
 
 

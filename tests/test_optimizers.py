@@ -18,14 +18,27 @@ def exam_optimum():
     """The exam-scores optimum (standardized features) from SciPy on the NumPy reference loss."""
     data = lj.load_dataset("data/exam_scores.txt")
     X = lj.add_bias(Standardizer.fit(data.X)(data.X))
-    res = minimize(reference.loss, np.zeros(3), args=(X, data.y), jac=reference.gradient,
-                   method="BFGS", options={"gtol": 1e-13, "maxiter": 1000})
+    res = minimize(
+        reference.loss,
+        np.zeros(3),
+        args=(X, data.y),
+        jac=reference.gradient,
+        method="BFGS",
+        options={"gtol": 1e-13, "maxiter": 1000},
+    )
     return res.fun
 
 
 def fit(name, dtype="float32", epochs=300, tol=0.0, **optimizer):
-    return lj.fit(config_from_dict({"dtype": dtype, "optimizer": {"name": name, **optimizer},
-                                       "train": {"epochs": epochs, "log_every": epochs, "tol": tol}}))
+    return lj.fit(
+        config_from_dict(
+            {
+                "dtype": dtype,
+                "optimizer": {"name": name, **optimizer},
+                "train": {"epochs": epochs, "log_every": epochs, "tol": tol},
+            }
+        )
+    )
 
 
 @pytest.mark.parametrize("name,lr,epochs", [("sgd", 5.0, 300), ("momentum", 1.0, 300), ("adam", 0.1, 400)])
@@ -46,13 +59,26 @@ def test_newton_and_lbfgs_reach_the_optimum_to_1e_10_in_float64(x64, exam_optimu
 def test_newton_on_a_pytree_reaches_the_optimum(x64, exam_optimum):
     """Newton is generic over parameter pytrees: a dict-parameterised logistic model reaches the
     exam-scores optimum, and the loss never increases (line search)."""
-    dict_model = lj.Model(name="logistic_dict", init=None, bias_column=False, gradient=None,
-                          logits=lambda p, X: X @ p["w"] + p["b"], weights=lambda p: p["w"])
+    dict_model = lj.Model(
+        name="logistic_dict",
+        init=None,
+        bias_column=False,
+        gradient=None,
+        logits=lambda p, X: X @ p["w"] + p["b"],
+        weights=lambda p: p["w"],
+    )
     data = lj.load_dataset("data/exam_scores.txt")
     X = jnp.asarray(Standardizer.fit(data.X)(data.X))
     start = {"w": jnp.asarray([0.5, 0.7]), "b": jnp.asarray(0.2)}
-    params, history = lj.train(dict_model, start, X, jnp.asarray(data.y), epochs=30, tol=1e-12,
-                               optimizer=lj.make_optimizer(OptimizerConfig(name="newton")))
+    params, history = lj.train(
+        dict_model,
+        start,
+        X,
+        jnp.asarray(data.y),
+        epochs=30,
+        tol=1e-12,
+        optimizer=lj.make_optimizer(OptimizerConfig(name="newton")),
+    )
     assert history.final_loss == pytest.approx(exam_optimum, abs=1e-12)
     assert history.converged and history.loss.size <= 10 and np.all(np.diff(history.loss) <= 0)
     assert params["w"].shape == (2,) and params["b"].shape == ()
@@ -61,6 +87,7 @@ def test_newton_on_a_pytree_reaches_the_optimum(x64, exam_optimum):
 def test_newton_falls_back_to_the_gradient_where_the_hessian_is_indefinite(x64):
     """f(u, v) = u² − v² + v⁴ at (0.01, 0.1): H = diag(2, −2 + 12 v²) is indefinite and the Newton
     solve points uphill (∇f·d > 0); the direction must fall back to −∇f."""
+
     def f(p):
         return p["u"] ** 2 - p["v"] ** 2 + p["v"] ** 4
 
@@ -82,8 +109,9 @@ def test_newton_direction_is_the_newton_step_where_the_hessian_is_positive(x64):
     g = reference.gradient(theta, X, data.y)
     s = 1 / (1 + np.exp(-(X @ theta)))
     hessian = (X.T * (s * (1 - s))) @ X / X.shape[0]  # the analytic Hessian, (1/m) Xᵀ S X
-    direction, state = jax.jit(lambda g, t: scale_by_newton(0.0).update(
-        g, None, t, value_fn=lambda t: lj.cross_entropy(t, X, data.y)))(jnp.asarray(g), theta)
+    direction, state = jax.jit(
+        lambda g, t: scale_by_newton(0.0).update(g, None, t, value_fn=lambda t: lj.cross_entropy(t, X, data.y))
+    )(jnp.asarray(g), theta)
     assert not bool(state.fell_back)
     np.testing.assert_allclose(direction, -np.linalg.solve(hessian, g), rtol=1e-10)
 
@@ -92,8 +120,15 @@ def test_tol_stops_early_and_freezes_the_state(x64):
     """With tol the run stops at the first iteration whose gradient norm is ≤ tol; its history is
     exactly the first rows of the run without tol, and metrics record the iterations used."""
     full = fit("sgd", dtype="float64", epochs=400, learning_rate=5.0)
-    early = lj.fit(config_from_dict({"dtype": "float64", "optimizer": {"learning_rate": 5.0},
-                                        "train": {"epochs": 400, "log_every": 7, "tol": 1e-4}}))
+    early = lj.fit(
+        config_from_dict(
+            {
+                "dtype": "float64",
+                "optimizer": {"learning_rate": 5.0},
+                "train": {"epochs": 400, "log_every": 7, "tol": 1e-4},
+            }
+        )
+    )
     k = int(np.argmax(full.history.grad_norm <= 1e-4))  # first iteration at or below tol
     assert 0 < k < 400 and early.history.loss.size == k and early.history.converged
     np.testing.assert_allclose(early.history.loss, full.history.loss[:k], rtol=1e-13)

@@ -85,15 +85,18 @@ def test_npy_input_and_the_default_output_path(run64, tmp_path, capsys):
     assert [p.name for p in out.parent.iterdir()] == ["points.csv"]  # no partial file left behind
 
 
-@pytest.mark.parametrize("text,message", [
-    ("1,2,3,4\n", "bad.txt: 4 columns; the run's model takes 2 features (x1, x2), so expected 2 columns, or 3"),
-    ("1\n", "bad.txt: 1 columns"),
-    ("1,2\n3\n", "bad.txt:2: expected 2 comma-separated fields, found 1"),
-    ("1,2\n3,abc\n", "bad.txt:2: 'abc' is not a number"),
-    ("a,b\n", "bad.txt: the file has a header line but no data rows"),
-    ("1,2,0\n3,4,2\n", "bad.txt:2: label 2 is not 0 or 1"),
-    ("1,inf\n", "not finite"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("1,2,3,4\n", "bad.txt: 4 columns; the run's model takes 2 features (x1, x2), so expected 2 columns, or 3"),
+        ("1\n", "bad.txt: 1 columns"),
+        ("1,2\n3\n", "bad.txt:2: expected 2 comma-separated fields, found 1"),
+        ("1,2\n3,abc\n", "bad.txt:2: 'abc' is not a number"),
+        ("a,b\n", "bad.txt: the file has a header line but no data rows"),
+        ("1,2,0\n3,4,2\n", "bad.txt:2: label 2 is not 0 or 1"),
+        ("1,inf\n", "not finite"),
+    ],
+)
 def test_bad_rows_are_one_line_errors_and_write_nothing(run64, tmp_path, capsys, text, message):
     data = write_text(tmp_path, "bad.txt", text)
     with pytest.raises(SystemExit) as exit_:
@@ -110,8 +113,11 @@ def test_folders_that_are_not_train_runs(run64, tmp_path, capsys):
     (sweep / MARKER).write_text('{"written_by": "logreg_jax", "kind": "sweep"}')
     empty = tmp_path / "empty"
     empty.mkdir()
-    cases = [(sweep, "a run folder of experiments/sweep.py, not of experiments/train.py"),
-             (empty, f"not a run folder (no {MARKER} marker)"), (tmp_path / "nowhere", "no such folder")]
+    cases = [
+        (sweep, "a run folder of experiments/sweep.py, not of experiments/train.py"),
+        (empty, f"not a run folder (no {MARKER} marker)"),
+        (tmp_path / "nowhere", "no such folder"),
+    ]
     for run, message in cases:
         with pytest.raises(SystemExit):
             run_main(lambda: predict_script.main([str(run), str(data)]))
@@ -125,8 +131,12 @@ def test_folders_that_are_not_train_runs(run64, tmp_path, capsys):
 @pytest.mark.slow
 def test_command_line_error_is_one_line_without_traceback(run64, tmp_path):
     data = write_text(tmp_path, "bad.txt", "1,2,3,4\n")
-    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "predict.py"), str(run64), str(data)],
-                          cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "experiments" / "predict.py"), str(run64), str(data)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: ")
     assert not (run64 / "predictions" / "bad.csv").exists()
@@ -134,8 +144,9 @@ def test_command_line_error_is_one_line_without_traceback(run64, tmp_path):
 
 def test_a_softmax_run_predicts_every_class(tmp_path_factory, tmp_path, capsys):
     run = tmp_path_factory.mktemp("runs") / "iris"
-    load_script("train").main(["configs/iris_softmax.toml", "--out", str(run), "--set", "train.epochs=30",
-                               "--set", "train.log_every=30"])
+    load_script("train").main(
+        ["configs/iris_softmax.toml", "--out", str(run), "--set", "train.epochs=30", "--set", "train.log_every=30"]
+    )
     header, table = predict(run, "data/iris.csv", tmp_path / "p.csv")
     assert header[-4:] == ["p_0", "p_1", "p_2", "predicted"]
     iris = lj.load_dataset("data/iris.csv", multiclass=True)

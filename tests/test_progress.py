@@ -35,7 +35,8 @@ def test_plain_lines_when_not_a_terminal():
         "epoch 1 of 4 (25 %), loss 1.00, about 6.0 s left",  # 2 s per step so far, 3 steps left
         "epoch 2 of 4 (50 %), loss 0.50, about 4.0 s left",
         "epoch 3 of 4 (75 %), loss 0.33, about 2.0 s left",
-        "epoch 4 of 4 (100 %), loss 0.25, took 8.0 s"]
+        "epoch 4 of 4 (100 %), loss 0.25, took 8.0 s",
+    ]
     assert out.getvalue() == "" and "\r" not in err.getvalue()
 
 
@@ -72,9 +73,12 @@ def test_steps_announced_at_their_start():
     with Progress(3, "stage", stream=err, clock=Clock()) as progress:
         for name in ("a", "b", "c"):
             progress.start(name)
-    assert err.getvalue().splitlines() == ["stage 0 of 3 (0 %), a", "stage 1 of 3 (33 %), b, about 0.0 s left",
-                                           "stage 2 of 3 (66 %), c, about 0.0 s left",
-                                           "stage 3 of 3 (100 %), c, took 0.0 s"]
+    assert err.getvalue().splitlines() == [
+        "stage 0 of 3 (0 %), a",
+        "stage 1 of 3 (33 %), b, about 0.0 s left",
+        "stage 2 of 3 (66 %), c, about 0.0 s left",
+        "stage 3 of 3 (100 %), c, took 0.0 s",
+    ]
 
 
 def test_an_error_ends_the_terminal_line_so_the_message_gets_its_own():
@@ -88,7 +92,12 @@ def test_an_error_ends_the_terminal_line_so_the_message_gets_its_own():
 
 def test_format_seconds():
     assert [format_seconds(s) for s in (0.04, 9.96, 42.4, 185, 7620)] == [
-        "0.0 s", "10.0 s", "42 s", "3 min 05 s", "2 h 07 min"]
+        "0.0 s",
+        "10.0 s",
+        "42 s",
+        "3 min 05 s",
+        "2 h 07 min",
+    ]
 
 
 def test_smoke_run_of_train_py_reports_progress(tmp_path, capsys):
@@ -101,8 +110,15 @@ def test_smoke_run_of_train_py_reports_progress(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("terminal", [False, True])
 def test_train_py_with_stderr_a_pipe_or_a_terminal(tmp_path, terminal):
-    cmd = [sys.executable, str(ROOT / "experiments" / "train.py"), "configs/exam_scores.toml",
-           "--out", str(tmp_path / "r"), "--set", "train.epochs=30"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "experiments" / "train.py"),
+        "configs/exam_scores.toml",
+        "--out",
+        str(tmp_path / "r"),
+        "--set",
+        "train.epochs=30",
+    ]
     if not terminal:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         err = proc.stderr

@@ -57,8 +57,15 @@ def test_unpenalized_fit_converges_to_newtons_optimum(fits, microchips):
         s = 1 / (1 + np.exp(-X @ theta))
         return X.T @ (X * (s * (1 - s))[:, None]) / X.shape[0]
 
-    ref = minimize(reference.loss, np.zeros(28), args=(X, y), jac=reference.gradient, hess=lambda t, X, y: hess(t),
-                   method="trust-exact", options={"gtol": 1e-12})
+    ref = minimize(
+        reference.loss,
+        np.zeros(28),
+        args=(X, y),
+        jac=reference.gradient,
+        hess=lambda t, X, y: hess(t),
+        method="trust-exact",
+        options={"gtol": 1e-12},
+    )
     fitted = fits[0.0]
     assert fitted.history.final_loss == pytest.approx(ref.fun, rel=1e-9)
     assert fitted.history.final_grad_norm < 1e-9
@@ -115,8 +122,11 @@ def test_folds_on_unbalanced_labels_and_their_seeding():
 
 @pytest.mark.parametrize("k", [1, 5, 2.5, True])
 def test_bad_k_is_a_clear_error(k):
-    with pytest.raises(lj.ConfigError, match=r"k = .* folds: expected an integer with 2 <= k <= 4, "
-                                             r"the size of the smallest class \(class 1 has 4 samples\)"):
+    with pytest.raises(
+        lj.ConfigError,
+        match=r"k = .* folds: expected an integer with 2 <= k <= 4, "
+        r"the size of the smallest class \(class 1 has 4 samples\)",
+    ):
         stratified_kfold(np.array([0] * 17 + [1] * 4), k, key=jax.random.key(0))
 
 
@@ -131,8 +141,9 @@ def test_cross_validation_fits_on_the_training_folds_only(microchips, monkeypatc
     monkeypatch.setattr(cv, "fit", lambda cfg, data: seen.append(data) or real_fit(cfg, data))
     # Standardized here, so that a leak would show in the statistics. Same chunk length as the other
     # fits in this file, and k = 2 (one fold shape), so the compiled training is shared.
-    cfg = lj.load_config("configs/microchips.toml", ["train.epochs=500", "train.log_every=500",
-                                                     "features.standardize=true"])
+    cfg = lj.load_config(
+        "configs/microchips.toml", ["train.epochs=500", "train.log_every=500", "features.standardize=true"]
+    )
     result = cross_validate(cfg, microchips, k=2, key=jax.random.key(7))
     folds = stratified_kfold(microchips.y, 2, key=jax.random.key(7))
     assert len(seen) == 2
@@ -141,7 +152,9 @@ def test_cross_validation_fits_on_the_training_folds_only(microchips, monkeypatc
         assert (fold["n_train"], fold["n_val"]) == (train.size, val.size)
         scale = Standardizer.fit(lj.polynomial_features(microchips.X[train], 6))
         Z = lambda rows: scale(lj.polynomial_features(microchips.X[rows], 6))  # noqa: E731
-        ref = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-14, max_iter=1000).fit(Z(train), microchips.y[train])
+        ref = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-14, max_iter=1000).fit(
+            Z(train), microchips.y[train]
+        )
         assert fold["val_accuracy"] == pytest.approx(ref.score(Z(val), microchips.y[val]))
         assert fold["train_accuracy"] == pytest.approx(ref.score(Z(train), microchips.y[train]))
         p = ref.predict_proba(Z(val))[:, 1]
@@ -156,18 +169,25 @@ def test_shipped_configs_load():
     load_script("regularization")  # the script imports cleanly
     cfg = lj.load_config(REG_CONFIG, cls=RegularizationConfig)
     assert cfg.lambdas == (0.0, 1.0, 10.0, 100.0) and cfg.cv.k == 5
-    assert (cfg.base.features.polynomial_degree, cfg.base.features.standardize, cfg.base.optimizer.name) == (6, False, "lbfgs")
+    assert (cfg.base.features.polynomial_degree, cfg.base.features.standardize, cfg.base.optimizer.name) == (
+        6,
+        False,
+        "lbfgs",
+    )
     assert lj.load_config("configs/microchips.toml").loss.l2 == 1.0
 
 
-@pytest.mark.parametrize("override,message", [
-    ("lambdas=[1, -1]", "lambdas = [1, -1]: expected a non-empty list of distinct finite numbers >= 0"),
-    ("lambdas=[]", "lambdas = []"),
-    ("lambdas=[1, 1]", "lambdas = [1, 1]"),
-    ("cv.k=1", "cv.k = 1: expected an integer >= 2"),
-    ("cv.folds=3", "unknown key 'cv.folds'"),
-    ("optimizer.memory_size=0", "optimizer.memory_size = 0: expected an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ("lambdas=[1, -1]", "lambdas = [1, -1]: expected a non-empty list of distinct finite numbers >= 0"),
+        ("lambdas=[]", "lambdas = []"),
+        ("lambdas=[1, 1]", "lambdas = [1, 1]"),
+        ("cv.k=1", "cv.k = 1: expected an integer >= 2"),
+        ("cv.folds=3", "unknown key 'cv.folds'"),
+        ("optimizer.memory_size=0", "optimizer.memory_size = 0: expected an integer >= 1"),
+    ],
+)
 def test_bad_sweep_keys_are_named(override, message):
     with pytest.raises(lj.ConfigError) as err:
         lj.load_config(REG_CONFIG, [override], cls=RegularizationConfig)
@@ -176,11 +196,29 @@ def test_bad_sweep_keys_are_named(override, message):
 
 def test_script_smoke_run(tmp_path, capsys):
     out = tmp_path / "run"
-    load_script("regularization").main([REG_CONFIG, "--set", "lambdas=[0.0, 10.0]", "--set", "cv.k=2",
-                                        "--set", "train.epochs=500", "--set", "train.log_every=500",
-                                        "--out", str(out)])
+    load_script("regularization").main(
+        [
+            REG_CONFIG,
+            "--set",
+            "lambdas=[0.0, 10.0]",
+            "--set",
+            "cv.k=2",
+            "--set",
+            "train.epochs=500",
+            "--set",
+            "train.log_every=500",
+            "--out",
+            str(out),
+        ]
+    )
     assert sorted(p.name for p in out.iterdir()) == [
-        ".logreg_jax_run", "accuracy_vs_lambda.png", "boundaries.png", "config.json", "metrics.json", "results.csv"]
+        ".logreg_jax_run",
+        "accuracy_vs_lambda.png",
+        "boundaries.png",
+        "config.json",
+        "metrics.json",
+        "results.csv",
+    ]
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert [float(r["lambda"]) for r in rows] == [0.0, 10.0]
     assert float(rows[0]["train_accuracy"]) > float(rows[1]["train_accuracy"])
@@ -195,6 +233,7 @@ def test_script_smoke_run(tmp_path, capsys):
 def test_script_rejects_too_many_folds_and_writes_nothing(tmp_path):
     out = tmp_path / "run"
     with pytest.raises(lj.ConfigError, match="k = 100 folds"):
-        load_script("regularization").main([REG_CONFIG, "--set", "cv.k=100", "--set", "train.epochs=5",
-                                            "--set", "lambdas=[1.0]", "--out", str(out)])
+        load_script("regularization").main(
+            [REG_CONFIG, "--set", "cv.k=100", "--set", "train.epochs=5", "--set", "lambdas=[1.0]", "--out", str(out)]
+        )
     assert not out.exists()

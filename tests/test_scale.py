@@ -18,8 +18,11 @@ from logreg_jax.scale import blocks as blk
 
 
 def exam_cfg(**sections):
-    raw = {"dtype": "float64", "train": {"epochs": 30, "log_every": 10},
-           "optimizer": {"name": "sgd", "learning_rate": 1.0}}
+    raw = {
+        "dtype": "float64",
+        "train": {"epochs": 30, "log_every": 10},
+        "optimizer": {"name": "sgd", "learning_rate": 1.0},
+    }
     for key, value in sections.items():
         raw.setdefault(key, {}).update(value) if isinstance(value, dict) else raw.update({key: value})
     return config_from_dict(raw)
@@ -71,8 +74,11 @@ def test_npy_errors_name_the_file_and_row(tmp_path):
     table = np.column_stack([np.ones(5), [0, 1, 0, 2, 1]]).astype(np.float32)
     np.save(tmp_path / "bad.npy", table)
     with pytest.raises(lj.DataError, match=r"bad.npy: row index 3: label 2 is not 0 or 1"):
-        lj.fit(exam_cfg(data={"path": str(tmp_path / "bad.npy")}, features={"standardize": False},
-                        predict={"points": [[1.0]]}))
+        lj.fit(
+            exam_cfg(
+                data={"path": str(tmp_path / "bad.npy")}, features={"standardize": False}, predict={"points": [[1.0]]}
+            )
+        )
     np.save(tmp_path / "flat.npy", np.ones(4))
     with pytest.raises(lj.DataError, match="flat.npy: expected one C-ordered 2-D float array"):
         sources.NpySource(tmp_path / "flat.npy")
@@ -91,9 +97,19 @@ def test_synthetic_rows_are_seeded_and_any_range_comes_alone():
 
 def test_synthetic_config_runs_the_script_and_skips_the_boundary_figure(tmp_path, capsys):
     out = tmp_path / "run"
-    load_script("train").main(["configs/exam_scores.toml", "--out", str(out),
-                               "--set", "data.synthetic={m = 3000, d = 5, seed = 3}",
-                               "--set", "predict.points=[]", "--set", "train.epochs=20"])
+    load_script("train").main(
+        [
+            "configs/exam_scores.toml",
+            "--out",
+            str(out),
+            "--set",
+            "data.synthetic={m = 3000, d = 5, seed = 3}",
+            "--set",
+            "predict.points=[]",
+            "--set",
+            "train.epochs=20",
+        ]
+    )
     printed = capsys.readouterr().out
     assert "synthetic(m=3000, d=5, seed=3)" in printed
     assert "decision_boundary.png skipped: the data have 5 features" in printed
@@ -122,6 +138,7 @@ def test_minibatches_read_only_their_rows_from_a_npy_file(tmp_path, monkeypatch)
     path = save_npy(tmp_path, data, np.float32)
     monkeypatch.setattr(pipeline, "CHUNK_ROWS", 32)
     import logreg_jax.scale.minibatch as mb
+
     monkeypatch.setattr(mb, "CHUNK_ROWS", 32)
     reads = []
     original = sources.NpySource._copy
@@ -138,8 +155,12 @@ def test_minibatches_read_only_their_rows_from_a_npy_file(tmp_path, monkeypatch)
 
 
 def test_bad_scale_keys_are_config_errors():
-    for key, value in [("train.batch_size", "0"), ("data.synthetic", "{m = -1}"),
-                       ("distributed.process_id", "2"), ("distributed.num_processes", "2")]:
+    for key, value in [
+        ("train.batch_size", "0"),
+        ("data.synthetic", "{m = -1}"),
+        ("distributed.process_id", "2"),
+        ("distributed.num_processes", "2"),
+    ]:
         with pytest.raises(lj.ConfigError, match=key.split(".")[-1]):
             lj.load_config("configs/exam_scores.toml", [f"{key}={value}"])
 
@@ -152,8 +173,10 @@ def test_a_batch_loss_estimates_the_whole_objective_penalty_included(x64, rng):
     X, y = jnp.asarray(rng.normal(size=(120, 4))), jnp.asarray((rng.random(120) < 0.5).astype(float))
     theta, l2, still = jnp.asarray(rng.normal(size=4)), 3.0, optax.sgd(0.0)
     m = jnp.asarray(120.0)
-    losses = [mb._step(theta, still.init(theta), X[b:b + 30], y[b:b + 30], l2, m, model=LOGISTIC, optimizer=still)[2]
-              for b in range(0, 120, 30)]
+    losses = [
+        mb._step(theta, still.init(theta), X[b : b + 30], y[b : b + 30], l2, m, model=LOGISTIC, optimizer=still)[2]
+        for b in range(0, 120, 30)
+    ]
     assert float(np.mean(losses)) == pytest.approx(float(lj.objective(LOGISTIC, theta, X, y, l2)), rel=1e-13)
 
 
@@ -165,7 +188,13 @@ def test_large_inputs_go_feature_major_unless_the_model_needs_rows(monkeypatch):
     monkeypatch.setattr(fit_module, "FEATURE_MAJOR_BYTES", 1)
     few = {"epochs": 2, "log_every": 2}
     assert isinstance(lj.fit(exam_cfg(train=few)).inputs, blk.Blocks)
-    iris = config_from_dict({"data": {"path": "data/iris.csv"}, "model": {"name": "mlp", "hidden": [4]},
-                             "train": few, "predict": {"points": []}})
+    iris = config_from_dict(
+        {
+            "data": {"path": "data/iris.csv"},
+            "model": {"name": "mlp", "hidden": [4]},
+            "train": few,
+            "predict": {"points": []},
+        }
+    )
     assert isinstance(lj.fit(iris).inputs, tuple)
     assert isinstance(lj.fit(exam_cfg(train=few, data={"test_fraction": 0.2})).inputs, tuple)

@@ -23,10 +23,16 @@ def sweep_config(sweep, **sections):
 def test_members_equal_separate_fits(x64):
     """Every swept key at once (learning rate, momentum, l2, seed): members match lj.fit on their
     own config, iteration by iteration."""
-    cfg = sweep_config({"values": {"optimizer.momentum": [0.5, 0.9], "seed": [0, 3]},
-                        "logspace": {"optimizer.learning_rate": [-1.0, 0.0, 2]},
-                        "linspace": {"loss.l2": [0.0, 2.0, 2]}},
-                       dtype="float64", optimizer={"name": "momentum"}, train={"epochs": 25, "log_every": 25})
+    cfg = sweep_config(
+        {
+            "values": {"optimizer.momentum": [0.5, 0.9], "seed": [0, 3]},
+            "logspace": {"optimizer.learning_rate": [-1.0, 0.0, 2]},
+            "linspace": {"loss.l2": [0.0, 2.0, 2]},
+        },
+        dtype="float64",
+        optimizer={"name": "momentum"},
+        train={"epochs": 25, "log_every": 25},
+    )
     result = run_sweep(cfg)
     assert result.final_loss.size == 16 and not result.diverged.any()
     assert list(result.values) == ["loss.l2", "optimizer.learning_rate", "optimizer.momentum", "seed"]
@@ -44,24 +50,36 @@ def test_lbfgs_members_keep_the_configured_memory(x64):
     """L-BFGS's memory_size is static (it sets shapes) and reaches every member: with 50 past
     steps on the unpenalized degree-6 microchips (28 parameters) the curves differ from the default
     10 after the 10th iteration, so only the configured memory matches lj.fit."""
-    cfg = sweep_config({"values": {"loss.l2": [0.0, 0.5]}}, dtype="float64",
-                       data={"path": "data/microchips.txt"},
-                       features={"polynomial_degree": 6, "standardize": False},
-                       optimizer={"name": "lbfgs", "memory_size": 50}, train={"epochs": 25, "log_every": 25})
+    cfg = sweep_config(
+        {"values": {"loss.l2": [0.0, 0.5]}},
+        dtype="float64",
+        data={"path": "data/microchips.txt"},
+        features={"polynomial_degree": 6, "standardize": False},
+        optimizer={"name": "lbfgs", "memory_size": 50},
+        train={"epochs": 25, "log_every": 25},
+    )
     result = run_sweep(cfg)
     for i in range(2):
         single = lj.fit(member_config(cfg, result.values, i))
         np.testing.assert_allclose(result.loss[i], single.history.loss, rtol=1e-9)
-    default_memory = lj.fit(member_config(dataclasses.replace(
-        cfg, base=replace_key(cfg.base, "optimizer.memory_size", 10)), result.values, 0))
+    default_memory = lj.fit(
+        member_config(
+            dataclasses.replace(cfg, base=replace_key(cfg.base, "optimizer.memory_size", 10)), result.values, 0
+        )
+    )
     assert not np.allclose(result.loss[0], default_memory.history.loss, rtol=1e-9)
 
 
 def test_the_sweep_reads_data_like_fit():
     """data.path = "xor" (no file) is the synthetic XOR set, as in lj.fit; a member equals its fit.
     (The seed is not swept here: for synthetic data it also draws the data, which a sweep shares.)"""
-    cfg = sweep_config({"values": {"optimizer.learning_rate": [0.01, 0.05]}}, data={"path": "xor"},
-                       model={"name": "mlp"}, optimizer={"name": "adam"}, train={"epochs": 10, "log_every": 10})
+    cfg = sweep_config(
+        {"values": {"optimizer.learning_rate": [0.01, 0.05]}},
+        data={"path": "xor"},
+        model={"name": "mlp"},
+        optimizer={"name": "adam"},
+        train={"epochs": 10, "log_every": 10},
+    )
     result = run_sweep(cfg)
     single = lj.fit(member_config(cfg, result.values, 1))
     np.testing.assert_allclose(result.loss[1], single.history.loss, rtol=1e-5)
@@ -71,8 +89,11 @@ def test_the_sweep_reads_data_like_fit():
 def test_a_diverged_member_is_flagged_and_disturbs_no_other():
     """Raw exam scores (~50) with a step of 1e37 overflow float32 in one update; the other members
     are the same as separate runs."""
-    cfg = sweep_config({"values": {"optimizer.learning_rate": [1e-3, 1e37, 0.003]}},
-                       features={"standardize": False}, train={"epochs": 20, "log_every": 20})
+    cfg = sweep_config(
+        {"values": {"optimizer.learning_rate": [1e-3, 1e37, 0.003]}},
+        features={"standardize": False},
+        train={"epochs": 20, "log_every": 20},
+    )
     result = run_sweep(cfg)
     np.testing.assert_array_equal(result.diverged, [False, True, False])
     single = lj.fit(member_config(cfg, result.values, 2))
@@ -97,10 +118,29 @@ def test_sweep_script(tmp_path):
     out = tmp_path / "sweep"
     """A small grid through the script; train.tol stops the largest learning rate's members early,
     each member on its own, inside the one vmapped call."""
-    sweep_script.main(["configs/sweep_lr.toml", "--out", str(out), "--set", "train.epochs=15", "--set", "train.tol=2e-2",
-                       "--set", 'sweep.logspace={"optimizer.learning_rate" = [-2.0, 1.0, 4]}',
-                       "--set", "sweep.values={seed = [0, 1]}"])
-    assert {p.name for p in out.iterdir()} == {".logreg_jax_run", "config.json", "metrics.json", "sweep.csv", "sweep.png", "curves.png"}
+    sweep_script.main(
+        [
+            "configs/sweep_lr.toml",
+            "--out",
+            str(out),
+            "--set",
+            "train.epochs=15",
+            "--set",
+            "train.tol=2e-2",
+            "--set",
+            'sweep.logspace={"optimizer.learning_rate" = [-2.0, 1.0, 4]}',
+            "--set",
+            "sweep.values={seed = [0, 1]}",
+        ]
+    )
+    assert {p.name for p in out.iterdir()} == {
+        ".logreg_jax_run",
+        "config.json",
+        "metrics.json",
+        "sweep.csv",
+        "sweep.png",
+        "curves.png",
+    }
     with open(out / "sweep.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 8 and {r["seed"] for r in rows} == {"0", "1"}

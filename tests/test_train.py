@@ -27,8 +27,9 @@ def test_sgd_is_the_tutorials_gradient_descent(x64):
     expected = np.asarray(theta0)
     for _ in range(3):
         expected = expected - 1.0 * reference.gradient(expected, X, data.y)
-    params, history = lj.train(LOGISTIC, theta0, X, data.y, optimizer=lj.make_optimizer(
-        lj.Config().optimizer), epochs=3, chunk=2)
+    params, history = lj.train(
+        LOGISTIC, theta0, X, data.y, optimizer=lj.make_optimizer(lj.Config().optimizer), epochs=3, chunk=2
+    )
     np.testing.assert_allclose(params, expected, rtol=1e-13)
     assert history.loss.shape == (3,) and history.grad_norm.shape == (3,)
     assert history.loss[0] == pytest.approx(reference.loss(theta0, X, data.y), rel=1e-13)
@@ -66,10 +67,18 @@ def test_momentum_and_nesterov_are_the_hand_written_updates(x64):
 def test_divergence_names_the_epoch_and_the_learning_rate():
     # The stable loss never overflows by itself; a step of 1e37 on raw exam scores (~50) sends
     # float32 parameters to inf in the first update, and the guard must name epoch 2.
-    cfg = config_from_dict({"features": {"standardize": False}, "optimizer": {"learning_rate": 1e37},
-                               "train": {"epochs": 50, "log_every": 10}})
-    with pytest.raises(lj.TrainingDiverged, match=r"at epoch 2: the loss became (nan|inf); "
-                                                  r"try a smaller optimizer.learning_rate \(now 1e\+37\)"):
+    cfg = config_from_dict(
+        {
+            "features": {"standardize": False},
+            "optimizer": {"learning_rate": 1e37},
+            "train": {"epochs": 50, "log_every": 10},
+        }
+    )
+    with pytest.raises(
+        lj.TrainingDiverged,
+        match=r"at epoch 2: the loss became (nan|inf); "
+        r"try a smaller optimizer.learning_rate \(now 1e\+37\)",
+    ):
         lj.fit(cfg)
 
 
@@ -82,9 +91,12 @@ def test_same_config_and_seed_give_identical_numbers():
 
 
 def test_inits():
-    assert np.all(lj.fit(config_from_dict({"model": {"init": "zeros"}, "train": {"epochs": 1}})).history.loss[0]
-                  == pytest.approx(np.log(2)))
+    assert np.all(
+        lj.fit(config_from_dict({"model": {"init": "zeros"}, "train": {"epochs": 1}})).history.loss[0]
+        == pytest.approx(np.log(2))
+    )
     import jax
+
     theta = LOGISTIC.init(jax.random.key(0), 1000, lj.Config().model)
     assert float(theta.min()) >= 0 and float(theta.max()) < 1 and abs(float(theta.mean()) - 0.5) < 0.05
 

@@ -21,5 +21,17 @@ from logreg_jax.scale.minibatch import train_minibatch
 from logreg_jax.scale.pipeline import build_blocks, data_mesh, fit_feature_map
 from logreg_jax.scale.sources import NpySource, SyntheticSource, open_source
 
-__all__ = ["Blocks", "NpySource", "SyntheticSource", "block_accuracy", "block_objective", "build_blocks",
-           "data_mesh", "fit", "fit_feature_map", "open_source", "train_blocks", "train_minibatch"]
+__all__ = [
+    "Blocks",
+    "NpySource",
+    "SyntheticSource",
+    "block_accuracy",
+    "block_objective",
+    "build_blocks",
+    "data_mesh",
+    "fit",
+    "fit_feature_map",
+    "open_source",
+    "train_blocks",
+    "train_minibatch",
+]

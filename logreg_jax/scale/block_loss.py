@@ -50,8 +50,9 @@ def _sharded(mesh, fn, blocks: Blocks, *args):
         return jax.lax.psum(fn(Blocks(X, y, blocks.m), first, *args), "data")
 
     spec = P("data")
-    return jax.shard_map(local, mesh=mesh, in_specs=(spec, spec) + (P(),) * len(args),
-                         out_specs=P())(blocks.X, blocks.y, *args)
+    return jax.shard_map(local, mesh=mesh, in_specs=(spec, spec) + (P(),) * len(args), out_specs=P())(
+        blocks.X, blocks.y, *args
+    )
 
 
 def _block_loss(model: Model, params, Xb, yb, valid):

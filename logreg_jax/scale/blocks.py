@@ -89,8 +89,8 @@ def from_rows(X, y, *, block: int | None = None, multiple: int = 1) -> Blocks:
 def to_rows(blocks: Blocks) -> tuple[np.ndarray, np.ndarray]:
     """The (m, n) rows and (m,) labels back, as NumPy arrays."""
     nb, n, block = blocks.X.shape
-    X = np.asarray(blocks.X).transpose(0, 2, 1).reshape(nb * block, n)[:blocks.m]
-    return X, np.asarray(blocks.y).reshape(-1)[:blocks.m]
+    X = np.asarray(blocks.X).transpose(0, 2, 1).reshape(nb * block, n)[: blocks.m]
+    return X, np.asarray(blocks.y).reshape(-1)[: blocks.m]
 
 
 def sample_rows(blocks: Blocks, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -37,8 +37,12 @@ def initialize(cfg) -> None:
         wait_for_coordinator(cfg.coordinator, cfg.timeout_s)
     # Past this point a process that never joins makes JAX's runtime abort this one after the
     # timeout (with its own log): it cannot be caught, so the reachable coordinator is checked first.
-    jax.distributed.initialize(coordinator_address=cfg.coordinator, num_processes=cfg.num_processes,
-                               process_id=cfg.process_id, initialization_timeout=cfg.timeout_s)
+    jax.distributed.initialize(
+        coordinator_address=cfg.coordinator,
+        num_processes=cfg.num_processes,
+        process_id=cfg.process_id,
+        initialization_timeout=cfg.timeout_s,
+    )
 
 
 def wait_for_coordinator(address: str, timeout_s: float) -> None:
@@ -55,9 +59,11 @@ def wait_for_coordinator(address: str, timeout_s: float) -> None:
                 return
         except (OSError, ValueError) as err:
             if isinstance(err, ValueError) or time.monotonic() >= deadline:
-                raise LogregError(f"distributed.coordinator = {address!r}: no process 0 answered there within "
-                                  f"distributed.timeout_s = {timeout_s} s; start process 0 first, or check the "
-                                  "address") from None
+                raise LogregError(
+                    f"distributed.coordinator = {address!r}: no process 0 answered there within "
+                    f"distributed.timeout_s = {timeout_s} s; start process 0 first, or check the "
+                    "address"
+                ) from None
         time.sleep(0.5)
 
 
@@ -68,6 +74,7 @@ def gather(values: np.ndarray) -> np.ndarray:
 
 def to_host(tree):
     """A pytree of (replicated) arrays as NumPy, valid on every process."""
+
     def one(a):
         if isinstance(a, jax.Array) and not a.is_fully_addressable:
             return np.asarray(a.addressable_data(0))

@@ -34,8 +34,9 @@ from logreg_jax.train import COMPILER_OPTIONS, loop, run_epochs
 
 @functools.partial(jax.jit, static_argnames=("model", "optimizer", "steps", "mesh"), compiler_options=COMPILER_OPTIONS)
 def _run_chunk(params, opt_state, stopped, blocks, l2, tol, *, model, optimizer, steps, mesh):
-    return run_epochs(lambda p: block_objective(model, p, blocks, l2, mesh), optimizer, params, opt_state,
-                      stopped, tol, steps)
+    return run_epochs(
+        lambda p: block_objective(model, p, blocks, l2, mesh), optimizer, params, opt_state, stopped, tol, steps
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("model", "mesh"), compiler_options=COMPILER_OPTIONS)
@@ -44,17 +45,36 @@ def _loss_and_norm(params, blocks, l2, *, model, mesh):
     return loss, optax.tree.norm(grads)
 
 
-def train_blocks(model: Model, params, blocks: Blocks, *, optimizer, epochs: int, l2: float = 0.0,
-                 tol: float = 0.0, chunk: int = 100, learning_rate=None, callback=None, mesh=None):
+def train_blocks(
+    model: Model,
+    params,
+    blocks: Blocks,
+    *,
+    optimizer,
+    epochs: int,
+    l2: float = 0.0,
+    tol: float = 0.0,
+    chunk: int = 100,
+    learning_rate=None,
+    callback=None,
+    mesh=None,
+):
     """:func:`logreg_jax.train.train` on feature-major :class:`Blocks` (sharded over ``mesh``
     when given: each device sums its blocks, XLA all-reduces the loss and gradient)."""
     dtype = blocks.X.dtype
     l2, tol = jnp.asarray(l2, dtype), jnp.asarray(tol, dtype)
-    chunk_fn = functools.partial(_run_chunk, blocks=blocks, l2=l2, tol=tol, model=model, optimizer=optimizer,
-                                 mesh=mesh)
+    chunk_fn = functools.partial(_run_chunk, blocks=blocks, l2=l2, tol=tol, model=model, optimizer=optimizer, mesh=mesh)
     final_fn = functools.partial(_loss_and_norm, blocks=blocks, l2=l2, model=model, mesh=mesh)
-    return loop(chunk_fn, final_fn, params, optimizer.init(params), epochs=epochs, chunk=chunk,
-                learning_rate=learning_rate, callback=callback)
+    return loop(
+        chunk_fn,
+        final_fn,
+        params,
+        optimizer.init(params),
+        epochs=epochs,
+        chunk=chunk,
+        learning_rate=learning_rate,
+        callback=callback,
+    )
 
 
 def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
@@ -70,28 +90,54 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
         n = pipeline.n_inputs(source.d, cfg.features.polynomial_degree, model.bias_column)
         lo, hi = pipeline.local_rows(source, n, cfg.dtype, mesh)
         feature_map = pipeline.fit_feature_map(
-            source, degree=cfg.features.polynomial_degree, standardize=cfg.features.standardize,
-            bias=model.bias_column, lo=lo, hi=hi,
-            gather=distributed.gather if jax.process_count() > 1 else None, dtype=cfg.dtype)
+            source,
+            degree=cfg.features.polynomial_degree,
+            standardize=cfg.features.standardize,
+            bias=model.bias_column,
+            lo=lo,
+            hi=hi,
+            gather=distributed.gather if jax.process_count() > 1 else None,
+            dtype=cfg.dtype,
+        )
         params = initial_params(model, cfg.seed, n, cfg.model)
-        common = dict(optimizer=make_optimizer(cfg.optimizer), epochs=cfg.train.epochs, l2=cfg.loss.l2,
-                      tol=cfg.train.tol, chunk=cfg.train.log_every,
-                      learning_rate=cfg.optimizer.learning_rate, callback=callback)
+        common = dict(
+            optimizer=make_optimizer(cfg.optimizer),
+            epochs=cfg.train.epochs,
+            l2=cfg.loss.l2,
+            tol=cfg.train.tol,
+            chunk=cfg.train.log_every,
+            learning_rate=cfg.optimizer.learning_rate,
+            callback=callback,
+        )
         inputs = None
         if cfg.train.batch_size is None:
             inputs = pipeline.build_blocks(source, feature_map, cfg.dtype, mesh)
             params, history = train_blocks(model, params, inputs, mesh=mesh, **common)
         else:
             if mesh is not None:
-                raise ConfigError("train.batch_size with distributed.data_parallel is not supported; "
-                                  "unset one of them")
-            params, history = train_minibatch(model, params, source, feature_map, cfg.dtype,
-                                              batch_size=cfg.train.batch_size, key=run_keys(cfg.seed).shuffle,
-                                              **common)
+                raise ConfigError("train.batch_size with distributed.data_parallel is not supported; unset one of them")
+            params, history = train_minibatch(
+                model,
+                params,
+                source,
+                feature_map,
+                cfg.dtype,
+                batch_size=cfg.train.batch_size,
+                key=run_keys(cfg.seed).shuffle,
+                **common,
+            )
         params = distributed.to_host(params)
     diagnose.check_divergence(history, cfg)  # finite but ended above its start: an error too
-    return Fit(cfg, source.dataset if isinstance(source, ArraySource) else source, model, feature_map,
-               params, history, inputs, mesh)
+    return Fit(
+        cfg,
+        source.dataset if isinstance(source, ArraySource) else source,
+        model,
+        feature_map,
+        params,
+        history,
+        inputs,
+        mesh,
+    )
 
 
 def _source(fitted: Fit):

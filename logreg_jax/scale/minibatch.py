@@ -32,18 +32,21 @@ def _step(params, opt_state, X, y, l2, m, *, model, optimizer):
     whole objective, (l2 / 2m) Σw² over all m rows, so that it estimates the objective that
     :func:`evaluate` reports. Not :func:`logreg_jax.train.step`: a line search's stored value and
     gradient belong to the previous batch, so they are never reused here."""
+
     def loss_fn(params):
         return objective(model, params, X, y) + l2_penalty(model.weights(params), l2, m)
 
     loss, grads = jax.value_and_grad(loss_fn)(params)
     updates, opt_state = optax.with_extra_args_support(optimizer).update(
-        grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn)
+        grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn
+    )
     return optax.apply_updates(params, updates), opt_state, loss, optax.tree.norm(grads)
 
 
 @functools.partial(jax.jit, static_argnames=("model",))
 def _sums(params, X, y, *, model):
     """Summed cross-entropy, its gradient, and correct predictions over the rows of one chunk."""
+
     def total(params):
         return objective(model, params, X, y) * X.shape[0]
 
@@ -70,10 +73,23 @@ def evaluate(model: Model, params, source, feature_map: FeatureMap, dtype, l2: f
     return loss / m + float(penalty), float(optax.tree.norm(full)), correct / m
 
 
-def train_minibatch(model: Model, params, source, feature_map: FeatureMap, dtype, *, batch_size: int,
-                    key, optimizer: optax.GradientTransformation, epochs: int, l2: float = 0.0,
-                    tol: float = 0.0, chunk: int = 10, learning_rate: float | None = None,
-                    callback: Callable[[int, float, float], None] | None = None) -> tuple[Any, History]:
+def train_minibatch(
+    model: Model,
+    params,
+    source,
+    feature_map: FeatureMap,
+    dtype,
+    *,
+    batch_size: int,
+    key,
+    optimizer: optax.GradientTransformation,
+    epochs: int,
+    l2: float = 0.0,
+    tol: float = 0.0,
+    chunk: int = 10,
+    learning_rate: float | None = None,
+    callback: Callable[[int, float, float], None] | None = None,
+) -> tuple[Any, History]:
     """Trains on batches of ``batch_size`` rows read from ``source``, reshuffled every epoch.
 
     Args:
@@ -98,9 +114,11 @@ def train_minibatch(model: Model, params, source, feature_map: FeatureMap, dtype
         order = np.random.default_rng(np.asarray(epoch_key)).permutation(source.m)
         loss_sum = norm_sum = 0.0
         for start in range(0, source.m, batch_size):
-            rows = np.sort(order[start:start + batch_size])
+            rows = np.sort(order[start : start + batch_size])
             X, y = _mapped(source, feature_map, dtype, rows)
-            params, opt_state, loss, norm = _step(params, opt_state, X, y, l2_arr, m_arr, model=model, optimizer=optimizer)
+            params, opt_state, loss, norm = _step(
+                params, opt_state, X, y, l2_arr, m_arr, model=model, optimizer=optimizer
+            )
             loss_sum, norm_sum = loss_sum + float(loss) * rows.size, norm_sum + float(norm) * rows.size
         losses.append(loss_sum / source.m)
         norms.append(norm_sum / source.m)

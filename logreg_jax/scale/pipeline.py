@@ -55,8 +55,11 @@ class Moments(NamedTuple):
         scale = np.maximum(self.scale, other.scale)
         delta = other.mean / scale - self.mean / scale
         mean = scale * (self.mean / scale + delta * (other.n / n))
-        m2 = (self.m2 * (self.scale / scale) ** 2 + other.m2 * (other.scale / scale) ** 2
-              + delta ** 2 * (self.n * other.n / n))
+        m2 = (
+            self.m2 * (self.scale / scale) ** 2
+            + other.m2 * (other.scale / scale) ** 2
+            + delta**2 * (self.n * other.n / n)
+        )
         return Moments(n, mean, m2, self.positives + other.positives, scale)
 
 
@@ -94,12 +97,15 @@ def _check_finite(Z: np.ndarray, source, degree: int, first_row: int) -> None:
     bad = np.argwhere(~np.isfinite(Z))
     if bad.size:
         i, j = (int(v) for v in bad[0])
-        raise DataError(f"{source.name}: row index {first_row + i}: feature {_column_name(source, degree, j)} "
-                        "overflows float64 (the data are too large for these polynomial features); scale the data")
+        raise DataError(
+            f"{source.name}: row index {first_row + i}: feature {_column_name(source, degree, j)} "
+            "overflows float64 (the data are too large for these polynomial features); scale the data"
+        )
 
 
-def fit_feature_map(source, *, degree: int, standardize: bool, bias: bool, lo: int = 0,
-                    hi: int | None = None, gather=None, dtype=None) -> FeatureMap:
+def fit_feature_map(
+    source, *, degree: int, standardize: bool, bias: bool, lo: int = 0, hi: int | None = None, gather=None, dtype=None
+) -> FeatureMap:
     """The :class:`FeatureMap` of all rows, from streamed statistics.
 
     Args:
@@ -119,8 +125,9 @@ def fit_feature_map(source, *, degree: int, standardize: bool, bias: bool, lo: i
     if gather is not None:
         flat = gather(np.concatenate([[local.n, local.positives], local.mean, local.m2, local.scale]))
         k = local.mean.size
-        parts = [Moments(int(r[0]), r[2:2 + k], r[2 + k:2 + 2 * k], int(r[1]), r[2 + 2 * k:])
-                 for r in np.asarray(flat)]
+        parts = [
+            Moments(int(r[0]), r[2 : 2 + k], r[2 + k : 2 + 2 * k], int(r[1]), r[2 + 2 * k :]) for r in np.asarray(flat)
+        ]
     total = functools.reduce(Moments.merge, parts)
     check_classes(total.positives, total.n, source.name)
     names = polynomial_names(source.feature_names, degree) if source.feature_names else None
@@ -137,8 +144,10 @@ def data_mesh(devices=None) -> Mesh:
 
 @functools.partial(jax.jit, donate_argnums=(0, 1))
 def _write(X, y, X_chunk, y_chunk, block, column):
-    return (jax.lax.dynamic_update_slice(X, X_chunk, (block, 0, column)),
-            jax.lax.dynamic_update_slice(y, y_chunk, (block, column)))
+    return (
+        jax.lax.dynamic_update_slice(X, X_chunk, (block, 0, column)),
+        jax.lax.dynamic_update_slice(y, y_chunk, (block, column)),
+    )
 
 
 def _fill(source, feature_map: FeatureMap, dtype, device, n: int, block: int, nb: int, lo: int, hi: int):
@@ -188,8 +197,10 @@ def build_blocks(source, feature_map: FeatureMap, dtype, mesh: Mesh | None = Non
     n = n_inputs(source.d, feature_map.degree, feature_map.bias)
     devices, block, nb, rows = _layout(source, n, dtype, mesh)
     local = [(k, d) for k, d in enumerate(devices) if d.process_index == jax.process_index()]
-    filled = [_fill(source, feature_map, dtype, d, n, block, nb, min(source.m, k * rows),
-                    min(source.m, (k + 1) * rows)) for k, d in local]
+    filled = [
+        _fill(source, feature_map, dtype, d, n, block, nb, min(source.m, k * rows), min(source.m, (k + 1) * rows))
+        for k, d in local
+    ]
     if mesh is None:
         X, y = filled[0]
         return Blocks(X, y, source.m)

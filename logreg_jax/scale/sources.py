@@ -54,8 +54,9 @@ class NpySource:
         try:
             with open(path, "rb") as f:
                 version = np.lib.format.read_magic(f)
-                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                               else np.lib.format.read_array_header_2_0)
+                read_header = (
+                    np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                )
                 shape, fortran, dtype = read_header(f)
                 offset = f.tell()
         except FileNotFoundError:
@@ -65,8 +66,10 @@ class NpySource:
         except ValueError as err:
             raise DataError(f"{path}: not a .npy file ({err})") from None
         if len(shape) != 2 or shape[1] < 2 or shape[0] < 1 or fortran or dtype.kind != "f":
-            raise DataError(f"{path}: expected one C-ordered 2-D float array (m, d + 1), features then "
-                            f"the label; found shape {shape}, dtype {dtype}{', Fortran order' if fortran else ''}")
+            raise DataError(
+                f"{path}: expected one C-ordered 2-D float array (m, d + 1), features then "
+                f"the label; found shape {shape}, dtype {dtype}{', Fortran order' if fortran else ''}"
+            )
         self.m, self.d = shape[0], shape[1] - 1
         self.feature_names = default_feature_names(self.d)
         with open(path, "rb") as f:
@@ -74,8 +77,7 @@ class NpySource:
         try:
             table = np.frombuffer(self._map, dtype, count=shape[0] * shape[1], offset=offset)
         except ValueError:
-            raise DataError(f"{path}: the file is shorter than its header's shape {shape} needs "
-                            "(truncated?)") from None
+            raise DataError(f"{path}: the file is shorter than its header's shape {shape} needs (truncated?)") from None
         self._table = table.reshape(shape)
 
     @property
@@ -135,8 +137,8 @@ class SyntheticSource:
     def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         parts = [self._chunk(c) for c in range(lo // self.CHUNK, -(-hi // self.CHUNK))]
         start = lo // self.CHUNK * self.CHUNK
-        X = np.concatenate([p[0] for p in parts])[lo - start:hi - start]
-        y = np.concatenate([p[1] for p in parts])[lo - start:hi - start]
+        X = np.concatenate([p[0] for p in parts])[lo - start : hi - start]
+        y = np.concatenate([p[1] for p in parts])[lo - start : hi - start]
         return X.astype(self.dtype), y.astype(self.dtype)
 
     def take(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

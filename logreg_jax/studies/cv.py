@@ -33,7 +33,7 @@ class CVConfig:
 
     def __post_init__(self):
         require(self.k >= 2, "k", "an integer >= 2")
-        require(-2 ** 63 <= self.seed < 2 ** 63, "seed", "an integer in [-2**63, 2**63 - 1]")
+        require(-(2**63) <= self.seed < 2**63, "seed", "an integer in [-2**63, 2**63 - 1]")
 
 
 def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -60,13 +60,17 @@ def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
     smallest = int(counts.min()) if counts.size else 0
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= smallest:
         which = f"class {classes[counts.argmin()]:g} has {smallest} samples" if counts.size else "no samples"
-        raise ConfigError(f"cv.k = {k!r} folds: expected an integer with 2 <= k <= {smallest}, "
-                          f"the size of the smallest class ({which}), so every fold holds every class")
+        raise ConfigError(
+            f"cv.k = {k!r} folds: expected an integer with 2 <= k <= {smallest}, "
+            f"the size of the smallest class ({which}), so every fold holds every class"
+        )
     keys = jax.random.split(key, classes.size)
-    order = np.concatenate([
-        np.flatnonzero(y == c)[np.asarray(jax.random.permutation(class_key, int(n)))]
-        for c, n, class_key in zip(classes, counts, keys)
-    ])
+    order = np.concatenate(
+        [
+            np.flatnonzero(y == c)[np.asarray(jax.random.permutation(class_key, int(n)))]
+            for c, n, class_key in zip(classes, counts, keys)
+        ]
+    )
     fold_of = np.empty(y.size, dtype=np.int64)
     fold_of[order] = np.arange(y.size) % k
     everything = np.arange(y.size)
@@ -106,12 +110,18 @@ def cross_validate(cfg: Config, data: Dataset, *, k: int, key) -> dict:
     for f, (train_idx, val_idx) in enumerate(stratified_kfold(data.y, k, key=key)):
         train_data, val_data = _subset(data, train_idx), _subset(data, val_idx)
         fitted = fit(cfg, train_data)
-        folds.append({
-            "fold": f, "n_train": int(train_idx.size), "n_val": int(val_idx.size),
-            "train_accuracy": accuracy_on(fitted, train_data.X, train_data.y), "train_loss": fitted.history.final_loss,
-            "val_accuracy": accuracy_on(fitted, val_data.X, val_data.y), "val_loss": _cross_entropy(fitted, val_data),
-            "grad_norm": float(fitted.history.grad_norm[-1]),
-        })
+        folds.append(
+            {
+                "fold": f,
+                "n_train": int(train_idx.size),
+                "n_val": int(val_idx.size),
+                "train_accuracy": accuracy_on(fitted, train_data.X, train_data.y),
+                "train_loss": fitted.history.final_loss,
+                "val_accuracy": accuracy_on(fitted, val_data.X, val_data.y),
+                "val_loss": _cross_entropy(fitted, val_data),
+                "grad_norm": float(fitted.history.grad_norm[-1]),
+            }
+        )
     result = {"k": k, "folds": folds}
     for name in ("val_accuracy", "val_loss", "train_accuracy"):
         values = np.array([fold[name] for fold in folds])
@@ -136,8 +146,10 @@ def fit_and_score(cfg: Config, data: Dataset, *, k: int, key) -> tuple[Fit, dict
         "train_loss": fitted.history.final_loss,
         "train_accuracy": accuracy_on(fitted, data.X, data.y),
         "grad_norm": fitted.history.final_grad_norm,
-        "val_accuracy_mean": cv["val_accuracy_mean"], "val_accuracy_std": cv["val_accuracy_std"],
-        "val_loss_mean": cv["val_loss_mean"], "val_loss_std": cv["val_loss_std"],
+        "val_accuracy_mean": cv["val_accuracy_mean"],
+        "val_accuracy_std": cv["val_accuracy_std"],
+        "val_loss_mean": cv["val_loss_mean"],
+        "val_loss_std": cv["val_loss_std"],
         "cv_train_accuracy_mean": cv["train_accuracy_mean"],
     }
     return fitted, row, cv

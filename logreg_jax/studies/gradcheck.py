@@ -86,8 +86,11 @@ def errors(a, b, terms=None) -> dict:
     diff = float(np.max(np.abs(a - b)))
     tiny = np.finfo(np.float64).tiny
     scale = float(np.max(np.abs(b if terms is None else terms)))
-    return {"max_abs_err": diff, "rel_err": diff / max(scale, tiny),
-            "rel_to_value": diff / max(float(np.max(np.abs(b))), tiny)}
+    return {
+        "max_abs_err": diff,
+        "rel_err": diff / max(scale, tiny),
+        "rel_to_value": diff / max(float(np.max(np.abs(b))), tiny),
+    }
 
 
 def _step(dtype) -> float:
@@ -127,12 +130,22 @@ def derivatives(theta, X, y, v, l2: float) -> dict:
     loss = lambda t: cross_entropy(t, X, y, l2)  # noqa: E731
     grad = lambda t: analytic_gradient(t, X, y, l2)  # noqa: E731
     return {
-        "gradient": {"analytic": grad(theta), "autodiff": autodiff_gradient(theta, X, y, l2),
-                     "loop": loop_gradient(theta, X, y, l2), "finite_diff": central_differences(loss, theta)},
-        "hessian": {"analytic": analytic_hessian(theta, X, y, l2), "autodiff": autodiff_hessian(theta, X, y, l2),
-                    "finite_diff": central_differences(grad, theta)},
-        "hvp": {"analytic": analytic_hvp(theta, X, y, v, l2), "autodiff": autodiff_hvp(theta, X, y, v, l2),
-                "finite_diff": central_differences(grad, theta, v)},
+        "gradient": {
+            "analytic": grad(theta),
+            "autodiff": autodiff_gradient(theta, X, y, l2),
+            "loop": loop_gradient(theta, X, y, l2),
+            "finite_diff": central_differences(loss, theta),
+        },
+        "hessian": {
+            "analytic": analytic_hessian(theta, X, y, l2),
+            "autodiff": autodiff_hessian(theta, X, y, l2),
+            "finite_diff": central_differences(grad, theta),
+        },
+        "hvp": {
+            "analytic": analytic_hvp(theta, X, y, v, l2),
+            "autodiff": autodiff_hvp(theta, X, y, v, l2),
+            "finite_diff": central_differences(grad, theta, v),
+        },
     }
 
 
@@ -148,18 +161,30 @@ def compare_methods(problem: Problem, dtypes=("float32", "float64")) -> list[dic
     with jax.enable_x64(True):
         for point in problem.points:
             ref = reference(point.theta, problem.X, problem.y, point.v, problem.l2)
-            scales = {"gradient": (ref.gradient, ref.gradient_terms), "hessian": (ref.hessian, None),
-                      "hvp": (ref.hvp, ref.hvp_terms)}
+            scales = {
+                "gradient": (ref.gradient, ref.gradient_terms),
+                "hessian": (ref.hessian, None),
+                "hvp": (ref.hvp, ref.hvp_terms),
+            }
             for dtype in dtypes:
                 args = [jnp.asarray(a, dtype) for a in (point.theta, problem.X, problem.y, point.v)]
                 found = derivatives(*args, problem.l2)
                 for quantity, methods in METHODS.items():
                     value, terms = scales[quantity]
                     for method in methods:
-                        rows.append({"dataset": problem.name, "m": m, "n": n, "point": point.label,
-                                     "dtype": dtype, "quantity": quantity, "method": method,
-                                     **errors(found[quantity][method], value, terms),
-                                     "ref_max_abs": float(np.max(np.abs(value)))})
+                        rows.append(
+                            {
+                                "dataset": problem.name,
+                                "m": m,
+                                "n": n,
+                                "point": point.label,
+                                "dtype": dtype,
+                                "quantity": quantity,
+                                "method": method,
+                                **errors(found[quantity][method], value, terms),
+                                "ref_max_abs": float(np.max(np.abs(value))),
+                            }
+                        )
     return rows
 
 
@@ -183,8 +208,17 @@ def time_gradients(theta, X, y, l2: float, dtypes, repeats: int, loop_repeats: i
             t_autodiff = median_time(autodiff_gradient, args, repeats)
             loop_args = [np.asarray(a, dtype) for a in (theta, X, y)] + [l2]
             t_loop = median_time(loop_gradient, loop_args, min(repeats, loop_repeats))
-            rows.append({"m": X.shape[0], "n": X.shape[1], "dtype": dtype, "analytic_s": t_analytic,
-                         "autodiff_s": t_autodiff, "loop_s": t_loop, "ratio": t_autodiff / t_analytic})
+            rows.append(
+                {
+                    "m": X.shape[0],
+                    "n": X.shape[1],
+                    "dtype": dtype,
+                    "analytic_s": t_analytic,
+                    "autodiff_s": t_autodiff,
+                    "loop_s": t_loop,
+                    "ratio": t_autodiff / t_analytic,
+                }
+            )
     return rows
 
 

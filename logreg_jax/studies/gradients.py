@@ -30,7 +30,11 @@ class GradientSettings:
 
     data_files: tuple[str, ...] = ("data/exam_scores.txt", "data/microchips.txt")
     polynomial_degrees: tuple[int, ...] = (1, 6)  # features.polynomial_degree of each data file
-    synthetic_sizes: tuple[int, ...] = (100, 10_000, 1_000_000)  # m of each synthetic dataset (logreg_jax.scale.sources.SyntheticSource)
+    synthetic_sizes: tuple[int, ...] = (
+        100,
+        10_000,
+        1_000_000,
+    )  # m of each synthetic dataset (logreg_jax.scale.sources.SyntheticSource)
     synthetic_features: int = 32  # d of the synthetic data (n = d + 1 with the bias)
     dtypes: tuple[str, ...] = ("float32", "float64")
     draws: int = 3  # random θ ~ N(0, draw_scale² I) per dataset
@@ -40,16 +44,25 @@ class GradientSettings:
     timing_repeats: int = 7  # timed calls per method after a warm-up (the median is reported)
 
     def __post_init__(self):
-        require(len(self.polynomial_degrees) == len(self.data_files) and all(
-            d >= 1 for d in self.polynomial_degrees), "polynomial_degrees", "one integer >= 1 per data file")
+        require(
+            len(self.polynomial_degrees) == len(self.data_files) and all(d >= 1 for d in self.polynomial_degrees),
+            "polynomial_degrees",
+            "one integer >= 1 per data file",
+        )
         require(all(m >= 2 for m in self.synthetic_sizes), "synthetic_sizes", "integers >= 2")
         require(self.synthetic_features >= 1, "synthetic_features", "an integer >= 1")
-        require(len(self.dtypes) > 0 and len(set(self.dtypes)) == len(self.dtypes) and set(self.dtypes) <= set(DTYPES),
-                 "dtypes", f"a non-empty list of distinct values from {', '.join(DTYPES)}")
+        require(
+            len(self.dtypes) > 0 and len(set(self.dtypes)) == len(self.dtypes) and set(self.dtypes) <= set(DTYPES),
+            "dtypes",
+            f"a non-empty list of distinct values from {', '.join(DTYPES)}",
+        )
         require(self.draws >= 0, "draws", "an integer >= 0")
         require(self.draws > 0 or self.include_optimum, "draws", "an integer >= 1 when include_optimum = false")
-        require(len(self.data_files) + len(self.synthetic_sizes) > 0, "synthetic_sizes",
-                 "at least one size when data_files is empty")
+        require(
+            len(self.data_files) + len(self.synthetic_sizes) > 0,
+            "synthetic_sizes",
+            "at least one size when data_files is empty",
+        )
         require(np.isfinite(self.draw_scale) and self.draw_scale > 0, "draw_scale", "a finite number > 0")
         require(all(m >= 2 for m in self.timing_sizes), "timing_sizes", "integers >= 2")
         require(self.timing_repeats >= 1, "timing_repeats", "an integer >= 1")
@@ -60,8 +73,16 @@ class GradientsConfig:
     """The base config (features, loss, optimizer and train of the fitted optimum) and ``[compare]``."""
 
     # Datasets, dtypes and the model (logistic regression) are the comparison's own choices.
-    IGNORES: ClassVar[tuple[str, ...]] = ("model", "data", "dtype", "predict", "plot", "train.batch_size",
-                                          "distributed", "inference")
+    IGNORES: ClassVar[tuple[str, ...]] = (
+        "model",
+        "data",
+        "dtype",
+        "predict",
+        "plot",
+        "train.batch_size",
+        "distributed",
+        "inference",
+    )
     base: Config = field(default_factory=Config)
     compare: GradientSettings = field(default_factory=GradientSettings)
 
@@ -91,31 +112,43 @@ def build_problems(cfg: GradientsConfig, callback=None) -> tuple[list[Problem], 
         The problems, and {dataset name: gradient norm at the fitted optimum}.
     """
     c, keys = cfg.compare, Keys(cfg.base.seed)
-    sources = [(Path(path).stem + (f" (degree {degree})" if degree > 1 else ""), path, degree)
-               for path, degree in zip(c.data_files, c.polynomial_degrees)]
+    sources = [
+        (Path(path).stem + (f" (degree {degree})" if degree > 1 else ""), path, degree)
+        for path, degree in zip(c.data_files, c.polynomial_degrees)
+    ]
     sources += [(f"synthetic m={m}", None, 1) for m in c.synthetic_sizes]
     problems, optimum_norms = [], {}
     for name, path, degree in sources:
         if callback is not None:
             callback(name)
         data = load_dataset(path) if path else _synthetic(cfg, keys, int(name.removeprefix("synthetic m=")))
-        fit_cfg = dataclasses.replace(cfg.base, dtype="float64", data=DataConfig(path or "<synthetic>"),
-                                      predict=PredictConfig(points=()),
-                                      features=dataclasses.replace(cfg.base.features, polynomial_degree=degree))
+        fit_cfg = dataclasses.replace(
+            cfg.base,
+            dtype="float64",
+            data=DataConfig(path or "<synthetic>"),
+            predict=PredictConfig(points=()),
+            features=dataclasses.replace(cfg.base.features, polynomial_degree=degree),
+        )
         _, _, X = prepare(fit_cfg, data)
         y, n = np.asarray(data.y, np.float64), X.shape[1]
         # Keyed by the dataset's name, so a dataset gets the same θ and v in any config.
         tag = zlib.crc32(name.encode())
         theta_keys = jax.random.split(jax.random.fold_in(keys.theta, tag), c.draws)
         direction_keys = jax.random.split(jax.random.fold_in(keys.direction, tag), c.draws + 1)
-        thetas = [(f"draw {k}", c.draw_scale * np.asarray(jax.random.normal(theta_keys[k], (n,)), np.float64))
-                  for k in range(c.draws)]
+        thetas = [
+            (f"draw {k}", c.draw_scale * np.asarray(jax.random.normal(theta_keys[k], (n,)), np.float64))
+            for k in range(c.draws)
+        ]
         if c.include_optimum:
             theta_star = np.asarray(fit(fit_cfg, data).params, np.float64)
             thetas.append(("optimum", theta_star))
-            optimum_norms[name] = float(np.linalg.norm(reference(theta_star, X, y, theta_star, cfg.base.loss.l2).gradient))
-        points = tuple(Point(label, theta, np.asarray(jax.random.normal(k, (n,)), np.float64))
-                       for (label, theta), k in zip(thetas, direction_keys))
+            optimum_norms[name] = float(
+                np.linalg.norm(reference(theta_star, X, y, theta_star, cfg.base.loss.l2).gradient)
+            )
+        points = tuple(
+            Point(label, theta, np.asarray(jax.random.normal(k, (n,)), np.float64))
+            for (label, theta), k in zip(thetas, direction_keys)
+        )
         problems.append(Problem(name, X, y, cfg.base.loss.l2, points))
     return problems, optimum_norms
 
@@ -148,36 +181,55 @@ def report_markdown(cfg: GradientsConfig, rows: list[dict], timings: list[dict],
     c = cfg.compare
     datasets = ", ".join(dict.fromkeys(r["dataset"] for r in rows))
     lines = [
-        f"# Analytic vs autodiff derivatives ({cfg.base.name})", "",
+        f"# Analytic vs autodiff derivatives ({cfg.base.name})",
+        "",
         f"Datasets: {datasets}. At each: {c.draws} random θ ~ N(0, {c.draw_scale:g}² I)"
         + (", and the optimum θ* fitted in float64 with " + cfg.base.optimizer.name if c.include_optimum else "")
-        + f"; L2 penalty λ = {cfg.base.loss.l2:g}; HVP direction v ~ N(0, I).", "",
+        + f"; L2 penalty λ = {cfg.base.loss.l2:g}; HVP direction v ~ N(0, I).",
+        "",
         "Every method runs in the dtype shown and is compared with a float64 NumPy evaluation of the",
         "closed forms. Relative error = max |a − b| / max Σ|terms|: the largest error over the",
         "largest sum of the magnitudes of the terms summed into one entry (for the Hessian that is",
         "max |H|; for the gradient it stays finite at the optimum, where ∇C ≈ 0). gradients.csv also",
         "has max |a − b| and max |a − b| / max |b|. Finite differences are central, step",
-        "eps^(1/3) · max(1, |θ|∞) (of the loss for the gradient, of the analytic gradient for the rest).", "",
-        "## Worst relative error over all datasets and points", "",
+        "eps^(1/3) · max(1, |θ|∞) (of the loss for the gradient, of the analytic gradient for the rest).",
+        "",
+        "## Worst relative error over all datasets and points",
+        "",
         "| quantity | method | " + " | ".join(c.dtypes) + " |",
         "| --- | --- | " + " | ".join("---" for _ in c.dtypes) + " |",
     ]
     worst_rel = worst(rows)
     for quantity, methods in METHODS.items():
         for method in methods:
-            lines.append(f"| {quantity} | {method} | "
-                         + " | ".join(_fmt(worst_rel[quantity, method, d]) for d in c.dtypes) + " |")
+            lines.append(
+                f"| {quantity} | {method} | "
+                + " | ".join(_fmt(worst_rel[quantity, method, d]) for d in c.dtypes)
+                + " |"
+            )
     if optimum_norms:
-        lines += ["", "‖∇C‖ at the fitted optimum (float64): "
-                  + ", ".join(f"{name} {norm:.1e}" for name, norm in optimum_norms.items()) + "."]
+        lines += [
+            "",
+            "‖∇C‖ at the fitted optimum (float64): "
+            + ", ".join(f"{name} {norm:.1e}" for name, norm in optimum_norms.items())
+            + ".",
+        ]
     if timings:
-        lines += ["", f"## Gradient time per call (median of {c.timing_repeats} after a warm-up; "
-                  f"loop: median of {min(c.timing_repeats, 3)})", "",
-                  "| m | n | dtype | analytic (ms) | autodiff (ms) | autodiff / analytic | loop (ms) |",
-                  "| ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
-        lines += [f"| {t['m']:,} | {t['n']} | {t['dtype']} | {t['analytic_s'] * 1e3:.3g} | {t['autodiff_s'] * 1e3:.3g} "
-                  f"| {t['ratio']:.2f} | {t['loop_s'] * 1e3:.3g} |" for t in timings]
+        lines += [
+            "",
+            f"## Gradient time per call (median of {c.timing_repeats} after a warm-up; "
+            f"loop: median of {min(c.timing_repeats, 3)})",
+            "",
+            "| m | n | dtype | analytic (ms) | autodiff (ms) | autodiff / analytic | loop (ms) |",
+            "| ---: | ---: | --- | ---: | ---: | ---: | ---: |",
+        ]
+        lines += [
+            f"| {t['m']:,} | {t['n']} | {t['dtype']} | {t['analytic_s'] * 1e3:.3g} | {t['autodiff_s'] * 1e3:.3g} "
+            f"| {t['ratio']:.2f} | {t['loop_s'] * 1e3:.3g} |"
+            for t in timings
+        ]
     return "\n".join(lines) + "\n"
+
 
 def errors_figure(rows: list[dict], dtypes) -> Figure:
     """Relative error of each method by dtype (log scale), one panel per quantity; ★ = optimum."""
@@ -188,13 +240,24 @@ def errors_figure(rows: list[dict], dtypes) -> Figure:
         for k, dtype in enumerate(dtypes):
             offset = (k - (len(dtypes) - 1) / 2) * 0.3
             for optimum, marker in ((False, "o"), (True, "*")):
-                sel = [r for r in rows if r["quantity"] == quantity and r["dtype"] == dtype
-                       and (r["point"] == "optimum") == optimum]
+                sel = [
+                    r
+                    for r in rows
+                    if r["quantity"] == quantity and r["dtype"] == dtype and (r["point"] == "optimum") == optimum
+                ]
                 x = [methods.index(r["method"]) + offset for r in sel]
                 y = [max(r["rel_err"], floor) for r in sel]
-                ax.scatter(x, y, marker=marker, s=60 if optimum else 22, color=f"C{k}", alpha=0.6,
-                           edgecolors="k" if optimum else "none", linewidths=0.5,
-                           label=f"{dtype}{', optimum' if optimum else ', random θ'}")
+                ax.scatter(
+                    x,
+                    y,
+                    marker=marker,
+                    s=60 if optimum else 22,
+                    color=f"C{k}",
+                    alpha=0.6,
+                    edgecolors="k" if optimum else "none",
+                    linewidths=0.5,
+                    label=f"{dtype}{', optimum' if optimum else ', random θ'}",
+                )
             ax.axhline(np.finfo(dtype).eps, color=f"C{k}", ls=":", lw=1)
         ax.set_xticks(range(len(methods)), [m.replace("_", " ") for m in methods])
         ax.set_yscale("log")
@@ -214,11 +277,17 @@ def timing_figure(timings: list[dict]) -> Figure:
     for k, dtype in enumerate(dtypes):
         sel = sorted((t for t in timings if t["dtype"] == dtype), key=lambda t: t["m"])
         m = [t["m"] for t in sel]
-        for key, style, label in (("analytic_s", "-o", "analytic (jit)"), ("autodiff_s", "--s", "jax.grad (jit)"),
-                                  ("loop_s", ":^", "per-parameter loop (NumPy)")):
+        for key, style, label in (
+            ("analytic_s", "-o", "analytic (jit)"),
+            ("autodiff_s", "--s", "jax.grad (jit)"),
+            ("loop_s", ":^", "per-parameter loop (NumPy)"),
+        ):
             ax.loglog(m, [t[key] * 1e3 for t in sel], style, color=f"C{k}", label=f"{label}, {dtype}")
-    ax.set(xlabel="m (samples)", ylabel="time per gradient call (ms)",
-           title=f"gradient time per call, n = {timings[0]['n'] if timings else '?'}")
+    ax.set(
+        xlabel="m (samples)",
+        ylabel="time per gradient call (ms)",
+        title=f"gradient time per call, n = {timings[0]['n'] if timings else '?'}",
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     return fig

@@ -17,8 +17,18 @@ from logreg_jax.data import Dataset
 from logreg_jax.fit import Fit
 from logreg_jax.studies.cv import CVConfig, fit_and_score
 
-COLUMNS = ("model", "n_params", "train_loss", "train_accuracy", "grad_norm", "val_accuracy_mean",
-           "val_accuracy_std", "val_loss_mean", "val_loss_std", "cv_train_accuracy_mean")
+COLUMNS = (
+    "model",
+    "n_params",
+    "train_loss",
+    "train_accuracy",
+    "grad_norm",
+    "val_accuracy_mean",
+    "val_accuracy_std",
+    "val_loss_mean",
+    "val_loss_std",
+    "cv_train_accuracy_mean",
+)
 
 
 @dataclass(frozen=True)
@@ -32,14 +42,19 @@ class ModelsConfig:
     cv: CVConfig = field(default_factory=CVConfig)
 
     def __post_init__(self):
-        require(len(self.panels) == len(self.titles) >= 1, "panels",
-                f"one list of overrides per title ({len(self.titles)} titles)")
+        require(
+            len(self.panels) == len(self.titles) >= 1,
+            "panels",
+            f"one list of overrides per title ({len(self.titles)} titles)",
+        )
 
 
 def panel_configs(cfg: ModelsConfig) -> list[Config]:
     """The base config with each panel's overrides on top (a bad one is named by its panel)."""
     shared = config_to_dict(cfg.base)
-    return [config_from_dict(shared, f"{cfg.base.name} panels[{i}]", overrides) for i, overrides in enumerate(cfg.panels)]
+    return [
+        config_from_dict(shared, f"{cfg.base.name} panels[{i}]", overrides) for i, overrides in enumerate(cfg.panels)
+    ]
 
 
 def compare_models(cfg: ModelsConfig, data: Dataset, callback=None) -> tuple[list[dict], list[Fit], dict]:
@@ -55,8 +70,7 @@ def compare_models(cfg: ModelsConfig, data: Dataset, callback=None) -> tuple[lis
     rows, fits, folds = [], [], {}
     for title, panel in zip(cfg.titles, panel_configs(cfg)):
         fitted, scores, cv = fit_and_score(panel, data, k=cfg.cv.k, key=jax.random.key(cfg.cv.seed))
-        row = {"model": title, "n_params": sum(np.size(p) for p in jax.tree_util.tree_leaves(fitted.params)),
-               **scores}
+        row = {"model": title, "n_params": sum(np.size(p) for p in jax.tree_util.tree_leaves(fitted.params)), **scores}
         if callback is not None:
             callback(row)
         rows.append(row)

@@ -45,14 +45,22 @@ class OptimizersConfig:
     """The base config (each problem's shared sections) and the ``[compare]`` table."""
 
     # Each optimizer brings its own name and learning rate; nothing is predicted or drawn.
-    IGNORES: ClassVar[tuple[str, ...]] = ("optimizer.name", "optimizer.learning_rate", "predict", "plot",
-                                          "train.batch_size", "distributed", "inference")
+    IGNORES: ClassVar[tuple[str, ...]] = (
+        "optimizer.name",
+        "optimizer.learning_rate",
+        "predict",
+        "plot",
+        "train.batch_size",
+        "distributed",
+        "inference",
+    )
     base: Config = field(default_factory=Config)
     compare: RaceSettings = field(default_factory=RaceSettings)
 
 
-COLUMNS = ["problem", "optimizer", "learning_rate", "iterations", "converged", "final_gap", "compile_s",
-           "run_s"] + [f"{what}_to_{level:g}" for level in GAP_LEVELS for what in ("iterations", "ms")]
+COLUMNS = ["problem", "optimizer", "learning_rate", "iterations", "converged", "final_gap", "compile_s", "run_s"] + [
+    f"{what}_to_{level:g}" for level in GAP_LEVELS for what in ("iterations", "ms")
+]
 
 
 class Race(NamedTuple):
@@ -77,9 +85,11 @@ class Race(NamedTuple):
 def optimum(cfg: Config, data: Dataset, iterations: int = 60) -> tuple[float, float]:
     """The minimal loss of ``cfg``'s problem, by undamped Newton in float64: (loss, gradient norm)."""
     exact = dataclasses.replace(
-        cfg, dtype="float64",
+        cfg,
+        dtype="float64",
         optimizer=dataclasses.replace(cfg.optimizer, name="newton", damping=0.0),
-        train=dataclasses.replace(cfg.train, epochs=iterations, log_every=iterations, tol=0.0))
+        train=dataclasses.replace(cfg.train, epochs=iterations, log_every=iterations, tol=0.0),
+    )
     fitted = fit(exact, data)
     return fitted.history.final_loss, fitted.history.final_grad_norm
 
@@ -94,8 +104,7 @@ def race(cfg: Config, data: Dataset, best_loss: float, repeats: int = 5) -> Race
         optimizer = make_optimizer(cfg.optimizer)
 
         def run(epochs, tol):
-            return train(model, theta0, X, y, optimizer=optimizer, epochs=epochs,
-                         l2=cfg.loss.l2, tol=tol, chunk=epochs)
+            return train(model, theta0, X, y, optimizer=optimizer, epochs=epochs, l2=cfg.loss.l2, tol=tol, chunk=epochs)
 
         _, history = run(cfg.train.epochs, cfg.train.tol)
         k = int(history.loss.size)
@@ -136,12 +145,20 @@ def race_all(cfg: OptimizersConfig, callback=None) -> tuple[list[dict], dict, di
             callback(problem, best, best_grad)
         races[problem] = {}
         for name, lr in zip(cfg.compare.optimizers, cfg.compare.learning_rates):
-            run_cfg = dataclasses.replace(base, optimizer=dataclasses.replace(base.optimizer, name=name,
-                                                                              learning_rate=lr))
+            run_cfg = dataclasses.replace(
+                base, optimizer=dataclasses.replace(base.optimizer, name=name, learning_rate=lr)
+            )
             r = races[problem][name] = race(run_cfg, data, best, cfg.compare.repeats)
-            row = {"problem": problem, "optimizer": name, "learning_rate": lr, "iterations": r.iterations,
-                   "converged": r.converged, "final_gap": float(r.gap[-1]), "compile_s": r.compile_s,
-                   "run_s": r.run_s}
+            row = {
+                "problem": problem,
+                "optimizer": name,
+                "learning_rate": lr,
+                "iterations": r.iterations,
+                "converged": r.converged,
+                "final_gap": float(r.gap[-1]),
+                "compile_s": r.compile_s,
+                "run_s": r.run_s,
+            }
             for level in GAP_LEVELS:
                 its, secs = first_below(r, level)
                 row[f"iterations_to_{level:g}"] = its
@@ -152,21 +169,32 @@ def race_all(cfg: OptimizersConfig, callback=None) -> tuple[list[dict], dict, di
 
 def gap_rows(races: dict) -> list[dict]:
     """One row per (problem, optimizer, iteration): the seconds (compile excluded) and the gap."""
-    return [{"problem": problem, "optimizer": name, "iteration": i, "seconds": float(secs), "gap": float(gap)}
-            for problem, runs in races.items() for name, r in runs.items()
-            for i, (gap, secs) in enumerate(zip(r.gap, r.seconds))]
+    return [
+        {"problem": problem, "optimizer": name, "iteration": i, "seconds": float(secs), "gap": float(gap)}
+        for problem, runs in races.items()
+        for name, r in runs.items()
+        for i, (gap, secs) in enumerate(zip(r.gap, r.seconds))
+    ]
 
 
 def markdown_table(rows: list[dict]) -> str:
     """The :func:`race_all` rows as a Markdown table (iterations, and ms compile excluded, to each gap)."""
     levels = " | ".join(f"to {level:g}: iterations, ms" for level in GAP_LEVELS)
-    lines = [f"| problem | optimizer | lr | iterations | final gap | compile s | run ms | {levels} |",
-             "|" + " --- |" * (7 + len(GAP_LEVELS))]
+    lines = [
+        f"| problem | optimizer | lr | iterations | final gap | compile s | run ms | {levels} |",
+        "|" + " --- |" * (7 + len(GAP_LEVELS)),
+    ]
     for r in rows:
-        reach = " | ".join("not reached" if r[f"iterations_to_{lv:g}"] is None else
-                           f"{r[f'iterations_to_{lv:g}']}, {r[f'ms_to_{lv:g}']:.2f}" for lv in GAP_LEVELS)
-        lines.append(f"| {r['problem']} | {r['optimizer']} | {r['learning_rate']:g} | {r['iterations']} | "
-                     f"{r['final_gap']:.1e} | {r['compile_s']:.2f} | {r['run_s'] * 1e3:.2f} | {reach} |")
+        reach = " | ".join(
+            "not reached"
+            if r[f"iterations_to_{lv:g}"] is None
+            else f"{r[f'iterations_to_{lv:g}']}, {r[f'ms_to_{lv:g}']:.2f}"
+            for lv in GAP_LEVELS
+        )
+        lines.append(
+            f"| {r['problem']} | {r['optimizer']} | {r['learning_rate']:g} | {r['iterations']} | "
+            f"{r['final_gap']:.1e} | {r['compile_s']:.2f} | {r['run_s'] * 1e3:.2f} | {reach} |"
+        )
     return "\n".join(lines)
 
 

@@ -20,8 +20,17 @@ from logreg_jax.fit import Fit, predict_proba
 from logreg_jax.plots import boundary_legend, probability_map
 from logreg_jax.studies.cv import CVConfig, fit_and_score, stratified_kfold, with_l2
 
-COLUMNS = ("lambda", "train_loss", "train_accuracy", "grad_norm", "val_accuracy_mean",
-           "val_accuracy_std", "val_loss_mean", "val_loss_std", "cv_train_accuracy_mean")
+COLUMNS = (
+    "lambda",
+    "train_loss",
+    "train_accuracy",
+    "grad_norm",
+    "val_accuracy_mean",
+    "val_accuracy_std",
+    "val_loss_mean",
+    "val_loss_std",
+    "cv_train_accuracy_mean",
+)
 
 
 @dataclass(frozen=True)
@@ -34,9 +43,13 @@ class RegularizationConfig:
     cv: CVConfig = field(default_factory=CVConfig)
 
     def __post_init__(self):
-        require(len(self.lambdas) > 0 and all(math.isfinite(v) and v >= 0 for v in self.lambdas)
-                and len(set(self.lambdas)) == len(self.lambdas), "lambdas",
-                "a non-empty list of distinct finite numbers >= 0")
+        require(
+            len(self.lambdas) > 0
+            and all(math.isfinite(v) and v >= 0 for v in self.lambdas)
+            and len(set(self.lambdas)) == len(self.lambdas),
+            "lambdas",
+            "a non-empty list of distinct finite numbers >= 0",
+        )
 
 
 class LambdaResult(NamedTuple):
@@ -54,8 +67,9 @@ class LambdaResult(NamedTuple):
     cv: dict
 
 
-def lambda_sweep(cfg: Config, data: Dataset, lambdas: Sequence[float], *, k: int, key,
-                 callback=None) -> list[LambdaResult]:
+def lambda_sweep(
+    cfg: Config, data: Dataset, lambdas: Sequence[float], *, k: int, key, callback=None
+) -> list[LambdaResult]:
     """Fits ``cfg`` with each λ on all of ``data`` and cross-validates it on the same k folds.
 
     Args:
@@ -84,6 +98,7 @@ def best_lambda(results: Sequence[LambdaResult]) -> float:
     """The λ with the highest mean validation accuracy; ties go to the larger λ (the simpler model)."""
     return max(results, key=lambda r: (r.row["val_accuracy_mean"], r.row["lambda"])).row["lambda"]
 
+
 def boundaries_figure(results: Sequence, plot_cfg, feature_names, class_names, title: str = "") -> Figure:
     """A grid of probability maps (two per row), each with the P = 0.5 line and the data.
 
@@ -99,10 +114,17 @@ def boundaries_figure(results: Sequence, plot_cfg, feature_names, class_names, t
     filled = None
     for ax, result in zip(axes, results):
         fitted, row = result.fitted, result.row
-        filled = probability_map(ax, lambda pts, f=fitted: predict_proba(f, pts), fitted.data.X, fitted.data.y,
-                                 plot_cfg, feature_names, class_names)
+        filled = probability_map(
+            ax,
+            lambda pts, f=fitted: predict_proba(f, pts),
+            fitted.data.X,
+            fitted.data.y,
+            plot_cfg,
+            feature_names,
+            class_names,
+        )
         ax.set_title(f"λ = {row['lambda']:g}: training accuracy {100 * row['train_accuracy']:.1f} %")
-    for ax in axes[len(results):]:
+    for ax in axes[len(results) :]:
         ax.set_visible(False)
     fig.colorbar(filled, ax=axes[: len(results)].tolist(), label="P(y = 1)", ticks=np.linspace(0, 1, 6))
     boundary_legend(axes[0], loc="lower left", fontsize="small")
@@ -123,25 +145,43 @@ def accuracy_vs_lambda_figure(results: Sequence, best: float, title: str = "") -
     ax.set_xscale("symlog", linthresh=positive.min() if positive.size else 1.0, linscale=0.6)
     order = np.argsort(lambdas)
     rows = [results[i].row for i in order]
-    ax.plot(lambdas[order], [r["train_accuracy"] for r in rows], "o-", color="C0",
-            label="training accuracy (fit on all data)")
+    ax.plot(
+        lambdas[order],
+        [r["train_accuracy"] for r in rows],
+        "o-",
+        color="C0",
+        label="training accuracy (fit on all data)",
+    )
     mean = np.array([r["val_accuracy_mean"] for r in rows])
     std = np.array([r["val_accuracy_std"] for r in rows])
-    ax.errorbar(lambdas[order], mean, yerr=std, fmt="s-", color="C1", capsize=4,
-                label=f"validation accuracy ({results[0].cv['k']}-fold mean ± std)")
+    ax.errorbar(
+        lambdas[order],
+        mean,
+        yerr=std,
+        fmt="s-",
+        color="C1",
+        capsize=4,
+        label=f"validation accuracy ({results[0].cv['k']}-fold mean ± std)",
+    )
     ax.fill_between(lambdas[order], mean - std, mean + std, color="C1", alpha=0.15)
     for i in order:
         folds = [f["val_accuracy"] for f in results[i].cv["folds"]]
-        ax.scatter(np.full(len(folds), lambdas[i]), folds, s=12, color="C1", alpha=0.45, zorder=3,
-                   label="each validation fold" if i == order[0] else None)
+        ax.scatter(
+            np.full(len(folds), lambdas[i]),
+            folds,
+            s=12,
+            color="C1",
+            alpha=0.45,
+            zorder=3,
+            label="each validation fold" if i == order[0] else None,
+        )
     ax.axvline(best, color="0.4", ls=":", label=f"best λ = {best:g}")
     y = results[0].fitted.data.y
     majority = max(np.mean(y == 1), np.mean(y == 0))
     ax.axhline(majority, color="0.3", ls="--", lw=1, label=f"majority class ({100 * majority:.1f} %)")
     ax.set_xticks(lambdas[order])
     ax.set_xticklabels([f"{lam:g}" for lam in lambdas[order]])
-    ax.set(xlabel="λ (L2 strength; symmetric-log axis, so λ = 0 can be shown)", ylabel="accuracy",
-           title=title)
+    ax.set(xlabel="λ (L2 strength; symmetric-log axis, so λ = 0 can be shown)", ylabel="accuracy", title=title)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
     return fig

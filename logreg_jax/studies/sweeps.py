@@ -53,9 +53,11 @@ class SweepGrid:
     def __post_init__(self):
         keys = [*self.values, *self.linspace, *self.logspace]
         for key in keys:
-            require(key in SWEEPABLE, "values" if key in self.values else
-                     "linspace" if key in self.linspace else "logspace",
-                     f"keys among {', '.join(SWEEPABLE)} (not {key!r})")
+            require(
+                key in SWEEPABLE,
+                "values" if key in self.values else "linspace" if key in self.linspace else "logspace",
+                f"keys among {', '.join(SWEEPABLE)} (not {key!r})",
+            )
         require(len(set(keys)) == len(keys), "values", "each key in only one of values, linspace, logspace")
         for name in ("linspace", "logspace"):
             require(all(n >= 1 for _, _, n in getattr(self, name).values()), name, "[low, high, count >= 1]")
@@ -123,8 +125,7 @@ class SweepResult(NamedTuple):
     run_s: float
 
 
-def member_fn(model, model_cfg, optimizer: str, nesterov: bool, epochs: int, n_inputs: int,
-              memory_size: int = 10):
+def member_fn(model, model_cfg, optimizer: str, nesterov: bool, epochs: int, n_inputs: int, memory_size: int = 10):
     """One member's whole training as a pure function ``(hyper, X, y) -> records`` to vmap or jit.
 
     ``memory_size`` (L-BFGS) sets array shapes, so it is static: the config's, the same for all.
@@ -132,14 +133,26 @@ def member_fn(model, model_cfg, optimizer: str, nesterov: bool, epochs: int, n_i
     ``hyper`` maps every :data:`SWEEPABLE` key to a scalar array; records are (loss, grad_norm,
     active) of shape (epochs,) and the final loss.
     """
+
     def train_member(hyper, X, y):
         params = initial_params(model, hyper["seed"], n_inputs, model_cfg)
-        opt = optimizer_from(optimizer, learning_rate=hyper["optimizer.learning_rate"],
-                             momentum=hyper["optimizer.momentum"], nesterov=nesterov,
-                             damping=hyper["optimizer.damping"], memory_size=memory_size)
+        opt = optimizer_from(
+            optimizer,
+            learning_rate=hyper["optimizer.learning_rate"],
+            momentum=hyper["optimizer.momentum"],
+            nesterov=nesterov,
+            damping=hyper["optimizer.damping"],
+            memory_size=memory_size,
+        )
         params, _, _, losses, norms, active = run_epochs(
-            lambda p: objective(model, p, X, y, hyper["loss.l2"]), opt, params, opt.init(params),
-            jnp.asarray(False), hyper["train.tol"], epochs)
+            lambda p: objective(model, p, X, y, hyper["loss.l2"]),
+            opt,
+            params,
+            opt.init(params),
+            jnp.asarray(False),
+            hyper["train.tol"],
+            epochs,
+        )
         return losses, norms, active, objective(model, params, X, y, hyper["loss.l2"])
 
     return train_member
@@ -174,8 +187,15 @@ def run_sweep(cfg: SweepConfig, data: Dataset | None = None) -> SweepResult:
     with precision(cfg.base):
         X, y = jnp.asarray(X), jnp.asarray(data.y, X.dtype)
         hyper = hyperparameters(cfg.base, values, X.dtype)
-        one = member_fn(model, cfg.base.model, cfg.base.optimizer.name, cfg.base.optimizer.nesterov,
-                        cfg.base.train.epochs, X.shape[1], cfg.base.optimizer.memory_size)
+        one = member_fn(
+            model,
+            cfg.base.model,
+            cfg.base.optimizer.name,
+            cfg.base.optimizer.nesterov,
+            cfg.base.train.epochs,
+            X.shape[1],
+            cfg.base.optimizer.memory_size,
+        )
         call = jax.jit(jax.vmap(one, in_axes=(0, None, None)))
         start = time.perf_counter()
         compiled = call.lower(hyper, X, y).compile()
@@ -214,13 +234,17 @@ def best_setting(result: SweepResult) -> dict:
     return {"setting": dict(zip(keys, best[0])), "median_final_loss": best[1], "members": best[2]}
 
 
-
-
 def member_rows(result: SweepResult) -> list[dict]:
     """One row per member: the swept values (the seed as an int), final_loss, iterations, diverged."""
-    return [{**{k: int(v[i]) if k == "seed" else float(v[i]) for k, v in result.values.items()},
-             "final_loss": float(result.final_loss[i]), "iterations": int(result.iterations[i]),
-             "diverged": bool(result.diverged[i])} for i in range(result.final_loss.size)]
+    return [
+        {
+            **{k: int(v[i]) if k == "seed" else float(v[i]) for k, v in result.values.items()},
+            "final_loss": float(result.final_loss[i]),
+            "iterations": int(result.iterations[i]),
+            "diverged": bool(result.diverged[i]),
+        }
+        for i in range(result.final_loss.size)
+    ]
 
 
 def curve_rows(result: SweepResult, x_key: str, count: int) -> np.ndarray:
@@ -240,8 +264,9 @@ def _short(key: str) -> str:
     return key.split(".")[-1].replace("_", " ")
 
 
-def sweep_figure(values: dict[str, np.ndarray], final_loss: np.ndarray, diverged: np.ndarray,
-                 x_key: str, title: str = "") -> Figure:
+def sweep_figure(
+    values: dict[str, np.ndarray], final_loss: np.ndarray, diverged: np.ndarray, x_key: str, title: str = ""
+) -> Figure:
     """Final loss against ``x_key``: median and min–max band over seeds, one line per setting of
     the other swept keys; diverged members are marked with a red × along the top edge.
 
@@ -256,7 +281,9 @@ def sweep_figure(values: dict[str, np.ndarray], final_loss: np.ndarray, diverged
     others = [k for k in values if k not in (x_key, "seed")]
     settings = sorted({tuple(values[k][i] for k in others) for i in range(x_all.size)})
     for color, setting in zip(itertools.cycle([f"C{j}" for j in range(10)]), settings):
-        mine = np.all([values[k] == v for k, v in zip(others, setting)], axis=0) if others else np.ones(x_all.size, bool)
+        mine = (
+            np.all([values[k] == v for k, v in zip(others, setting)], axis=0) if others else np.ones(x_all.size, bool)
+        )
         xs = np.unique(x_all[mine])
         rows = [final_loss[mine & (x_all == x) & ~diverged] for x in xs]
         keep = np.asarray([r.size > 0 for r in rows])
@@ -267,16 +294,27 @@ def sweep_figure(values: dict[str, np.ndarray], final_loss: np.ndarray, diverged
             ax.fill_between(xs[keep], stats[:, 1], stats[:, 2], color=color, alpha=0.25, lw=0)
     if diverged.any():
         # Blended transform: x in data units, y in axes units (the loss there is not finite).
-        ax.scatter(x_all[diverged], np.full(diverged.sum(), 0.97), marker="x", color="red", s=30,
-                   transform=ax.get_xaxis_transform(), label=f"diverged ({int(diverged.sum())} members)", zorder=3)
+        ax.scatter(
+            x_all[diverged],
+            np.full(diverged.sum(), 0.97),
+            marker="x",
+            color="red",
+            s=30,
+            transform=ax.get_xaxis_transform(),
+            label=f"diverged ({int(diverged.sum())} members)",
+            zorder=3,
+        )
     if np.all(x_all > 0) and x_all.max() / x_all.min() > 50:
         ax.set_xscale("log")
     finite = final_loss[~diverged]
     if finite.size and np.all(finite > 0) and finite.max() / finite.min() > 10:
         ax.set_yscale("log")
     n_seeds = np.unique(values["seed"]).size if "seed" in values else 1
-    ax.set(xlabel=x_key, ylabel="final training loss",
-           title=title or f"final loss: median and min–max over {n_seeds} seed(s)")
+    ax.set(
+        xlabel=x_key,
+        ylabel="final training loss",
+        title=title or f"final loss: median and min–max over {n_seeds} seed(s)",
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="best", fontsize="small")
     return fig
