@@ -183,6 +183,7 @@ def test_bad_input_is_one_line_and_changes_nothing(scratch, capsys, script, argv
     assert snapshot(scratch, ROOT / "data", ROOT / "configs") == before
 
 
+@pytest.mark.slow
 def test_replacing_a_run_folder_keeps_nothing_stale(scratch, capsys):
     """A marked run folder is replaced (no .old or .partial left); every file comes from the new run."""
     out = scratch / "replaced"
@@ -227,6 +228,7 @@ def test_read_only_parent_is_refused_before_training(tmp_path, capsys):
     assert list(parent.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_json_is_strict_and_stats_survive_huge_values(scratch, capsys):
     """1e300 with standardization: the statistics are exact in float64 (no overflow), the feature
     keeps its information, and metrics.json holds no bare NaN."""

@@ -52,6 +52,7 @@ def test_stall_needs_a_flat_tail_above_tol():
     assert not diagnose.findings(config(), flat._replace(converged=True), np.zeros(3), 0.8)["stalled"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data, expect", [("separable", True), ("data/exam_scores.txt", False)])
 def test_separation_is_warned_exactly_when_the_data_are_separable(tmp_path, capsys, data, expect):
     if data == "separable":

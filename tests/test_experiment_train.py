@@ -47,12 +47,14 @@ def test_exam_scores_run_folder(exam_run):
         assert npz["features/mean"].shape == (2,)
 
 
+@pytest.mark.slow
 def test_same_config_same_numbers(exam_run, tmp_path):
     train_script.main(["configs/exam_scores.toml", "--out", str(tmp_path / "again")])
     assert (tmp_path / "again" / "metrics.json").read_text() == (exam_run / "metrics.json").read_text()
     assert (tmp_path / "again" / "history.csv").read_text() == (exam_run / "history.csv").read_text()
 
 
+@pytest.mark.slow
 def test_replot_without_training(exam_run, tmp_path):
     import shutil
 
@@ -114,6 +116,7 @@ def test_bad_data_files(tmp_path, capsys, text, message):
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["bad.txt"]
 
 
+@pytest.mark.slow
 def test_script_prints_one_line_without_traceback(tmp_path):
     """The real command line: exit status 2 and a single 'error:' line on stderr."""
     proc = subprocess.run(

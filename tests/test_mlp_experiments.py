@@ -21,6 +21,7 @@ def xor_run(tmp_path_factory):
     return train_run(tmp_path_factory, "configs/mlp_xor.toml", "mlp_xor")
 
 
+@pytest.mark.slow
 def test_mlp_solves_xor_and_writes_a_complete_run_folder(xor_run):
     assert {p.name for p in xor_run.iterdir()} == RUN_FILES
     metrics = json.loads((xor_run / "metrics.json").read_text())
@@ -33,6 +34,7 @@ def test_mlp_solves_xor_and_writes_a_complete_run_folder(xor_run):
     assert p00 < 0.1 < 0.9 < p01  # (1, 1) is class 0, (1, −1) class 1
 
 
+@pytest.mark.slow
 def test_mlp_run_folder_reloads_and_replots(xor_run):
     fitted = load_fit(xor_run)  # regenerates the xor data from the saved seed, reloads the layers
     metrics = json.loads((xor_run / "metrics.json").read_text())
@@ -45,6 +47,7 @@ def test_mlp_run_folder_reloads_and_replots(xor_run):
     assert (xor_run / "decision_boundary.png").stat().st_mtime_ns > before
 
 
+@pytest.mark.slow
 def test_compare_models_on_xor_logistic_fails_where_the_mlp_succeeds(tmp_path, capsys):
     out = tmp_path / "cmp"
     compare_script.main(
@@ -120,6 +123,7 @@ def test_shipped_mlp_and_compare_configs_resolve():
     assert all(p.data == cfg.base.data and type(p) is lj.Config for p in panels)
 
 
+@pytest.mark.slow
 def test_mlp_microchips_config_reaches_its_promised_accuracy():
     """configs/mlp_microchips.toml promises >= 0.85 training accuracy on the raw microchip results,
     where logistic regression on the same two features stays near the class rate."""

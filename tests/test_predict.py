@@ -142,6 +142,7 @@ def test_command_line_error_is_one_line_without_traceback(run64, tmp_path):
     assert not (run64 / "predictions" / "bad.csv").exists()
 
 
+@pytest.mark.slow
 def test_a_softmax_run_predicts_every_class(tmp_path_factory, tmp_path, capsys):
     run = tmp_path_factory.mktemp("runs") / "iris"
     load_script("train").main(

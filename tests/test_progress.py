@@ -100,6 +100,7 @@ def test_format_seconds():
     ]
 
 
+@pytest.mark.slow
 def test_smoke_run_of_train_py_reports_progress(tmp_path, capsys):
     load_script("train").main(["configs/exam_scores.toml", "--out", str(tmp_path / "r"), "--set", "train.epochs=20"])
     err = capsys.readouterr().err.splitlines()

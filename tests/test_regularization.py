@@ -194,6 +194,7 @@ def test_bad_sweep_keys_are_named(override, message):
     assert message in str(err.value) and REG_CONFIG in str(err.value)
 
 
+@pytest.mark.slow
 def test_script_smoke_run(tmp_path, capsys):
     out = tmp_path / "run"
     load_script("regularization").main(

@@ -95,6 +95,7 @@ def test_synthetic_rows_are_seeded_and_any_range_comes_alone():
     assert 0.3 < y.mean() < 0.7 and abs(X.mean()) < 0.02 and abs(X.std() - 1) < 0.02
 
 
+@pytest.mark.slow
 def test_synthetic_config_runs_the_script_and_skips_the_boundary_figure(tmp_path, capsys):
     out = tmp_path / "run"
     load_script("train").main(

@@ -114,6 +114,7 @@ def test_grid_specs_and_bad_sweeps():
         sweep_config({"values": "a"})
 
 
+@pytest.mark.slow
 def test_sweep_script(tmp_path):
     out = tmp_path / "sweep"
     """A small grid through the script; train.tol stops the largest learning rate's members early,
