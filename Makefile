@@ -47,6 +47,9 @@ figures: $(STAMP)
 	cp runs/compare_optimizers/convergence.png docs/compare_optimizers_convergence.png
 	$(BIN)/python experiments/sweep.py configs/sweep_lr.toml
 	cp runs/sweep_lr/sweep.png docs/sweep_lr.png
+	$(BIN)/python experiments/train.py configs/exam_scores_inference.toml
+	cp runs/exam_scores_inference/coefficients.png docs/exam_scores_coefficients.png
+	$(BIN)/python experiments/multiclass_figures.py --out docs
 
 # The gradient comparison at up to a million samples (about 8 minutes on 2 cores).
 figures-gradients: $(STAMP)

@@ -38,7 +38,8 @@ def parse_args(argv: Sequence[str] | None, description: str, cls: type = Config)
     args = parser.parse_args(argv)
     cfg = load_config(args.config, args.set, cls)
     # Checked now, before any training: a path that must not or cannot be written (docs/errors.md).
-    return cfg, check_out(args.out if args.out is not None else Path("runs") / cfg.name)
+    name = getattr(cfg, "base", cfg).name  # a study's config holds the base Config
+    return cfg, check_out(args.out if args.out is not None else Path("runs") / name)
 
 
 def enable_compilation_cache(folder: str | Path | None = None) -> Path | None:

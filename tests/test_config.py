@@ -1,5 +1,7 @@
 """Configs: TOML files, typed overrides, and errors naming file, key and value."""
 
+from pathlib import Path
+
 import pytest
 from conftest import write_text
 
@@ -129,3 +131,23 @@ def test_experiments_refuse_inherited_keys_they_ignore():
         lj.load_config("configs/compare_gradients.toml", ["model.name=mlp"], cls=GradientsConfig)
     with pytest.raises(lj.ConfigError, match="train.batch_size is set"):
         lj.load_config("configs/sweep_lr.toml", ["train.batch_size=10"], cls=SweepConfig)
+
+
+@pytest.mark.parametrize(
+    "config, cls",
+    [
+        ("configs/exam_scores.toml", lj.Config),
+        ("configs/microchips_regularization.toml", "regularization"),
+        ("configs/sweep_lr.toml", "sweeps"),
+    ],
+)
+def test_the_default_run_folder_is_runs_slash_name(config, cls):
+    import importlib
+
+    from logreg_jax.cli import parse_args
+
+    if isinstance(cls, str):
+        module = importlib.import_module(f"logreg_jax.studies.{cls}")
+        cls = next(v for k, v in vars(module).items() if k.endswith("Config") and hasattr(v, "IGNORES"))
+    cfg, out = parse_args([config], "test", cls)
+    assert out == Path("runs") / getattr(cfg, "base", cfg).name == Path("runs") / Path(config).stem
