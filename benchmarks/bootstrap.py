@@ -14,7 +14,6 @@ import argparse
 import datetime
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import jax  # noqa: E402
 import numpy as np  # noqa: E402
 import statsmodels  # noqa: E402
 import statsmodels.api as sm  # noqa: E402
+from results import write_sections  # noqa: E402  (benchmarks/results.py)
 
 import logreg_jax as lj  # noqa: E402
 from logreg_jax.bootstrap import NEWTON_STEPS, bootstrap, resample_counts  # noqa: E402
@@ -140,10 +140,7 @@ def main(argv=None):
     agree = float(np.max(np.abs(thetas[both] - sm_thetas[both]) / np.abs(sm_thetas[both]).max(axis=1, keepdims=True)))
     text = section(args.n, t_jax, t_warm, t_cached, t_sm, agree, int(ok.sum()), int(sm_ok.sum()))
     print(text)
-    old = args.out.read_text() if args.out.exists() else ""
-    pattern = re.compile(re.escape(TITLE) + r".*?(?=\n## |\Z)", re.S)
-    new = pattern.sub(lambda _: text.rstrip("\n"), old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    args.out.write_text(new.rstrip("\n") + "\n")
+    write_sections(args.out, text)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 """When does the feature-major layout pay? One epoch of gradient descent on (m, n) rows in memory
 (logreg_jax.train.train) against the same epoch on feature-major blocks (logreg_jax.scale.train_blocks),
 measured side by side for growing m at d = 32 float32 features; prints a Markdown table of ms per
-epoch and the ratio. logreg_jax.fit.FEATURE_MAJOR_BYTES is chosen from it (benchmarks/RESULTS.md).
+epoch and the ratio and writes it into benchmarks/RESULTS.md. logreg_jax.fit.FEATURE_MAJOR_BYTES
+is chosen from it.
 
-    python benchmarks/layout.py [--d 32] [--epochs 20]
+    python benchmarks/layout.py [--d 32] [--epochs 20] [--out benchmarks/RESULTS.md]
 """
 
 import argparse
+import os
+import platform
 import sys
 from pathlib import Path
 
@@ -15,11 +18,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
+from results import write_sections  # noqa: E402  (benchmarks/results.py)
 
 from logreg_jax.model import LOGISTIC  # noqa: E402
 from logreg_jax.scale import blocks, train_blocks  # noqa: E402
 from logreg_jax.studies.timing import time_calls  # noqa: E402
 from logreg_jax.train import train  # noqa: E402
+
+TITLE = "## Row-major or feature-major (benchmarks/layout.py)"
 
 
 def main(argv=None):
@@ -27,10 +33,12 @@ def main(argv=None):
     parser.add_argument("--d", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 300_000, 1_000_000])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "RESULTS.md")
     args = parser.parse_args(argv)
     n, K, sgd = args.d + 1, args.epochs, optax.sgd(0.5)
     rng = np.random.default_rng(0)
-    print("| m | MiB of inputs | rows ms/epoch | blocks ms/epoch | rows / blocks |\n|---|---|---|---|---|")
+    lines = ["| m | MiB of inputs | rows ms/epoch | blocks ms/epoch | rows / blocks |", "|---|---|---|---|---|"]
+    print("\n".join(lines))
     for m in args.sizes:
         X = np.concatenate([np.ones((m, 1)), rng.standard_normal((m, args.d))], axis=1).astype(np.float32)
         y = (rng.random(m) < 0.5).astype(np.float32)
@@ -43,7 +51,19 @@ def main(argv=None):
             t_rows.append(time_calls(rows, repeats=2)[1] / K)
             t_blk.append(time_calls(blk, repeats=2)[1] / K)
         r, b = min(t_rows), min(t_blk)
-        print(f"| {m:,} | {X.nbytes / 2**20:.1f} | {r * 1e3:.3f} | {b * 1e3:.3f} | {r / b:.2f} |", flush=True)
+        lines.append(f"| {m:,} | {X.nbytes / 2**20:.1f} | {r * 1e3:.3f} | {b * 1e3:.3f} | {r / b:.2f} |")
+        print(lines[-1], flush=True)
+    intro = (
+        f"One epoch of gradient descent (d = {args.d} float32 features + bias) on (m, n) rows in memory\n"
+        "(`logreg_jax.train.train`) and on feature-major blocks (`logreg_jax.scale.train_blocks`), measured\n"
+        f"side by side ({os.cpu_count()} cores, {platform.machine()}); the best of 3 rounds of the median of 2 calls:"
+    )
+    outro = (
+        "The row layout wins on small data and the blocks on large data; `logreg_jax.fit.FEATURE_MAJOR_BYTES`\n"
+        "(4 MiB) sits between the sizes where each wins: in-memory data of at least that size train\n"
+        "feature-major through `logreg_jax.scale`."
+    )
+    write_sections(args.out, "\n\n".join([TITLE, intro, "\n".join(lines), outro]))
 
 
 if __name__ == "__main__":

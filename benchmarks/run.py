@@ -32,6 +32,7 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import optax  # noqa: E402
+from results import write_sections  # noqa: E402  (benchmarks/results.py)
 
 import logreg_jax as lj  # noqa: E402
 from logreg_jax.config import OptimizerConfig  # noqa: E402
@@ -401,7 +402,7 @@ def write_results(out, m, d, K, file_bytes, prep_s, epoch, solutions, mem, cache
         f" {ok(peaks['sgd'] <= 2 * file_bytes)}; minibatches {peaks['mini'] / file_bytes:.2f}× {ok(peaks['mini'] <= 2 * file_bytes)}.",
         "",
     ]
-    out.write_text("\n".join(lines))
+    write_sections(out, "\n".join(lines))
 
 
 if __name__ == "__main__":

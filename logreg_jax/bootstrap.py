@@ -22,6 +22,15 @@ from logreg_jax.loss import cross_entropy_terms, l2_penalty
 
 NEWTON_STEPS = 20  # from the full-data optimum a member reaches float64 precision in ~5
 
+# The program is small and runs once per bootstrap, so its compile time is most of the bootstrap's
+# time end to end: XLA's cheapest CPU code generation (no fusion emitters, no expensive LLVM passes)
+# compiles it several times faster and runs it about twice as slowly (benchmarks/RESULTS.md).
+_QUICK_COMPILE = {
+    "xla_cpu_use_fusion_emitters": False,
+    "xla_backend_optimization_level": 0,
+    "xla_llvm_disable_expensive_passes": True,
+}
+
 
 def weighted_nll(theta, X, y, w, l2=0.0):
     """Σ_i w_i · (cross-entropy of sample i) + (l2 / 2) Σ_{j≥1} θ_j², the bias θ_0 unpenalized.
@@ -88,7 +97,7 @@ def resample_counts(key, n: int, m: int) -> np.ndarray:
     return rng.multinomial(m, np.full(m, 1.0 / m), size=n)
 
 
-@functools.partial(jax.jit, static_argnames="steps")
+@functools.partial(jax.jit, static_argnames="steps", compiler_options=_QUICK_COMPILE)
 def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
     """Newton refits of the weighted fits, one per row of ``counts``, all in one vmapped program.
 
