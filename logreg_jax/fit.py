@@ -185,6 +185,19 @@ def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
     return model, feature_map, feature_map(np.asarray(data.X, np.float64)).astype(cfg.dtype)
 
 
+def training_args(cfg: Config, callback=None) -> dict:
+    """The keyword arguments of :func:`~logreg_jax.train.train` that ``cfg`` sets (any layout)."""
+    return dict(
+        optimizer=make_optimizer(cfg.optimizer),
+        epochs=cfg.train.epochs,
+        l2=cfg.loss.l2,
+        tol=cfg.train.tol,
+        chunk=cfg.train.log_every,
+        learning_rate=cfg.optimizer.learning_rate,
+        callback=callback,
+    )
+
+
 def initial_params(model: Model, seed, n: int, model_cfg):
     """The initial parameters for ``seed`` (an int, or a traced one inside ``vmap``)."""
     return model.init(run_keys(seed).init, n, model_cfg)
@@ -227,19 +240,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
         check_test_labels(test.y, model.n_classes, cfg.data.test_path or cfg.data.path)
     with precision(cfg):
         params = initial_params(model, cfg.seed, n, cfg.model)
-        params, history = train(
-            model,
-            params,
-            X,
-            data.y,
-            optimizer=make_optimizer(cfg.optimizer),
-            epochs=cfg.train.epochs,
-            l2=cfg.loss.l2,
-            tol=cfg.train.tol,
-            chunk=cfg.train.log_every,
-            learning_rate=cfg.optimizer.learning_rate,
-            callback=callback,
-        )
+        params, history = train(model, params, X, data.y, **training_args(cfg, callback))
     params = jax.tree_util.tree_map(np.asarray, params)
     diagnose.check_divergence(history, cfg)  # finite but ended above its start: an error too
     return Fit(cfg, data, model, feature_map, params, history, (X, np.asarray(data.y, cfg.dtype)), test=test)

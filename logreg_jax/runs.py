@@ -212,25 +212,11 @@ def write_figures(folder: Path, fitted: Fit) -> list[str]:
     n_features = len(data.feature_names)  # not data.X: for a .npy or synthetic source that reads every row
     if n_features != 2:
         return [f"decision_boundary.png skipped: the data have {n_features} features, the plot needs 2"]
+    probability, names = (lambda pts: predict_proba(fitted, pts)), cfg.plot.axis_labels or data.feature_names
     if fitted.model.n_classes > 2 or fitted.model.name == "softmax":
-        fig = class_map_figure(
-            lambda pts: predict_proba(fitted, pts),
-            data.X,
-            data.y,
-            cfg.plot,
-            title,
-            cfg.plot.axis_labels or data.feature_names,
-        )
+        fig = class_map_figure(probability, data.X, data.y, cfg.plot, title, names)
     else:
-        fig = decision_boundary_figure(
-            lambda pts: predict_proba(fitted, pts),
-            data.X,
-            data.y,
-            cfg.plot,
-            title,
-            cfg.plot.axis_labels or data.feature_names,
-            cfg.plot.class_names,
-        )
+        fig = decision_boundary_figure(probability, data.X, data.y, cfg.plot, title, names, cfg.plot.class_names)
     save_figure(fig, folder / "decision_boundary.png")
     return []
 

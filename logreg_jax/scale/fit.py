@@ -21,9 +21,8 @@ from logreg_jax import diagnose
 from logreg_jax.config import Config
 from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
-from logreg_jax.fit import Fit, check_plot_grid, check_points, initial_params, precision, run_keys
+from logreg_jax.fit import Fit, check_plot_grid, check_points, initial_params, precision, run_keys, training_args
 from logreg_jax.model import Model, get_model
-from logreg_jax.optimizers import make_optimizer
 from logreg_jax.scale import distributed, pipeline
 from logreg_jax.scale.block_loss import block_accuracy, block_objective
 from logreg_jax.scale.blocks import Blocks, sample_rows
@@ -100,15 +99,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
             dtype=cfg.dtype,
         )
         params = initial_params(model, cfg.seed, n, cfg.model)
-        common = dict(
-            optimizer=make_optimizer(cfg.optimizer),
-            epochs=cfg.train.epochs,
-            l2=cfg.loss.l2,
-            tol=cfg.train.tol,
-            chunk=cfg.train.log_every,
-            learning_rate=cfg.optimizer.learning_rate,
-            callback=callback,
-        )
+        common = training_args(cfg, callback)
         inputs = None
         if cfg.train.batch_size is None:
             inputs = pipeline.build_blocks(source, feature_map, cfg.dtype, mesh)
