@@ -22,14 +22,7 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
 from logreg_jax.cli import parse_args, run_main
 from logreg_jax.progress import Progress
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
-from logreg_jax.studies.optimizers import (
-    COLUMNS,
-    OptimizersConfig,
-    convergence_figure,
-    gap_rows,
-    markdown_table,
-    race_all,
-)
+from logreg_jax.studies.optimizers import COLUMNS, OptimizersConfig, convergence_figure, gap_rows, race_all, race_table
 
 
 def main(argv=None):
@@ -42,7 +35,7 @@ def main(argv=None):
                 result=f"{problem}: optimal loss {loss:.17g} (float64 Newton, |grad| {grad:.1e})",
             ),
         )
-    print(f"\n{markdown_table(rows)}\n")
+    print(f"\n{race_table(rows)}\n")
     with staged_folder(out, "compare_optimizers") as folder:
         write_config(folder / "config.json", cfg)
         write_json(folder / "metrics.json", {"optima": optima, "results": rows})

@@ -26,7 +26,7 @@ from logreg_jax.studies.sweeps import (
     SweepConfig,
     best_setting,
     curve_rows,
-    curves_figure,
+    member_curves_figure,
     member_rows,
     run_sweep,
     sweep_figure,
@@ -87,7 +87,9 @@ def main(argv=None):
             + (" (diverged)" if result.diverged[i] else "")
             for i in rows
         ]
-        save_figure(curves_figure(result.loss[rows], labels, f"{cfg.base.name}: loss curves"), folder / "curves.png")
+        save_figure(
+            member_curves_figure(result.loss[rows], labels, f"{cfg.base.name}: loss curves"), folder / "curves.png"
+        )
     print(f"wrote {out}/")
 
 

@@ -225,7 +225,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
             )
         from logreg_jax import scale
 
-        return scale.fit(cfg, callback=callback)
+        return scale.fit_at_scale(cfg, callback=callback)
     data, test = split_data(cfg, load_data(cfg) if data is None else data)
     check_points(cfg, data.X.shape[1], cfg.data.path)
     check_plot_grid(cfg, data.X)
@@ -234,7 +234,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
     if data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES and needs_memory(cfg, k) is None:
         from logreg_jax import scale
 
-        return scale.fit(cfg, data, callback=callback)
+        return scale.fit_at_scale(cfg, data, callback=callback)
     model, feature_map, X = prepare(cfg, data)
     if test is not None:
         check_test_labels(test.y, model.n_classes, cfg.data.test_path or cfg.data.path)

@@ -30,7 +30,7 @@ def sample_inputs(fitted: Fit) -> tuple[np.ndarray, np.ndarray]:
     if _in_memory(fitted):
         X, y = fitted.inputs
         return X[:CHECK_ROWS], y[:CHECK_ROWS]
-    from logreg_jax.scale.fit import sample_inputs as sample_at_scale
+    from logreg_jax.scale.fit import sample_at_scale
 
     return sample_at_scale(fitted, CHECK_ROWS)
 

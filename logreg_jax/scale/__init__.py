@@ -16,7 +16,7 @@ feature-major layout pays (``logreg_jax.fit.FEATURE_MAJOR_BYTES``).
 
 from logreg_jax.scale.block_loss import block_accuracy, block_objective
 from logreg_jax.scale.blocks import Blocks
-from logreg_jax.scale.fit import fit, train_blocks
+from logreg_jax.scale.fit import fit_at_scale, train_blocks
 from logreg_jax.scale.minibatch import train_minibatch
 from logreg_jax.scale.pipeline import build_blocks, data_mesh, fit_feature_map
 from logreg_jax.scale.sources import NpySource, SyntheticSource, open_source
@@ -29,7 +29,7 @@ __all__ = [
     "block_objective",
     "build_blocks",
     "data_mesh",
-    "fit",
+    "fit_at_scale",
     "fit_feature_map",
     "open_source",
     "train_blocks",

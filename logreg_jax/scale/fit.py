@@ -76,7 +76,7 @@ def train_blocks(
     )
 
 
-def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
+def fit_at_scale(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
     """:func:`logreg_jax.fit.fit` for data that need streaming, blocks, minibatches or devices."""
     distributed.initialize(cfg.distributed)  # before any JAX computation
     source = open_source(cfg.data, data, key=run_keys(cfg.seed).data)
@@ -135,7 +135,7 @@ def _source(fitted: Fit):
     return ArraySource(fitted.data) if isinstance(fitted.data, Dataset) else fitted.data
 
 
-def sample_inputs(fitted: Fit, k: int) -> tuple[np.ndarray, np.ndarray]:
+def sample_at_scale(fitted: Fit, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Up to k prepared training rows (model inputs) and labels, from the blocks or the source."""
     if fitted.inputs is not None:
         return sample_rows(fitted.inputs, k)

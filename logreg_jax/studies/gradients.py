@@ -87,14 +87,14 @@ class GradientsConfig:
     compare: GradientSettings = field(default_factory=GradientSettings)
 
 
-class Keys:
+class ComparisonKeys:
     """The config's seed split once into named keys, each folded further per dataset or size."""
 
     def __init__(self, seed: int):
         self.data, self.theta, self.direction = jax.random.split(jax.random.key(seed), 3)
 
 
-def _synthetic(cfg: GradientsConfig, keys: Keys, m: int):
+def _synthetic(cfg: GradientsConfig, keys: ComparisonKeys, m: int):
     # Folding in m (not a position in the list) gives each size the same data in any config.
     source = SyntheticSource(m, cfg.compare.synthetic_features, key=jax.random.fold_in(keys.data, m), dtype=np.float64)
     return Dataset(*source.read(0, m), feature_names=source.feature_names)
@@ -111,7 +111,7 @@ def build_problems(cfg: GradientsConfig, callback=None) -> tuple[list[Problem], 
     Returns:
         The problems, and {dataset name: gradient norm at the fitted optimum}.
     """
-    c, keys = cfg.compare, Keys(cfg.base.seed)
+    c, keys = cfg.compare, ComparisonKeys(cfg.base.seed)
     sources = [
         (Path(path).stem + (f" (degree {degree})" if degree > 1 else ""), path, degree)
         for path, degree in zip(c.data_files, c.polynomial_degrees)
@@ -161,7 +161,7 @@ def run(cfg: GradientsConfig, problems: list[Problem], callback=None) -> tuple[l
             callback(f"comparing on {problem.name}")
         rows += compare_methods(problem, cfg.compare.dtypes)
     timings = []
-    keys = Keys(cfg.base.seed)
+    keys = ComparisonKeys(cfg.base.seed)
     for m in cfg.compare.timing_sizes:
         if callback is not None:
             callback(f"timing at m={m}")

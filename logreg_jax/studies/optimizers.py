@@ -177,7 +177,7 @@ def gap_rows(races: dict) -> list[dict]:
     ]
 
 
-def markdown_table(rows: list[dict]) -> str:
+def race_table(rows: list[dict]) -> str:
     """The :func:`race_all` rows as a Markdown table (iterations, and ms compile excluded, to each gap)."""
     levels = " | ".join(f"to {level:g}: iterations, ms" for level in GAP_LEVELS)
     lines = [

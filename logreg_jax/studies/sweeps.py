@@ -320,7 +320,7 @@ def sweep_figure(
     return fig
 
 
-def curves_figure(loss: np.ndarray, labels: list[str], title: str = "") -> Figure:
+def member_curves_figure(loss: np.ndarray, labels: list[str], title: str = "") -> Figure:
     """Loss against iteration, one line per row of ``loss`` (k, epochs); NaNs (stopped) are gaps."""
     fig = Figure(figsize=(7.5, 4.8), layout="constrained")
     ax = fig.add_subplot()
