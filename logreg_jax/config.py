@@ -8,13 +8,14 @@ Unknown keys, wrongly typed values and impossible values are rejected with a
 A study (:mod:`logreg_jax.studies`) composes its config: a frozen dataclass with a ``base`` field
 holding the :class:`Config` and fields of its own (its sections). Its TOML file is one flat file:
 the study's own keys go to its fields, every other key to ``base``; keys of ``base`` that the study
-does not use are listed in its ``IGNORES`` and refused when set.
+does not use are listed in its ``IGNORES`` and refused when set to anything but their default.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 import tomllib
 import types
@@ -417,14 +418,14 @@ def config_from_dict(
     if cls is Config:
         return _build(Config, raw, "", where)
     own = {f.name for f in dataclasses.fields(cls)} - {"base"}
-    for key in getattr(cls, "IGNORES", ()):
-        section, _, name = key.partition(".")
-        if section in raw and (not name or name in raw[section]):
+    base = _build(Config, {k: v for k, v in raw.items() if k not in own}, "", where)
+    for key in getattr(cls, "IGNORES", ()):  # set to anything but its default: refused, not silently dropped
+        value, default = (functools.reduce(getattr, key.split("."), c) for c in (base, Config()))
+        if value != default:
             raise ConfigError(
                 f"{where}: {key} is set, but this experiment does not use it "
                 f"(it ignores {', '.join(cls.IGNORES)}); remove it"
             )
-    base = _build(Config, {k: v for k, v in raw.items() if k not in own}, "", where)
     return _build(cls, {k: v for k, v in raw.items() if k in own}, "", where, base=base)
 
 

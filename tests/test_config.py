@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import write_text
+from conftest import ROOT, write_text
 
 import logreg_jax as lj
 from logreg_jax.config import config_from_dict, config_to_dict, parse_override, replace_key
@@ -15,6 +15,33 @@ def test_shipped_configs_load():
     assert (cfg.model.init, cfg.features.standardize, cfg.plot.step, cfg.plot.levels) == ("uniform", True, 0.5, 20)
     assert cfg.predict.points == ((45.0, 85.0),)
     assert lj.load_config("configs/exam_scores_converged.toml").dtype == "float64"
+
+
+STUDIES = {
+    "compare_gradients": "gradients.GradientsConfig",
+    "compare_models": "models.ModelsConfig",
+    "compare_optimizers": "optimizers.OptimizersConfig",
+    "microchips_regularization": "regularization.RegularizationConfig",
+    "sweep_lr": "sweeps.SweepConfig",
+}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_config_loads_with_its_script(path):
+    import importlib
+
+    module, _, name = STUDIES.get(path.stem, ".Config").rpartition(".")
+    cls = getattr(importlib.import_module(f"logreg_jax.studies.{module}"), name) if module else lj.Config
+    cfg = lj.load_config(path, cls=cls)
+    assert getattr(cfg, "base", cfg).name == path.stem
+
+
+def test_a_study_refuses_an_ignored_key_set_but_not_one_left_at_its_default():
+    from logreg_jax.studies.sweeps import SweepConfig
+
+    with pytest.raises(lj.ConfigError, match="data.test_fraction is set, but this experiment does not use it"):
+        lj.load_config("configs/sweep_lr.toml", ["data.test_fraction=0.5"], cls=SweepConfig)
+    assert lj.load_config("configs/sweep_lr.toml", ["data.test_fraction=0.0"], cls=SweepConfig)
 
 
 def test_overrides_are_typed_like_toml():

@@ -35,7 +35,13 @@ COLUMNS = (
 class ModelsConfig:
     """The shared base config, one title and one list of overrides per model, and ``[cv]``."""
 
-    IGNORES: ClassVar[tuple[str, ...]] = ("predict", "train.batch_size", "distributed", "inference")
+    IGNORES: ClassVar[tuple[str, ...]] = (
+        "data.test_fraction",
+        "data.test_path",
+        "train.batch_size",
+        "distributed",
+        "inference",
+    )
     base: Config = field(default_factory=Config)
     titles: tuple[str, ...] = ("logistic",)  # one per panel
     panels: tuple[tuple[str, ...], ...] = (("model.name=logistic",),)  # overrides per panel

@@ -49,6 +49,8 @@ class OptimizersConfig:
         "optimizer.name",
         "optimizer.learning_rate",
         "predict",
+        "data.test_fraction",
+        "data.test_path",
         "plot",
         "train.batch_size",
         "distributed",

@@ -37,7 +37,14 @@ COLUMNS = (
 class RegularizationConfig:
     """The base config (``loss.l2`` replaced by each λ), the λ list and the ``[cv]`` table."""
 
-    IGNORES: ClassVar[tuple[str, ...]] = ("loss.l2", "predict", "train.batch_size", "distributed", "inference")
+    IGNORES: ClassVar[tuple[str, ...]] = (
+        "loss.l2",
+        "data.test_fraction",
+        "data.test_path",
+        "train.batch_size",
+        "distributed",
+        "inference",
+    )
     base: Config = field(default_factory=Config)
     lambdas: tuple[float, ...] = (0.0, 1.0, 10.0, 100.0)  # L2 strengths to compare
     cv: CVConfig = field(default_factory=CVConfig)

@@ -70,7 +70,13 @@ class SweepConfig:
     """The base config every member starts from, and the ``[sweep]`` grid."""
 
     # Every member trains full batch on one device, in one vmapped call.
-    IGNORES: ClassVar[tuple[str, ...]] = ("train.batch_size", "distributed", "inference")
+    IGNORES: ClassVar[tuple[str, ...]] = (
+        "data.test_fraction",
+        "data.test_path",
+        "train.batch_size",
+        "distributed",
+        "inference",
+    )
     base: Config = field(default_factory=Config)
     sweep: SweepGrid = field(default_factory=SweepGrid)
 
