@@ -24,7 +24,7 @@ NEWTON_STEPS = 20  # from the full-data optimum a member reaches float64 precisi
 
 # The program is small and runs once per bootstrap, so its compile time is most of the bootstrap's
 # time end to end: XLA's cheapest CPU code generation (no fusion emitters, no expensive LLVM passes)
-# compiles it several times faster and runs it about twice as slowly (benchmarks/RESULTS.md).
+# compiles it several times faster and runs it more slowly (docs/inference.md).
 _QUICK_COMPILE = {
     "xla_cpu_use_fusion_emitters": False,
     "xla_backend_optimization_level": 0,
@@ -71,8 +71,8 @@ def separated(theta, X, y, w=None):
 
 def newton_terms(theta, X, y, w, l2=0.0):
     """The gradient and Hessian of :func:`weighted_nll`, hand-derived (tests check them against
-    ``jax.grad``/``jax.hessian``): the bootstrap's program compiles about 3× faster with them, and
-    compiling is most of its time end to end.
+    ``jax.grad``/``jax.hessian``): the bootstrap's program compiles faster with them than with
+    autodiff's, and compiling is most of its time end to end.
 
     With p = σ(Xθ): ∇ = Xᵀ (w ⊙ (p − y)) + λ [0, θ_1, …], H = Xᵀ diag(w ⊙ p (1 − p)) X + λ diag(0, 1, …, 1).
 

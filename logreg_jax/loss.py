@@ -22,8 +22,8 @@ def softplus(x):
     """log(1 + eˣ) elementwise, stable for any x (e^−|x| never overflows); softplus(−∞) = 0.
 
     The same function as ``jax.nn.softplus`` with a cheaper derivative, σ(x): jax's generic rule
-    (that of ``logaddexp``) recomputes exponentials, and at a million samples that made the
-    elementwise work of a training epoch about twice as slow (measured on a 2-core CPU).
+    (that of ``logaddexp``) recomputes exponentials, which dominated the elementwise work of a
+    training epoch at a million samples (docs/scale.md).
     """
     return jnp.maximum(x, 0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
 
@@ -50,12 +50,12 @@ def cross_entropy_terms(z, y, valid=None):
     y = y.astype(z.dtype)
     # −log σ(z) = softplus(−z) and −log(1 − σ(z)) = softplus(z): with s = 1 − 2y = ∓1 each sample
     # costs one softplus, computed without cancellation (a confident correct prediction keeps its
-    # tiny loss e^−|z|), and its derivative s·σ(s z) is exactly σ(z) − y. Half the transcendental
-    # functions of the two-log_sigmoid form, which is ~5× faster on a CPU at a million samples.
+    # tiny loss e^−|z|), and its derivative s·σ(s z) is exactly σ(z) − y: half the transcendental
+    # functions of the two-log_sigmoid form.
     sz = (1 - 2 * y) * z
     if valid is not None:
         # Masking the argument (softplus(−∞) = 0, σ(−∞) = 0) rather than the terms lets XLA fuse
-        # the loss and its derivative into one loop: ~1 ms less per million samples on a CPU.
+        # the loss and its derivative into one loop.
         sz = jnp.where(valid, sz, -jnp.inf)
     return softplus(sz)
 

@@ -5,9 +5,9 @@ bB … bB + B − 1, one row per input column. Why feature-major: a linear model
 over the feature axis, so θ @ X_b and the gradient's X_b r both stream contiguous memory. With X
 stored (m, n), XLA on CPU materialises a transposed copy of X for Xᵀr every epoch.
 
-Blocks are as large as ``MAX_BLOCK_BYTES`` allows, so normally one per device: measured at
-1e6 × 33 float32 on 2 cores, a ``lax.scan`` over 1 MB blocks took ~17 ms per epoch against
-~9 ms for one block (XLA's loop slices each block out and runs its small dots on one thread).
+Blocks are as large as ``MAX_BLOCK_BYTES`` allows, so normally one per device: a ``lax.scan``
+over small blocks was about twice as slow per epoch (XLA's loop slices each block out and runs its
+small dots on one thread; docs/scale.md).
 Blocks remain the unit of sharding and bound the size of one XLA operation. Padding after the m
 samples is zero and masked out of every sum by the sample's index (:mod:`logreg_jax.scale.block_loss`),
 so no weight array is stored.
