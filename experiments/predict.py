@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
 from logreg_jax.cli import run_main
+from logreg_jax.errors import DataError
 from logreg_jax.predictor import label_scores, load_run, prediction_table
 from logreg_jax.rows import read_rows
 from logreg_jax.runs import staged_file, write_csv
@@ -27,6 +28,10 @@ def main(argv=None):
     parser.add_argument("data", type=Path, help="rows to predict: comma-separated text or .npy")
     parser.add_argument("--out", type=Path, help="the CSV to write (default RUN/predictions/<DATA stem>.csv)")
     args = parser.parse_args(argv)
+    if args.out is not None and (args.out.exists() or args.out.is_symlink()):  # never over a user's file
+        raise DataError(
+            f"--out {args.out}: exists; choose a new file (the default, RUN/predictions/<DATA stem>.csv, is replaced)"
+        )
     predictor = load_run(args.run)
     rows = read_rows(args.data, predictor.feature_names, predictor.n_classes)
     table, columns = prediction_table(predictor, rows)
@@ -36,12 +41,10 @@ def main(argv=None):
     )
     if rows.y is not None:
         s = label_scores(predictor, rows.X, rows.y)
-        auc = (
-            ""
-            if "auc" not in s
-            else ", ROC AUC " + ("undefined (one class only)" if s["auc"] is None else f"{s['auc']:.4f}")
-        )
-        print(f"loss {s['loss']:.6f}, accuracy {s['accuracy']:.4f}{auc}")
+        line = f"loss {s['loss']:.6f}, accuracy {s['accuracy']:.4f}"
+        if "auc" in s:  # binary models
+            line += ", ROC AUC " + ("undefined (one class only)" if s["auc"] is None else f"{s['auc']:.4f}")
+        print(line)
     out = args.out if args.out is not None else args.run / "predictions" / f"{args.data.stem}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     with staged_file(out) as partial:

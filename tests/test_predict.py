@@ -159,3 +159,18 @@ def test_a_softmax_run_predicts_every_class(tmp_path_factory, tmp_path, capsys):
     bad = write_text(tmp_path, "bad.csv", "5.1,3.5,1.4,0.2,3\n")
     with pytest.raises(lj.DataError, match="bad.csv:1: label 3 is not one of the model's classes 0 … 2"):
         predict(run, bad, tmp_path / "q.csv")
+
+
+def test_out_never_replaces_a_file_or_folder_the_user_has(run64, tmp_path, capsys):
+    data = write_text(tmp_path, "rows.txt", "45,85\n")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for out in (data, folder):
+        with pytest.raises(SystemExit):
+            run_main(lambda out=out: predict_script.main([str(run64), str(data), "--out", str(out)]))
+        err = capsys.readouterr().err
+        assert (
+            err
+            == f"error: --out {out}: exists; choose a new file (the default, RUN/predictions/<DATA stem>.csv, is replaced)\n"
+        )
+    assert data.read_text() == "45,85\n" and list(folder.iterdir()) == []
