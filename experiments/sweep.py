@@ -21,6 +21,7 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
 import numpy as np
 
 from logreg_jax.cli import parse_args, run_main
+from logreg_jax.progress import Progress
 from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
 from logreg_jax.studies.sweeps import (
     SweepConfig,
@@ -35,7 +36,8 @@ from logreg_jax.studies.sweeps import (
 
 def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=SweepConfig)
-    result = run_sweep(cfg)
+    with Progress(2, "stage") as progress:  # one compiled call: compiling, then training
+        result = run_sweep(cfg, callback=progress.start)
     k = result.final_loss.size
     print(
         f"{cfg.base.name}: {k} members ({' × '.join(f'{np.unique(v).size} {key}' for key, v in result.values.items())}), "

@@ -41,9 +41,15 @@ def main(argv=None):
     metrics = lj.summarize(fitted)
     if cfg.inference.enabled and fitted.model.name != "logistic":
         print(f"inference skipped: standard errors need a logistic model, not the {fitted.model.name}")
+    elif cfg.inference.enabled and not isinstance(fitted.data, lj.Dataset):
+        print("inference skipped: it reads every row into memory in float64, and these data are read at scale")
     elif cfg.inference.enabled:
         try:
-            result = fit_inference(fitted)
+            with Progress(1, "stage") as progress:  # the bootstrap is one compiled call
+                progress.start(
+                    f"inference, {cfg.inference.bootstrap} bootstrap refits" if cfg.inference.bootstrap else "inference"
+                )
+                result = fit_inference(fitted)
             metrics["inference"] = to_json(result)
         except lj.DataError as err:  # e.g. separated data: no finite estimate, no table; the fit is kept
             metrics["inference"] = {"refused": str(err)}

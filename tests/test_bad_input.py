@@ -24,6 +24,8 @@ from logreg_jax import cli
 from logreg_jax.runfolder import MARKER
 
 EXAM = "configs/exam_scores.toml"
+OPT = "configs/compare_optimizers.toml"
+SWEEP = "configs/sweep_lr.toml"
 QUICK = ["--set", "train.epochs=5", "--set", "train.log_every=5"]
 
 
@@ -164,6 +166,38 @@ CASES = [
         ["configs/microchips_regularization.toml", "--out", "{t}/new", "--set", "cv.k=100"],
         "cv.k = 100 folds",
     ),
+    # study configs: checked when loaded, one line each
+    (
+        "compare_optimizers",
+        [
+            OPT,
+            "--out",
+            "{t}/new",
+            "--set",
+            'compare.optimizers=["sgd", "bogus"]',
+            "--set",
+            "compare.learning_rates=[1.0, 1.0]",
+        ],
+        "compare.optimizers = ['sgd', 'bogus']: expected",
+    ),
+    (
+        "compare_optimizers",
+        [OPT, "--out", "{t}/new", "--set", "compare.learning_rates=[5.0, 1.0, -1.0, 1.0, 1.0]"],
+        "compare.learning_rates = [5.0, 1.0, -1.0, 1.0, 1.0]: expected finite numbers > 0",
+    ),
+    (
+        "compare_optimizers",
+        [OPT, "--out", "{t}/new", "--set", "compare.optimizers=[]", "--set", "compare.learning_rates=[]"],
+        "compare.optimizers = []: expected a non-empty list",
+    ),
+    ("compare_optimizers", [OPT, "--out", "{t}/new", "--set", "optimizer.name=adam"], "optimizer.name is set"),
+    (
+        "sweep",
+        [SWEEP, "--out", "{t}/new", "--set", "sweep.values={}", "--set", "sweep.logspace={}"],
+        "expected at least one swept key",
+    ),
+    ("sweep", [SWEEP, "--out", "{t}/new", "--set", 'sweep.values={"loss.l2" = ["a"]}'], "expected a number"),
+    ("sweep", [SWEEP, "--out", "{t}/new", "--set", "data.test_fraction=0.5"], "data.test_fraction is set"),
 ]
 
 

@@ -6,6 +6,8 @@ import json
 import pytest
 from conftest import load_script
 
+import logreg_jax as lj
+
 compare_script = load_script("compare_optimizers")
 
 
@@ -60,3 +62,17 @@ def test_mismatched_learning_rates_are_a_config_error(tmp_path):
             ["configs/compare_optimizers.toml", "--out", str(tmp_path / "x"), "--set", "compare.learning_rates=[1.0]"]
         )
     assert not (tmp_path / "x").exists()
+
+
+def test_a_run_that_ends_above_its_start_is_flagged_diverged():
+    """The rule of every fit (logreg_jax.diagnose): unstandardized exam scores with a learning rate
+    of 1 end far above the starting loss, and the race says so rather than reporting a gap."""
+    from logreg_jax.studies.optimizers import race
+
+    cfg = lj.load_config(
+        "configs/exam_scores.toml", ["features.standardize=false", "train.epochs=100", "predict.points=[]"]
+    )
+    data = lj.load_data(cfg)
+    bad = race(cfg, data, best_loss=0.2035, repeats=1)
+    good = race(lj.load_config("configs/exam_scores.toml"), data, best_loss=0.2035, repeats=1)
+    assert bad.diverged and bad.gap[-1] > bad.gap[0] and not good.diverged

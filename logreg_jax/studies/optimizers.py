@@ -9,6 +9,7 @@ compilation; the time at iteration i is that run's time × i / iterations.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
@@ -16,8 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 from matplotlib.figure import Figure
 
-from logreg_jax.config import Config, config_from_dict, config_to_dict, require
+from logreg_jax.config import OPTIMIZERS, Config, config_from_dict, config_to_dict, replace_key, require
 from logreg_jax.data import Dataset
+from logreg_jax.diagnose import rose
+from logreg_jax.errors import TrainingDiverged
 from logreg_jax.fit import fit, initial_params, load_data, precision, prepare
 from logreg_jax.optimizers import make_optimizer
 from logreg_jax.studies.timing import time_calls
@@ -35,7 +38,18 @@ class RaceSettings:
     repeats: int = 5  # timed runs per optimizer; the median is reported
 
     def __post_init__(self):
+        require(
+            len(self.optimizers) >= 1 and set(self.optimizers) <= set(OPTIMIZERS),
+            "optimizers",
+            f"a non-empty list of {', '.join(OPTIMIZERS)}",
+        )
         require(len(self.learning_rates) == len(self.optimizers), "learning_rates", "one per optimizer")
+        require(
+            all(math.isfinite(lr) and lr > 0 for lr in self.learning_rates),
+            "learning_rates",
+            "finite numbers > 0 (lbfgs and newton ignore theirs)",
+        )
+        require(len(self.problems) >= 1, "problems", "a non-empty list of names")
         require(len(self.problem_settings) == len(self.problems), "problem_settings", "one list per problem")
         require(self.repeats >= 1, "repeats", "an integer >= 1")
 
@@ -60,9 +74,17 @@ class OptimizersConfig:
     compare: RaceSettings = field(default_factory=RaceSettings)
 
 
-COLUMNS = ["problem", "optimizer", "learning_rate", "iterations", "converged", "final_gap", "compile_s", "run_s"] + [
-    f"{what}_to_{level:g}" for level in GAP_LEVELS for what in ("iterations", "ms")
-]
+COLUMNS = [
+    "problem",
+    "optimizer",
+    "learning_rate",
+    "iterations",
+    "converged",
+    "diverged",
+    "final_gap",
+    "compile_s",
+    "run_s",
+] + [f"{what}_to_{level:g}" for level in GAP_LEVELS for what in ("iterations", "ms")]
 
 
 class Race(NamedTuple):
@@ -74,6 +96,8 @@ class Race(NamedTuple):
         iterations: updates run (fewer than ``train.epochs`` if ``train.tol`` stopped it).
         converged: whether ``train.tol`` stopped it.
         compile_s: compile (and first-call) time of the timed run; run_s: its median run time.
+        diverged: the loss became non-finite or ended above its start (the rule of every fit,
+            :mod:`logreg_jax.diagnose`); a non-finite run has no curve (``gap`` is [nan]).
     """
 
     gap: np.ndarray
@@ -82,6 +106,7 @@ class Race(NamedTuple):
     converged: bool
     compile_s: float
     run_s: float
+    diverged: bool = False
 
 
 def optimum(cfg: Config, data: Dataset, iterations: int = 60) -> tuple[float, float]:
@@ -108,14 +133,18 @@ def race(cfg: Config, data: Dataset, best_loss: float, repeats: int = 5) -> Race
         def run(epochs, tol):
             return train(model, theta0, X, y, optimizer=optimizer, epochs=epochs, l2=cfg.loss.l2, tol=tol, chunk=epochs)
 
-        _, history = run(cfg.train.epochs, cfg.train.tol)
+        try:
+            _, history = run(cfg.train.epochs, cfg.train.tol)
+        except TrainingDiverged:
+            return Race(np.array([np.nan]), np.array([0.0]), 0, False, 0.0, 0.0, diverged=True)
         k = int(history.loss.size)
         # The timed run does exactly the k iterations used, without tol, so no frozen iterations
         # after convergence are counted; the first call compiles it.
         first, run_s = time_calls(run, (max(k, 1), 0.0), repeats)
     gap = np.r_[history.loss, history.final_loss] - best_loss
     seconds = run_s * np.arange(k + 1) / max(k, 1)
-    return Race(gap, seconds, k, history.converged, max(first - run_s, 0.0), run_s)
+    diverged = bool(rose(history.loss[0], history.final_loss))
+    return Race(gap, seconds, k, history.converged, max(first - run_s, 0.0), run_s, diverged)
 
 
 def first_below(r: Race, level: float) -> tuple[int | None, float | None]:
@@ -138,8 +167,12 @@ def race_all(cfg: OptimizersConfig, callback=None) -> tuple[list[dict], dict, di
         problem → {"loss", "grad_norm"} of the float64 optimum).
     """
     rows, races, optima = [], {}, {}
-    for problem, settings in zip(cfg.compare.problems, cfg.compare.problem_settings):
-        base = config_from_dict(config_to_dict(cfg.base), f"compare.problems {problem}", settings)
+    # Every problem's config is built before anything trains, so a bad setting stops the study at once.
+    bases = [
+        config_from_dict(config_to_dict(cfg.base), f"compare.problems {problem}", settings)
+        for problem, settings in zip(cfg.compare.problems, cfg.compare.problem_settings)
+    ]
+    for problem, base in zip(cfg.compare.problems, bases):
         data = load_data(base)
         best, best_grad = optimum(base, data)
         optima[problem] = {"loss": best, "grad_norm": best_grad}
@@ -147,9 +180,7 @@ def race_all(cfg: OptimizersConfig, callback=None) -> tuple[list[dict], dict, di
             callback(problem, best, best_grad)
         races[problem] = {}
         for name, lr in zip(cfg.compare.optimizers, cfg.compare.learning_rates):
-            run_cfg = dataclasses.replace(
-                base, optimizer=dataclasses.replace(base.optimizer, name=name, learning_rate=lr)
-            )
+            run_cfg = replace_key(replace_key(base, "optimizer.name", name), "optimizer.learning_rate", lr)
             r = races[problem][name] = race(run_cfg, data, best, cfg.compare.repeats)
             row = {
                 "problem": problem,
@@ -157,6 +188,7 @@ def race_all(cfg: OptimizersConfig, callback=None) -> tuple[list[dict], dict, di
                 "learning_rate": lr,
                 "iterations": r.iterations,
                 "converged": r.converged,
+                "diverged": r.diverged,
                 "final_gap": float(r.gap[-1]),
                 "compile_s": r.compile_s,
                 "run_s": r.run_s,
@@ -195,7 +227,7 @@ def race_table(rows: list[dict]) -> str:
         )
         lines.append(
             f"| {r['problem']} | {r['optimizer']} | {r['learning_rate']:g} | {r['iterations']} | "
-            f"{r['final_gap']:.1e} | {r['compile_s']:.2f} | {r['run_s'] * 1e3:.2f} | {reach} |"
+            f"{'diverged' if r['diverged'] else format(r['final_gap'], '.1e')} | {r['compile_s']:.2f} | {r['run_s'] * 1e3:.2f} | {reach} |"
         )
     return "\n".join(lines)
 

@@ -58,6 +58,7 @@ class SweepGrid:
                 "values" if key in self.values else "linspace" if key in self.linspace else "logspace",
                 f"keys among {', '.join(SWEEPABLE)} (not {key!r})",
             )
+        require(len(keys) >= 1, "values", "at least one swept key in values, linspace or logspace")
         require(len(set(keys)) == len(keys), "values", "each key in only one of values, linspace, logspace")
         for name in ("linspace", "logspace"):
             require(all(n >= 1 for _, _, n in getattr(self, name).values()), name, "[low, high, count >= 1]")
@@ -174,13 +175,17 @@ def hyperparameters(cfg: Config, values: dict[str, np.ndarray], dtype) -> dict[s
     return out
 
 
-def run_sweep(cfg: SweepConfig, data: Dataset | None = None) -> SweepResult:
+def run_sweep(cfg: SweepConfig, data: Dataset | None = None, callback=None) -> SweepResult:
     """Trains every member of ``cfg``'s grid in one compiled, vmapped call.
 
     The data are read once, as :func:`~logreg_jax.fit.load_data` reads them for ``cfg``,
     and shared by every member. For generated data (``"xor"``, ``data.synthetic``) that draw uses
     ``cfg.base.seed``: a swept seed then changes only a member's θ init, while ``lj.fit`` on that
     member's config would also draw other data.
+
+    Args:
+        cfg: the sweep's config. data: the training data (default: what ``cfg.base.data`` names).
+        callback: called with the name of each stage (compiling, training) as it begins.
 
     Raises:
         ConfigError: a member's config is impossible (e.g. a learning rate ≤ 0), naming it.
@@ -203,9 +208,13 @@ def run_sweep(cfg: SweepConfig, data: Dataset | None = None) -> SweepResult:
             cfg.base.optimizer.memory_size,
         )
         call = jax.jit(jax.vmap(one, in_axes=(0, None, None)))
+        if callback is not None:
+            callback(f"compiling the {hyper['seed'].shape[0]} members as one program")
         start = time.perf_counter()
         compiled = call.lower(hyper, X, y).compile()
         compile_s = time.perf_counter() - start
+        if callback is not None:
+            callback("training every member")
         start = time.perf_counter()
         losses, norms, active, final = jax.block_until_ready(compiled(hyper, X, y))
         run_s = time.perf_counter() - start
