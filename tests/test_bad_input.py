@@ -280,9 +280,9 @@ def test_json_is_strict_and_stats_survive_huge_values(scratch, capsys):
 
 
 @pytest.mark.slow
-def test_ctrl_c_while_importing_prints_one_line():
+def test_ctrl_c_while_importing_prints_one_line(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "experiments/train.py", EXAM, "--out", "/nonexistent/never"],
+        [sys.executable, "experiments/train.py", EXAM, "--out", str(tmp_path / "never")],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -292,6 +292,7 @@ def test_ctrl_c_while_importing_prints_one_line():
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and err == "interrupted\n", err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.slow
