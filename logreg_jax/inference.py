@@ -29,7 +29,17 @@ from logreg_jax.bootstrap import separated, weighted_nll
 from logreg_jax.errors import DataError
 from logreg_jax.features import FeatureMap, polynomial_names, theta_in_raw_units
 
-PER_COEFFICIENT = ("coef", "std_err", "z", "p_value", "ci_low", "ci_high", "odds_ratio")
+PER_COEFFICIENT = (
+    "coef",
+    "std_err",
+    "z",
+    "p_value",
+    "ci_low",
+    "ci_high",
+    "odds_ratio",
+    "odds_ratio_ci_low",
+    "odds_ratio_ci_high",
+)
 BOOTSTRAP = ("bootstrap_std_err", "bootstrap_ci_low", "bootstrap_ci_high")
 MODEL = ("log_likelihood", "null_log_likelihood", "llr", "llr_p_value", "pseudo_r2", "aic", "bic")
 
@@ -44,6 +54,8 @@ class Coefficients(NamedTuple):
     ci_low: np.ndarray
     ci_high: np.ndarray
     odds_ratio: np.ndarray
+    odds_ratio_ci_low: np.ndarray  # exp of the interval's ends: the odds ratio's own interval
+    odds_ratio_ci_high: np.ndarray
     bootstrap_std_err: np.ndarray | None = None
     bootstrap_ci_low: np.ndarray | None = None
     bootstrap_ci_high: np.ndarray | None = None
@@ -89,6 +101,7 @@ def _coefficients(theta, cov, level, draws=None) -> Coefficients:
     se = jnp.sqrt(jnp.diag(cov))
     half = norm.ppf(0.5 + level / 2) * se
     out = [theta, se, theta / se, 2 * norm.sf(jnp.abs(theta / se)), theta - half, theta + half, jnp.exp(theta)]
+    out += [jnp.exp(theta - half), jnp.exp(theta + half)]
     if draws is not None:  # (n, k), NaN rows for resamples without a finite estimate
         tail = 50 * (1 - level)
         out += [jnp.nanstd(draws, axis=0, ddof=1), *jnp.nanpercentile(draws, jnp.array([tail, 100 - tail]), axis=0)]

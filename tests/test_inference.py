@@ -49,6 +49,8 @@ def assert_matches(c, res, what):
         ci_low=res.conf_int()[:, 0],
         ci_high=res.conf_int()[:, 1],
         odds_ratio=np.exp(res.params),
+        odds_ratio_ci_low=np.exp(res.conf_int()[:, 0]),
+        odds_ratio_ci_high=np.exp(res.conf_int()[:, 1]),
     )
     for key in PER_COEFFICIENT:
         np.testing.assert_allclose(getattr(c, key), expected[key], rtol=RTOL, err_msg=f"{what} {key}")
