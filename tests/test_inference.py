@@ -40,6 +40,19 @@ def statsmodels_fits(X, y, cov_type):
     return fm, fit(sm.add_constant(X)), fit(fm(X))
 
 
+def getattr_statsmodels(res, key):
+    """The statsmodels number behind one of our per-coefficient keys."""
+    ci = res.conf_int()
+    return {
+        "coef": res.params,
+        "std_err": res.bse,
+        "z": res.tvalues,
+        "p_value": res.pvalues,
+        "ci_low": ci[:, 0],
+        "ci_high": ci[:, 1],
+    }[key]
+
+
 def assert_matches(c, res, what):
     expected = dict(
         coef=res.params,
@@ -229,10 +242,21 @@ def test_train_script_writes_the_table_and_figure(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "P>|z|" in printed and "LR chi2(2)" in printed
     block = json.loads((out / "metrics.json").read_text())["inference"]
+    # The trained fit (float64, to ‖∇C‖ ≤ 1e-12) is statsmodels' to 1e-6 in every number.
     _, raw, std = statsmodels_fits(*exam(), "nonrobust")
-    np.testing.assert_allclose(block["coef"], raw.params, rtol=RTOL)
-    np.testing.assert_allclose(block["std_err"], raw.bse, rtol=RTOL)
-    np.testing.assert_allclose(block["standardized"]["std_err"], std.bse, rtol=RTOL)
-    assert block["aic"] == pytest.approx(raw.aic, rel=RTOL) and block["cov_type"] == "nonrobust"
+    for key in ("coef", "std_err", "z", "p_value", "ci_low", "ci_high"):
+        np.testing.assert_allclose(block[key], getattr_statsmodels(raw, key), rtol=RTOL, err_msg=key)
+        np.testing.assert_allclose(block["standardized"][key], getattr_statsmodels(std, key), rtol=RTOL, err_msg=key)
+    for key, value in [
+        ("log_likelihood", raw.llf),
+        ("null_log_likelihood", raw.llnull),
+        ("llr", raw.llr),
+        ("llr_p_value", raw.llr_pvalue),
+        ("pseudo_r2", raw.prsquared),
+        ("aic", raw.aic),
+        ("bic", raw.bic),
+    ]:
+        assert block[key] == pytest.approx(value, rel=RTOL), key
+    assert block["cov_type"] == "nonrobust"
     assert len(block["bootstrap_std_err"]) == 3
     assert (out / "coefficients.png").stat().st_size > 10_000
