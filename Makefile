@@ -50,6 +50,12 @@ figures: $(STAMP)
 	$(BIN)/python experiments/train.py configs/exam_scores_inference.toml
 	cp runs/exam_scores_inference/coefficients.png docs/exam_scores_coefficients.png
 	$(BIN)/python experiments/multiclass_figures.py --out docs
+	for run in sgd:1 sgd:0.3 momentum:0.3 adam:0.1; do \
+	  $(BIN)/python experiments/train.py configs/exam_scores.toml --out runs/compare/$${run%%:*}_lr$${run##*:} \
+	    --set optimizer.name=$${run%%:*} --set optimizer.learning_rate=$${run##*:} --set inference.enabled=false || exit 1; \
+	done
+	$(BIN)/python experiments/compare_runs.py runs/compare/* --out runs/comparison
+	cp runs/comparison/curves.png docs/compare_runs_curves.png
 
 # The gradient comparison at up to a million samples (about 8 minutes on 2 cores).
 figures-gradients: $(STAMP)
