@@ -32,6 +32,7 @@ from results import write_sections  # noqa: E402  (benchmarks/results.py)
 
 import logreg_jax as lj  # noqa: E402
 from logreg_jax.bootstrap import NEWTON_STEPS, bootstrap, resample_counts  # noqa: E402
+from logreg_jax.progress import Progress  # noqa: E402
 
 GOAL = 20.0
 TITLE = "## Bootstrap refits (benchmarks/bootstrap.py)"
@@ -124,16 +125,20 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     args = parser.parse_args(argv)
     X, y, theta = inputs()
-    t_jax, thetas, ok = first_call(args.n)
-    with jax.enable_x64(True):
+    with Progress(3, "stage") as progress:
+        progress.start(f"logreg_jax: {args.n} refits, first and second call")
+        t_jax, thetas, ok = first_call(args.n)
+        with jax.enable_x64(True):
+            start = time.perf_counter()
+            jax.block_until_ready(bootstrap(jax.random.key(0), theta, X, y, args.n))
+            t_warm = time.perf_counter() - start
+        progress.start(f"statsmodels: {args.n} fits in a Python loop")
+        counts = resample_counts(jax.random.key(0), args.n, X.shape[0])
         start = time.perf_counter()
-        jax.block_until_ready(bootstrap(jax.random.key(0), theta, X, y, args.n))
-        t_warm = time.perf_counter() - start
-    counts = resample_counts(jax.random.key(0), args.n, X.shape[0])
-    start = time.perf_counter()
-    sm_thetas = statsmodels_loop(X, y, counts)
-    t_sm = time.perf_counter() - start
-    t_cached = cached_run(args.n)
+        sm_thetas = statsmodels_loop(X, y, counts)
+        t_sm = time.perf_counter() - start
+        progress.start("logreg_jax from the persistent compilation cache (two fresh processes)")
+        t_cached = cached_run(args.n)
     thetas, ok = np.asarray(thetas), np.asarray(ok)
     sm_ok = np.all(np.isfinite(sm_thetas), axis=1)
     both = ok & sm_ok

@@ -21,6 +21,7 @@ import optax  # noqa: E402
 from results import write_sections  # noqa: E402  (benchmarks/results.py)
 
 from logreg_jax.model import LOGISTIC  # noqa: E402
+from logreg_jax.progress import Progress  # noqa: E402
 from logreg_jax.scale import blocks, train_blocks  # noqa: E402
 from logreg_jax.studies.timing import time_calls  # noqa: E402
 from logreg_jax.train import train  # noqa: E402
@@ -39,6 +40,7 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     lines = ["| m | MiB of inputs | rows ms/epoch | blocks ms/epoch | rows / blocks |", "|---|---|---|---|---|"]
     print("\n".join(lines))
+    progress = Progress(len(args.sizes), "size")
     for m in args.sizes:
         X = np.concatenate([np.ones((m, 1)), rng.standard_normal((m, args.d))], axis=1).astype(np.float32)
         y = (rng.random(m) < 0.5).astype(np.float32)
@@ -52,7 +54,8 @@ def main(argv=None):
             t_blk.append(time_calls(blk, repeats=2)[1] / K)
         r, b = min(t_rows), min(t_blk)
         lines.append(f"| {m:,} | {X.nbytes / 2**20:.1f} | {r * 1e3:.3f} | {b * 1e3:.3f} | {r / b:.2f} |")
-        print(lines[-1], flush=True)
+        progress.advance(f"m = {m:,}", result=lines[-1])
+    progress.close()
     intro = (
         f"One epoch of gradient descent (d = {args.d} float32 features + bias) on (m, n) rows in memory\n"
         "(`logreg_jax.train.train`) and on feature-major blocks (`logreg_jax.scale.train_blocks`), measured\n"

@@ -26,6 +26,7 @@ import numpy as np
 import logreg_jax as lj
 from logreg_jax.config import load_config
 from logreg_jax.fit import precision, prepare
+from logreg_jax.progress import Progress
 from logreg_jax.studies.sweeps import SweepConfig, grid, hyperparameters, member_config, member_fn
 
 
@@ -43,25 +44,28 @@ def main(argv=None):
     parser.add_argument("--fit-samples", type=int, default=64, help="members timed through lj.fit")
     args = parser.parse_args(argv)
     cfg = load_config(args.config, args.set, cls=SweepConfig)
-    data = lj.load_dataset(cfg.data.path)
+    base = cfg.base
+    data = lj.load_data(base)
     values = grid(cfg)
-    model, _, X = prepare(cfg, data)
-    with precision(cfg):
+    model, _, X = prepare(base, data)
+    with precision(base), Progress(3, "stage") as progress:
         X, y = jnp.asarray(X), jnp.asarray(data.y, X.dtype)
-        hyper = hyperparameters(cfg, values, X.dtype)
+        hyper = hyperparameters(base, values, X.dtype)
         k = int(hyper["seed"].shape[0])
-        one = member_fn(model, cfg.model, cfg.optimizer.name, cfg.optimizer.nesterov, cfg.train.epochs, X.shape[1])
+        one = member_fn(model, base.model, base.optimizer.name, base.optimizer.nesterov, base.train.epochs, X.shape[1])
         print(
             f"{jax.devices()[0].device_kind} ({jax.default_backend()}), {k} members, "
-            f"{cfg.optimizer.name}, {cfg.train.epochs} epochs, {cfg.dtype}"
+            f"{base.optimizer.name}, {base.train.epochs} epochs, {base.dtype}"
         )
 
+        progress.start(f"the {k} members in one vmapped call")
         vmapped, vmap_compile = timed(
             lambda: jax.jit(jax.vmap(one, in_axes=(0, None, None))).lower(hyper, X, y).compile()
         )
         runs = [timed(lambda: vmapped(hyper, X, y)) for _ in range(args.repeats)]
         vmap_final, vmap_run = runs[0][0][3], float(np.median([t for _, t in runs]))
 
+        progress.start(f"the {k} members one by one, compiled once")
         members = [{key: v[i] for key, v in hyper.items()} for i in range(k)]
         single, loop_compile = timed(lambda: jax.jit(one).lower(members[0], X, y).compile())
 
@@ -71,6 +75,7 @@ def main(argv=None):
         runs = [timed(loop) for _ in range(args.repeats)]
         loop_final, loop_run = runs[0][0], float(np.median([t for _, t in runs]))
 
+        progress.start(f"{min(args.fit_samples, k)} members through lj.fit")
         sample = np.linspace(0, k - 1, min(args.fit_samples, k)).round().astype(int)
         start = time.perf_counter()
         for i in sample:
