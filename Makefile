@@ -1,6 +1,6 @@
 # make demo   set up .venv (first time) and run the exam-scores experiment into runs/exam_scores/
 # make test   set up .venv (first time), lint with ruff and run the whole test suite (pytest -m "not slow" for the quick part)
-# make bench  install the bench extra (scikit-learn, SciPy) and run the benchmarks
+# make bench  install the bench extra (scikit-learn, SciPy, statsmodels) and run the benchmarks
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -28,6 +28,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/layout.py
+	$(BIN)/python benchmarks/bootstrap.py
 	$(BIN)/python benchmarks/sweep.py
 
 # Regenerates the figures committed under docs/ and shown in the README.
