@@ -251,6 +251,7 @@ def to_json(result: Inference) -> dict:
         "names": list(result.names),
         **block(result.raw),
         **{key: getattr(result, key) for key in MODEL},
+        "nobs": result.nobs,
         "cov_type": result.cov_type,
         "standardized": block(result.standardized),
     }

@@ -257,6 +257,6 @@ def test_train_script_writes_the_table_and_figure(tmp_path, capsys):
         ("bic", raw.bic),
     ]:
         assert block[key] == pytest.approx(value, rel=RTOL), key
-    assert block["cov_type"] == "nonrobust"
+    assert block["cov_type"] == "nonrobust" and block["nobs"] == raw.nobs == 100
     assert len(block["bootstrap_std_err"]) == 3
     assert (out / "coefficients.png").stat().st_size > 10_000
