@@ -54,3 +54,13 @@ def test_bad_files_are_named(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(lj.DataError, match="no such data file"):
         lj.load_dataset(tmp_path / "nope.txt")
+
+
+def test_blank_and_comment_lines_are_skipped_and_lines_keep_their_numbers(tmp_path):
+    plain = lj.load_dataset(write_text(tmp_path, "plain.txt", "1,2,0\n3,4,1\n"))
+    commented = write_text(tmp_path, "c.txt", "# exam scores\n1,2,0\n\n  # a note\n3,4,1\n")
+    data = lj.load_dataset(commented)
+    np.testing.assert_array_equal(data.X, plain.X)
+    np.testing.assert_array_equal(data.y, plain.y)
+    with pytest.raises(lj.DataError, match=r"bad.txt:4: label 2 is not 0 or 1"):
+        lj.load_dataset(write_text(tmp_path, "bad.txt", "# header comment\n1,2,0\n\n3,4,2\n"))
