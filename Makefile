@@ -36,6 +36,8 @@ bench: $(STAMP)
 figures: $(STAMP)
 	$(BIN)/python experiments/train.py configs/exam_scores.toml
 	cp runs/exam_scores/decision_boundary.png docs/exam_scores_decision_boundary.png
+	cp runs/exam_scores/roc.png docs/exam_scores_roc.png
+	cp runs/exam_scores/calibration.png docs/exam_scores_calibration.png
 	$(BIN)/python experiments/regularization.py configs/microchips_regularization.toml
 	cp runs/microchips_regularization/boundaries.png docs/microchips_regularization_boundaries.png
 	cp runs/microchips_regularization/accuracy_vs_lambda.png docs/microchips_accuracy_vs_lambda.png
