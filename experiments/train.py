@@ -45,10 +45,11 @@ def main(argv=None):
         print("inference skipped: it reads every row into memory in float64, and these data are read at scale")
     elif cfg.inference.enabled:
         try:
-            with Progress(1, "stage") as progress:  # the bootstrap is one compiled call
-                progress.start(
-                    f"inference, {cfg.inference.bootstrap} bootstrap refits" if cfg.inference.bootstrap else "inference"
-                )
+            if cfg.inference.bootstrap:  # one compiled call that takes seconds: say what runs
+                with Progress(1, "stage") as progress:
+                    progress.start(f"inference: {cfg.inference.bootstrap} bootstrap refits")
+                    result = fit_inference(fitted)
+            else:
                 result = fit_inference(fitted)
             metrics["inference"] = to_json(result)
         except lj.DataError as err:  # e.g. separated data: no finite estimate, no table; the fit is kept

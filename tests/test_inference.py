@@ -187,6 +187,7 @@ def test_bootstrap_std_errors_agree_with_the_analytic_ones(boot):
         "pseudo_r2",
         "aic",
         "bic",
+        "nobs",
         "cov_type",
         "standardized",
     }
