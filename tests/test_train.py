@@ -97,7 +97,7 @@ def test_same_config_and_seed_give_identical_numbers():
     np.testing.assert_array_equal(a.history.loss, b.history.loss)
     # model.init reaches the model: N(0, 1/n) from the run's init key.
     c = exam_config(**{"model": {"init": "normal"}})
-    expected = jax.random.normal(run_keys(c.seed).init, (3,), jnp.float64) / np.sqrt(3)
+    expected = jax.random.normal(run_keys(c.seed).init, (3,)) / np.sqrt(3)
     assert lj.fit(c).history.loss[0] == pytest.approx(float(lj.cross_entropy(expected, a.inputs[0], a.inputs[1])))
 
 
