@@ -132,6 +132,10 @@ def read_toml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: not valid TOML ({err})") from None
 
 
+# Keys only a single run of experiments/train.py uses. Every study trains full batch, in memory, on
+# all its rows, without inference, so each lists these among the keys it IGNORES.
+RUN_ONLY = ("data.test_fraction", "data.test_path", "train.batch_size", "distributed", "inference")
+
 MODELS = ("logistic", "softmax", "mlp")
 INITS = ("uniform", "zeros", "normal")
 OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")

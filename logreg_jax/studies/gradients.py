@@ -17,7 +17,7 @@ import jax
 import numpy as np
 from matplotlib.figure import Figure
 
-from logreg_jax.config import DTYPES, Config, DataConfig, PredictConfig, require
+from logreg_jax.config import DTYPES, RUN_ONLY, Config, DataConfig, PredictConfig, require
 from logreg_jax.data import Dataset, load_dataset
 from logreg_jax.fit import fit, prepare
 from logreg_jax.scale.sources import SyntheticSource
@@ -73,16 +73,7 @@ class GradientsConfig:
     """The base config (features, loss, optimizer and train of the fitted optimum) and ``[compare]``."""
 
     # Datasets, dtypes and the model (logistic regression) are the comparison's own choices.
-    IGNORES: ClassVar[tuple[str, ...]] = (
-        "model",
-        "data",
-        "dtype",
-        "predict",
-        "plot",
-        "train.batch_size",
-        "distributed",
-        "inference",
-    )
+    IGNORES: ClassVar[tuple[str, ...]] = ("model", "data", "dtype", "predict", "plot", *RUN_ONLY)
     base: Config = field(default_factory=Config)
     compare: GradientSettings = field(default_factory=GradientSettings)
 

@@ -12,7 +12,7 @@ from typing import ClassVar
 import jax
 import numpy as np
 
-from logreg_jax.config import Config, config_from_dict, config_to_dict, require
+from logreg_jax.config import RUN_ONLY, Config, config_from_dict, config_to_dict, require
 from logreg_jax.data import Dataset
 from logreg_jax.fit import Fit
 from logreg_jax.studies.cv import CVConfig, fit_and_score
@@ -35,13 +35,7 @@ COLUMNS = (
 class ModelsConfig:
     """The shared base config, one title and one list of overrides per model, and ``[cv]``."""
 
-    IGNORES: ClassVar[tuple[str, ...]] = (
-        "data.test_fraction",
-        "data.test_path",
-        "train.batch_size",
-        "distributed",
-        "inference",
-    )
+    IGNORES: ClassVar[tuple[str, ...]] = RUN_ONLY
     base: Config = field(default_factory=Config)
     titles: tuple[str, ...] = ("logistic",)  # one per panel
     panels: tuple[tuple[str, ...], ...] = (("model.name=logistic",),)  # overrides per panel

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from matplotlib.figure import Figure
 
-from logreg_jax.config import OPTIMIZERS, Config, config_from_dict, config_to_dict, replace_key, require
+from logreg_jax.config import OPTIMIZERS, RUN_ONLY, Config, config_from_dict, config_to_dict, replace_key, require
 from logreg_jax.data import Dataset
 from logreg_jax.diagnose import rose
 from logreg_jax.errors import TrainingDiverged
@@ -59,17 +59,7 @@ class OptimizersConfig:
     """The base config (each problem's shared sections) and the ``[compare]`` table."""
 
     # Each optimizer brings its own name and learning rate; nothing is predicted or drawn.
-    IGNORES: ClassVar[tuple[str, ...]] = (
-        "optimizer.name",
-        "optimizer.learning_rate",
-        "predict",
-        "data.test_fraction",
-        "data.test_path",
-        "plot",
-        "train.batch_size",
-        "distributed",
-        "inference",
-    )
+    IGNORES: ClassVar[tuple[str, ...]] = ("optimizer.name", "optimizer.learning_rate", "predict", "plot", *RUN_ONLY)
     base: Config = field(default_factory=Config)
     compare: RaceSettings = field(default_factory=RaceSettings)
 

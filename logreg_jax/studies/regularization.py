@@ -14,7 +14,7 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 
-from logreg_jax.config import Config, require
+from logreg_jax.config import RUN_ONLY, Config, require
 from logreg_jax.data import Dataset
 from logreg_jax.fit import Fit, predict_proba
 from logreg_jax.plots import boundary_legend, probability_map
@@ -37,14 +37,7 @@ COLUMNS = (
 class RegularizationConfig:
     """The base config (``loss.l2`` replaced by each λ), the λ list and the ``[cv]`` table."""
 
-    IGNORES: ClassVar[tuple[str, ...]] = (
-        "loss.l2",
-        "data.test_fraction",
-        "data.test_path",
-        "train.batch_size",
-        "distributed",
-        "inference",
-    )
+    IGNORES: ClassVar[tuple[str, ...]] = ("loss.l2", *RUN_ONLY)
     base: Config = field(default_factory=Config)
     lambdas: tuple[float, ...] = (0.0, 1.0, 10.0, 100.0)  # L2 strengths to compare
     cv: CVConfig = field(default_factory=CVConfig)

@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from logreg_jax import diagnose
-from logreg_jax.config import Config, replace_key, require
+from logreg_jax.config import RUN_ONLY, Config, replace_key, require
 from logreg_jax.data import Dataset
 from logreg_jax.errors import ConfigError
 from logreg_jax.fit import initial_params, load_data, precision, prepare
@@ -71,13 +71,7 @@ class SweepConfig:
     """The base config every member starts from, and the ``[sweep]`` grid."""
 
     # Every member trains full batch on one device, in one vmapped call.
-    IGNORES: ClassVar[tuple[str, ...]] = (
-        "data.test_fraction",
-        "data.test_path",
-        "train.batch_size",
-        "distributed",
-        "inference",
-    )
+    IGNORES: ClassVar[tuple[str, ...]] = RUN_ONLY
     base: Config = field(default_factory=Config)
     sweep: SweepGrid = field(default_factory=SweepGrid)
 
