@@ -2,7 +2,7 @@
 
     python benchmarks/bootstrap.py [--n 1000] [--out benchmarks/RESULTS.md]
 
-Both sides refit the same resamples (``logreg_jax.bootstrap.resample_counts``, rows repeated by
+Both sides refit the same resamples (``logreg_jax.report.bootstrap.resample_counts``, rows repeated by
 their counts for statsmodels) from the same standardized inputs, side by side in one process.
 The JAX time is end to end from a cold start of the function: tracing, compilation (the persistent
 cache is off) and the run; statsmodels runs ``Logit(y_b, X_b).fit()`` (Newton, its defaults) once
@@ -31,8 +31,8 @@ import statsmodels.api as sm  # noqa: E402
 from results import write_sections  # noqa: E402  (benchmarks/results.py)
 
 import logreg_jax as lj  # noqa: E402
-from logreg_jax.bootstrap import NEWTON_STEPS, bootstrap, resample_counts  # noqa: E402
-from logreg_jax.progress import Progress  # noqa: E402
+from logreg_jax.cli.progress import Progress  # noqa: E402
+from logreg_jax.report.bootstrap import NEWTON_STEPS, bootstrap, resample_counts  # noqa: E402
 
 GOAL = 20.0
 TITLE = "## Bootstrap refits (benchmarks/bootstrap.py)"
@@ -78,7 +78,7 @@ def cached_run(n: int) -> float:
         for _ in range(2):
             code = (
                 f"import sys; sys.path.insert(0, {str(ROOT)!r}); sys.argv = ['x']; "
-                f"from logreg_jax.cli import enable_compilation_cache; enable_compilation_cache({cache!r}); "
+                f"from logreg_jax.cli.args import enable_compilation_cache; enable_compilation_cache({cache!r}); "
                 f"import bootstrap as b; print(b.first_call({n})[0])"
             )
             done = subprocess.run(

@@ -35,10 +35,10 @@ import optax  # noqa: E402
 from results import write_sections  # noqa: E402  (benchmarks/results.py)
 
 import logreg_jax as lj  # noqa: E402
+from logreg_jax.cli.progress import Progress  # noqa: E402
 from logreg_jax.config import OptimizerConfig  # noqa: E402
-from logreg_jax.features import theta_in_raw_units  # noqa: E402
-from logreg_jax.model import LOGISTIC  # noqa: E402
-from logreg_jax.progress import Progress  # noqa: E402
+from logreg_jax.data.features import theta_in_raw_units  # noqa: E402
+from logreg_jax.models.registry import LOGISTIC  # noqa: E402
 from logreg_jax.scale import blocks as blk  # noqa: E402
 from logreg_jax.scale import (  # noqa: E402
     pipeline,
@@ -104,7 +104,7 @@ def memory(npy: Path, cache: Path) -> dict:
     a script); and of one minibatch epoch read from the memory-mapped file."""
     code = """
         import json, jax.numpy as jnp, logreg_jax as lj
-        from logreg_jax.cli import enable_compilation_cache
+        from logreg_jax.cli.args import enable_compilation_cache
         def peak():
             return int([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]) * 1024
         jnp.zeros(3).block_until_ready()
@@ -127,9 +127,9 @@ def compile_cache(cache: Path, npy: Path, solver: str, iterations: int) -> list[
     npy_n = np.load(npy, mmap_mode="r").shape[1]  # d features + bias = the columns of the file
     code = f"""
         import json, time, jax, numpy as np, logreg_jax as lj
-        from logreg_jax.model import LOGISTIC
+        from logreg_jax.models.registry import LOGISTIC
         from logreg_jax.scale import pipeline, sources, train_blocks
-        from logreg_jax.cli import enable_compilation_cache
+        from logreg_jax.cli.args import enable_compilation_cache
         from logreg_jax.config import OptimizerConfig
         enable_compilation_cache({str(cache)!r})
         compiling = []

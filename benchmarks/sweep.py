@@ -24,9 +24,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import logreg_jax as lj
+from logreg_jax.cli.progress import Progress
 from logreg_jax.config import load_config
 from logreg_jax.fit import precision, prepare
-from logreg_jax.progress import Progress
 from logreg_jax.studies.sweeps import SweepConfig, grid, hyperparameters, member_config, member_fn
 
 

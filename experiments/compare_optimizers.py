@@ -19,9 +19,9 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
     # os._exit: an exception raised here could land in a callback that swallows it (XLA's gc hook).
     signal.signal(signal.SIGINT, lambda *_: (sys.stderr.write("interrupted\n"), os._exit(130)))  # run_main re-arms it
 
-from logreg_jax.cli import parse_args, run_main
-from logreg_jax.progress import Progress
-from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
+from logreg_jax.cli.args import parse_args, run_main
+from logreg_jax.cli.progress import Progress
+from logreg_jax.runs.store import save_figure, staged_folder, write_config, write_csv, write_json
 from logreg_jax.studies.optimizers import COLUMNS, OptimizersConfig, convergence_figure, gap_rows, race_all, race_table
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from logreg_jax.cli import run_main
-from logreg_jax.compare_runs import collect, comparison_rows, curves_figure, markdown_table
-from logreg_jax.runs import save_figure, staged_folder, write_csv
+from logreg_jax.cli.args import run_main
+from logreg_jax.runs.compare import collect, comparison_rows, curves_figure, markdown_table
+from logreg_jax.runs.store import save_figure, staged_folder, write_csv
 
 
 def main(argv=None):

@@ -17,11 +17,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import logreg_jax as lj
-from logreg_jax.class_plots import class_map_figure, draw_confusion
-from logreg_jax.cli import run_main
+from logreg_jax.cli.args import run_main
 from logreg_jax.config import replace_key
-from logreg_jax.evaluation import confusion_matrix
-from logreg_jax.runs import save_figure
+from logreg_jax.report.class_figures import class_map_figure, draw_confusion
+from logreg_jax.report.classification import confusion_matrix
+from logreg_jax.runs.store import save_figure
 
 CONFIGS = ("configs/iris_softmax.toml", "configs/digits_softmax.toml", "configs/digits_mlp.toml")
 IRIS_SPECIES = ("setosa", "versicolor", "virginica")

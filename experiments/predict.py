@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from logreg_jax.cli import run_main
+from logreg_jax.cli.args import run_main
+from logreg_jax.data.rows import read_rows
 from logreg_jax.errors import DataError
-from logreg_jax.predictor import label_scores, load_run, prediction_table
-from logreg_jax.rows import read_rows
-from logreg_jax.runs import staged_file, write_csv
+from logreg_jax.runs.predictor import label_scores, load_run, prediction_table
+from logreg_jax.runs.store import staged_file, write_csv
 
 
 def main(argv=None):

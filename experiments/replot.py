@@ -16,10 +16,10 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
     # os._exit: an exception raised here could land in a callback that swallows it (XLA's gc hook).
     signal.signal(signal.SIGINT, lambda *_: (sys.stderr.write("interrupted\n"), os._exit(130)))  # run_main re-arms it
 
-from logreg_jax.cli import run_main
+from logreg_jax.cli.args import run_main
 from logreg_jax.config import config_from_dict, config_to_dict
 from logreg_jax.errors import ConfigError
-from logreg_jax.runs import load_fit, write_figures
+from logreg_jax.runs.store import load_fit, write_figures
 
 
 def main(argv=None):

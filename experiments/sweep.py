@@ -20,9 +20,9 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
 
 import numpy as np
 
-from logreg_jax.cli import parse_args, run_main
-from logreg_jax.progress import Progress
-from logreg_jax.runs import save_figure, staged_folder, write_config, write_csv, write_json
+from logreg_jax.cli.args import parse_args, run_main
+from logreg_jax.cli.progress import Progress
+from logreg_jax.runs.store import save_figure, staged_folder, write_config, write_csv, write_json
 from logreg_jax.studies.sweeps import (
     SweepConfig,
     best_setting,

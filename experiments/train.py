@@ -20,12 +20,12 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
     signal.signal(signal.SIGINT, lambda *_: (sys.stderr.write("interrupted\n"), os._exit(130)))  # run_main re-arms it
 
 import logreg_jax as lj
-from logreg_jax.cli import parse_args, run_main
+from logreg_jax.cli.args import parse_args, run_main
+from logreg_jax.cli.progress import Progress
 from logreg_jax.fit import data_name
-from logreg_jax.inference import format_table, to_json
-from logreg_jax.metrics import fit_inference
-from logreg_jax.progress import Progress
-from logreg_jax.runs import write_run
+from logreg_jax.report.inference import format_table, to_json
+from logreg_jax.report.metrics import fit_inference
+from logreg_jax.runs.store import write_run
 
 
 def main(argv=None):

@@ -12,16 +12,16 @@ imported on first use.
 import importlib
 
 from logreg_jax.config import Config, load_config
-from logreg_jax.data import Dataset, load_dataset
+from logreg_jax.data.features import FeatureMap, add_bias, polynomial_features
+from logreg_jax.data.files import Dataset, load_dataset
 from logreg_jax.errors import ConfigError, DataError, LogregError, TrainingDiverged
-from logreg_jax.features import FeatureMap, add_bias, polynomial_features
 from logreg_jax.fit import Fit, fit, load_data, predict_proba
-from logreg_jax.logistic import analytic_gradient, analytic_hessian, sigmoid
 from logreg_jax.loss import autodiff_gradient, autodiff_hessian, cross_entropy, objective
-from logreg_jax.metrics import summarize
-from logreg_jax.model import Model, get_model
+from logreg_jax.models.logistic import analytic_gradient, analytic_hessian, sigmoid
+from logreg_jax.models.registry import Model, get_model
 from logreg_jax.optimizers import make_optimizer
-from logreg_jax.predictor import load_run
+from logreg_jax.report.metrics import summarize
+from logreg_jax.runs.predictor import load_run
 from logreg_jax.train import History, train
 
 __all__ = [

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from logreg_jax.errors import ConfigError
-from logreg_jax.mlp import ACTIVATIONS
+from logreg_jax.models.mlp import ACTIVATIONS
 
 
 class Invalid(Exception):
@@ -358,7 +358,7 @@ def _is_colormap(name: str) -> bool:
 
 @dataclass(frozen=True)
 class InferenceConfig:
-    # logistic models: standard errors, tests and intervals after training (logreg_jax/inference.py)
+    # logistic models: standard errors, tests and intervals after training (logreg_jax/report/inference.py)
     enabled: bool = True
     cov_type: str = "nonrobust"  # inverse observed information, or "HC0" (the sandwich estimator)
     bootstrap: int = 0  # resamples of the rows, refitted in one vmapped call; 0 = off

@@ -15,9 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax import diagnose, holdout
 from logreg_jax.config import Config
-from logreg_jax.data import (
+from logreg_jax.data import splits as holdout
+from logreg_jax.data.features import FeatureMap, n_inputs
+from logreg_jax.data.files import (
     Dataset,
     check_classes,
     check_rows,
@@ -27,9 +28,9 @@ from logreg_jax.data import (
     xor_dataset,
 )
 from logreg_jax.errors import ConfigError
-from logreg_jax.features import FeatureMap, n_inputs
-from logreg_jax.model import Model, get_model
+from logreg_jax.models.registry import Model, get_model
 from logreg_jax.optimizers import make_optimizer
+from logreg_jax.report import diagnose
 from logreg_jax.train import History, train
 
 # Inputs of at least this many bytes train feature-major (logreg_jax/scale/blocks.py), where a

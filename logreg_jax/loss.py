@@ -1,4 +1,4 @@
-"""The mean cross-entropy with an L2 penalty, for any :class:`~logreg_jax.model.Model`.
+"""The mean cross-entropy with an L2 penalty, for any :class:`~logreg_jax.models.registry.Model`.
 
 Binary models give one logit per sample, (m,), and the binary cross-entropy applies; K-class
 models (softmax regression, the MLP with K outputs) give (m, K) scores and the categorical one.
@@ -14,7 +14,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from logreg_jax.model import LOGISTIC, Model
+from logreg_jax.models.registry import LOGISTIC, Model
 
 
 @jax.custom_jvp

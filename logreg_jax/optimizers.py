@@ -3,7 +3,7 @@
 Newton's method is written here as an optax transformation: a damped Newton direction and a line
 search. The direction solves (H + μ I) d = −g, with H the Hessian of the loss from ``jax.hessian`` of
 the ``value_fn`` that training passes to every update (autodiff, not the logistic model's analytic
-Hessian, so the same code serves any :class:`~logreg_jax.model.Model` and any parameter pytree,
+Hessian, so the same code serves any :class:`~logreg_jax.models.registry.Model` and any parameter pytree,
 flattened with ``ravel_pytree``). The damping μ = c‖g‖ vanishes at the optimum, which keeps
 Newton's quadratic convergence there (Li, Fukushima, Qi & Yamashita, 2004, "A regularized Newton
 method for monotone nonlinear equations"), and shortens steps far from it. If the solve is not a

@@ -23,7 +23,7 @@ import optax
 
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.loss import objective
-from logreg_jax.model import Model
+from logreg_jax.models.registry import Model
 
 
 class History(NamedTuple):

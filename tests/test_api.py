@@ -14,7 +14,7 @@ import logreg_jax as lj
 
 # The functions every model module implements (the Model interface), allowed to share their names.
 MODEL_INTERFACE = {"init", "logits", "weights", "describe", "logits_fm"}
-MODEL_MODULES = {"logreg_jax.logistic", "logreg_jax.mlp", "logreg_jax.softmax"}
+MODEL_MODULES = {"logreg_jax.models.logistic", "logreg_jax.models.mlp", "logreg_jax.models.softmax"}
 
 
 def test_the_top_level_api_is_small_and_resolves():

@@ -1,6 +1,6 @@
 """Bad input to the experiment scripts: one line on stderr, a non-zero exit, nothing on disk changed.
 
-Each case runs a script's ``main`` in-process through :func:`logreg_jax.cli.run_main` (as
+Each case runs a script's ``main`` in-process through :func:`logreg_jax.cli.args.run_main` (as
 ``python experiments/<script>.py`` does), with a snapshot of the scratch folder and of the
 repository's data/ and configs/ before and after. Signals and the import phase need a real
 process and are marked slow.
@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, load_script
 
-from logreg_jax import cli
-from logreg_jax.runfolder import MARKER
+from logreg_jax.cli import args as cli
+from logreg_jax.runs.folder import MARKER
 
 EXAM = "configs/exam_scores.toml"
 OPT = "configs/compare_optimizers.toml"
@@ -81,7 +81,7 @@ def scratch(tmp_path_factory):
 
 
 # (script, arguments with {t} = the scratch folder, what the one line must contain)
-PROGRESS = re.compile(r"^\w+ \d+ of \d+ ")  # logreg_jax.progress lines: "epoch 10 of 100 (10 %), ..."
+PROGRESS = re.compile(r"^\w+ \d+ of \d+ ")  # logreg_jax.cli.progress lines: "epoch 10 of 100 (10 %), ..."
 
 CASES = [
     # 1. --out that is not a run folder these scripts wrote, or cannot be created
@@ -234,7 +234,7 @@ def test_sigterm_while_writing_leaves_the_old_run(scratch, capsys, monkeypatch):
     """SIGTERM half-way through writing: one line, exit 143, the previous run folder intact."""
     out = scratch / "run"
     before = snapshot(scratch)
-    runs = sys.modules["logreg_jax.runs"]
+    runs = sys.modules["logreg_jax.runs.store"]
     real = runs.write_history
 
     def write_then_terminate(path, history):

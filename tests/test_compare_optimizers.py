@@ -65,7 +65,7 @@ def test_mismatched_learning_rates_are_a_config_error(tmp_path):
 
 
 def test_a_run_that_ends_above_its_start_is_flagged_diverged():
-    """The rule of every fit (logreg_jax.diagnose): unstandardized exam scores with a learning rate
+    """The rule of every fit (logreg_jax.report.diagnose): unstandardized exam scores with a learning rate
     of 1 end far above the starting loss, and the race says so rather than reporting a gap."""
     from logreg_jax.studies.optimizers import race
 

@@ -7,9 +7,9 @@ import pytest
 from conftest import load_script
 
 import logreg_jax as lj
-from logreg_jax.cli import run_main
-from logreg_jax.compare_runs import RunInfo, collect, comparison_rows, differing_keys, flatten
-from logreg_jax.runfolder import MARKER
+from logreg_jax.cli.args import run_main
+from logreg_jax.runs.compare import RunInfo, collect, comparison_rows, differing_keys, flatten
+from logreg_jax.runs.folder import MARKER
 
 pytestmark = pytest.mark.slow  # three training runs and the script on them
 

@@ -161,7 +161,7 @@ def test_experiments_refuse_inherited_keys_they_ignore():
 
 
 def test_the_default_run_folder_is_runs_slash_name():
-    from logreg_jax.cli import parse_args
+    from logreg_jax.cli.args import parse_args
     from logreg_jax.studies.regularization import RegularizationConfig
     from logreg_jax.studies.sweeps import SweepConfig
 

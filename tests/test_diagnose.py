@@ -1,4 +1,4 @@
-"""Runs that end badly but finite (logreg_jax.diagnose), and statistics that cannot overflow."""
+"""Runs that end badly but finite (logreg_jax.report.diagnose), and statistics that cannot overflow."""
 
 import json
 from types import SimpleNamespace
@@ -9,8 +9,8 @@ from conftest import load_script
 from scipy.optimize import linprog
 
 import logreg_jax as lj
-from logreg_jax import diagnose
-from logreg_jax.data import Dataset
+from logreg_jax.data.files import Dataset
+from logreg_jax.report import diagnose
 from logreg_jax.scale.pipeline import fit_feature_map
 from logreg_jax.scale.sources import ArraySource
 from logreg_jax.train import History

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from logreg_jax.evaluation import calibration_bins, class_report, confusion_matrix, precision_recall, roc_auc, roc_curve
+from logreg_jax.report.classification import (
+    calibration_bins,
+    class_report,
+    confusion_matrix,
+    precision_recall,
+    roc_auc,
+    roc_curve,
+)
 
 
 @pytest.mark.parametrize("m, levels", [(2, 2), (30, 3), (200, 7), (500, 1000)])

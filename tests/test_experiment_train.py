@@ -9,7 +9,7 @@ import pytest
 from conftest import LOGISTIC_RUN_FILES, ROOT, load_script, train_run, write_text
 
 import logreg_jax as lj
-from logreg_jax.cli import run_main
+from logreg_jax.cli.args import run_main
 
 train_script = load_script("train")
 replot_script = load_script("replot")

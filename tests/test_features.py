@@ -6,7 +6,7 @@ import pytest
 
 import logreg_jax as lj
 from logreg_jax.config import config_from_dict
-from logreg_jax.features import Standardizer, theta_in_raw_units
+from logreg_jax.data.features import Standardizer, theta_in_raw_units
 
 
 def test_add_bias_numpy_and_jax():
@@ -73,7 +73,7 @@ def test_polynomial_features_order_and_count(rng):
 def test_feature_map_order_polynomial_then_standardize_then_bias(rng):
     """The documented pipeline on the microchips: 27 monomials, each standardized with the training
     statistics (when asked), then the unscaled bias column in front; the same map on new rows."""
-    from logreg_jax.features import polynomial_names
+    from logreg_jax.data.features import polynomial_names
 
     X = lj.load_dataset("data/microchips.txt").X
     P = lj.polynomial_features(X, 6)
@@ -99,7 +99,7 @@ def test_polynomial_features_match_scikit_learn_for_any_number_of_inputs(rng, d,
     """Columns, their order and names as sklearn's PolynomialFeatures (constant column dropped)."""
     from sklearn.preprocessing import PolynomialFeatures
 
-    from logreg_jax.features import n_inputs, polynomial_names
+    from logreg_jax.data.features import n_inputs, polynomial_names
 
     X = rng.normal(size=(7, d))
     sk = PolynomialFeatures(degree, include_bias=False).fit(X)

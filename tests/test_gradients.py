@@ -9,9 +9,9 @@ from conftest import rel_err
 from jax.test_util import check_grads
 
 import logreg_jax as lj
-from logreg_jax import logistic
-from logreg_jax.features import Standardizer
-from logreg_jax.logistic import sigmoid_derivative
+from logreg_jax.data.features import Standardizer
+from logreg_jax.models import logistic
+from logreg_jax.models.logistic import sigmoid_derivative
 
 
 def random_problem(rng, m, n, scale=1.0):

@@ -8,8 +8,8 @@ import reference
 from conftest import rel_err
 
 import logreg_jax as lj
-from logreg_jax.logistic import analytic_hvp, loop_gradient
 from logreg_jax.loss import autodiff_hvp
+from logreg_jax.models.logistic import analytic_hvp, loop_gradient
 from logreg_jax.studies import gradcheck
 
 

@@ -11,8 +11,8 @@ import pytest
 from conftest import ROOT, load_script, write_text
 
 import logreg_jax as lj
-from logreg_jax.bootstrap import newton_terms, refit, resample_counts, weighted_nll
-from logreg_jax.inference import PER_COEFFICIENT, format_table, inference, raw_map, to_json
+from logreg_jax.report.bootstrap import newton_terms, refit, resample_counts, weighted_nll
+from logreg_jax.report.inference import PER_COEFFICIENT, format_table, inference, raw_map, to_json
 
 sm = pytest.importorskip("statsmodels.api")
 RTOL = 1e-6

@@ -8,10 +8,10 @@ from conftest import rel_err
 from jax.test_util import check_grads
 
 import logreg_jax as lj
-from logreg_jax import mlp
 from logreg_jax.config import ACTIVATIONS, ModelConfig, config_from_dict
-from logreg_jax.data import xor_dataset
-from logreg_jax.model import LOGISTIC
+from logreg_jax.data.files import xor_dataset
+from logreg_jax.models import mlp
+from logreg_jax.models.registry import LOGISTIC
 
 
 def flat(tree) -> np.ndarray:

@@ -8,7 +8,7 @@ import pytest
 from conftest import RUN_FILES, load_script, train_run
 
 import logreg_jax as lj
-from logreg_jax.runs import load_fit
+from logreg_jax.runs.store import load_fit
 from logreg_jax.studies.models import ModelsConfig, panel_configs
 
 train_script = load_script("train")

@@ -11,9 +11,10 @@ from conftest import load_script, rel_err, write_text
 from jax.test_util import check_grads
 
 import logreg_jax as lj
-from logreg_jax import holdout, mlp, softmax
 from logreg_jax.config import ModelConfig, config_from_dict
+from logreg_jax.data import splits as holdout
 from logreg_jax.loss import categorical_cross_entropy
+from logreg_jax.models import mlp, softmax
 
 
 def flat(tree) -> np.ndarray:

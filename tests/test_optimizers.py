@@ -9,7 +9,7 @@ from scipy.optimize import minimize
 
 import logreg_jax as lj
 from logreg_jax.config import OptimizerConfig, config_from_dict
-from logreg_jax.features import Standardizer
+from logreg_jax.data.features import Standardizer
 from logreg_jax.optimizers import scale_by_newton
 
 

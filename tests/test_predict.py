@@ -11,10 +11,10 @@ from conftest import ROOT, load_script, train_run, write_text
 from sklearn.metrics import log_loss, roc_auc_score
 
 import logreg_jax as lj
-from logreg_jax.cli import run_main
-from logreg_jax.predictor import label_scores
-from logreg_jax.runfolder import MARKER
-from logreg_jax.runs import load_fit
+from logreg_jax.cli.args import run_main
+from logreg_jax.runs.folder import MARKER
+from logreg_jax.runs.predictor import label_scores
+from logreg_jax.runs.store import load_fit
 
 predict_script = load_script("predict")
 EXAM = np.loadtxt(ROOT / "data" / "exam_scores.txt", delimiter=",")

@@ -1,4 +1,4 @@
-"""logreg_jax.progress: step k of n and the time left, in place on a terminal and as plain lines elsewhere."""
+"""logreg_jax.cli.progress: step k of n and the time left, in place on a terminal and as plain lines elsewhere."""
 
 import io
 import os
@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import ROOT, load_script
 
-from logreg_jax.progress import Progress, format_seconds
+from logreg_jax.cli.progress import Progress, format_seconds
 
 
 class Clock:

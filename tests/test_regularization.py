@@ -10,7 +10,7 @@ import reference
 from conftest import load_script
 
 import logreg_jax as lj
-from logreg_jax.features import Standardizer
+from logreg_jax.data.features import Standardizer
 from logreg_jax.studies.cv import cross_validate, stratified_kfold, with_l2
 from logreg_jax.studies.regularization import RegularizationConfig
 

@@ -12,7 +12,7 @@ from conftest import load_script, rel_err
 
 import logreg_jax as lj
 from logreg_jax.config import config_from_dict
-from logreg_jax.model import LOGISTIC
+from logreg_jax.models.registry import LOGISTIC
 from logreg_jax.scale import block_loss, pipeline, sources
 from logreg_jax.scale import blocks as blk
 

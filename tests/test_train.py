@@ -8,9 +8,9 @@ import reference
 
 import logreg_jax as lj
 from logreg_jax.config import config_from_dict
-from logreg_jax.features import Standardizer
+from logreg_jax.data.features import Standardizer
 from logreg_jax.fit import initial_params, prepare, run_keys
-from logreg_jax.model import LOGISTIC
+from logreg_jax.models.registry import LOGISTIC
 from logreg_jax.optimizers import optimizer_from
 
 

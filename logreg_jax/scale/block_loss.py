@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from jax.sharding import PartitionSpec as P
 
 from logreg_jax.loss import cross_entropy_terms, l2_penalty
-from logreg_jax.model import Model
+from logreg_jax.models.registry import Model
 from logreg_jax.scale.blocks import HVP_CHUNK, Blocks, block_logits
 
 

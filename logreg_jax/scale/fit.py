@@ -17,12 +17,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from logreg_jax import diagnose
 from logreg_jax.config import Config
-from logreg_jax.data import Dataset
+from logreg_jax.data.files import Dataset
 from logreg_jax.errors import ConfigError
 from logreg_jax.fit import Fit, check_plot_grid, check_points, initial_params, precision, run_keys, training_args
-from logreg_jax.model import Model, get_model
+from logreg_jax.models.registry import Model, get_model
+from logreg_jax.report import diagnose
 from logreg_jax.scale import distributed, pipeline
 from logreg_jax.scale.block_loss import block_accuracy, block_objective
 from logreg_jax.scale.blocks import Blocks, sample_rows

@@ -18,10 +18,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from logreg_jax.data.features import FeatureMap
 from logreg_jax.errors import TrainingDiverged
-from logreg_jax.features import FeatureMap
 from logreg_jax.loss import correct_predictions, l2_penalty, objective
-from logreg_jax.model import Model
+from logreg_jax.models.registry import Model
 from logreg_jax.scale.pipeline import CHUNK_ROWS
 from logreg_jax.train import History
 

@@ -19,9 +19,16 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from logreg_jax.data import check_classes, check_rows
+from logreg_jax.data.features import (
+    FeatureMap,
+    Standardizer,
+    check_range,
+    n_inputs,
+    polynomial_features,
+    polynomial_names,
+)
+from logreg_jax.data.files import check_classes, check_rows
 from logreg_jax.errors import DataError
-from logreg_jax.features import FeatureMap, Standardizer, check_range, n_inputs, polynomial_features, polynomial_names
 from logreg_jax.scale.blocks import Blocks, block_size, n_blocks
 
 CHUNK_ROWS = 1 << 13  # rows per read: ~1 MB, so the passes stream without a second copy of X

@@ -3,7 +3,7 @@
 A source has ``m`` samples of ``d`` raw features and the 0/1 labels, and hands out rows on
 request: ``read(lo, hi)`` for a contiguous range, ``take(idx)`` for sorted row indices. Three kinds:
 
-- :class:`ArraySource`: a :class:`~logreg_jax.data.Dataset` already in memory (the text files);
+- :class:`ArraySource`: a :class:`~logreg_jax.data.files.Dataset` already in memory (the text files);
 - :class:`NpySource`: a ``.npy`` file holding one (m, d + 1) array, label last, memory-mapped;
   the pages of each read are handed back to the kernel afterwards, so the resident memory stays
   at one chunk however large the file;
@@ -22,7 +22,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from logreg_jax.data import Dataset, default_feature_names, load_dataset, synthetic_chunk, xor_dataset
+from logreg_jax.data.files import Dataset, default_feature_names, load_dataset, synthetic_chunk, xor_dataset
 from logreg_jax.errors import DataError
 from logreg_jax.fit import data_name
 
@@ -161,7 +161,7 @@ def open_source(data_cfg, data: Dataset | None = None, *, key=None):
     """The source a ``DataConfig`` names: ``data`` itself when given; synthetic rows when
     ``data.synthetic.m`` > 0 (the config refuses it together with ``"xor"``); the built-in ``"xor"`` dataset (drawn from ``key``, the run's data
     key); else the file ``data.path`` (``.npy`` memory-mapped; text loaded by
-    :func:`~logreg_jax.data.load_dataset`)."""
+    :func:`~logreg_jax.data.files.load_dataset`)."""
     if data is not None:
         return ArraySource(data, data_cfg.path)
     syn = data_cfg.synthetic

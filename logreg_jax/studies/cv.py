@@ -15,11 +15,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from logreg_jax.config import Config, require
-from logreg_jax.data import Dataset
+from logreg_jax.data.files import Dataset
 from logreg_jax.errors import ConfigError
 from logreg_jax.fit import Fit, fit, precision
 from logreg_jax.loss import objective
-from logreg_jax.metrics import accuracy_on
+from logreg_jax.report.metrics import accuracy_on
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax.logistic import analytic_gradient, analytic_hessian, analytic_hvp, loop_gradient
 from logreg_jax.loss import autodiff_gradient, autodiff_hessian, autodiff_hvp, cross_entropy
+from logreg_jax.models.logistic import analytic_gradient, analytic_hessian, analytic_hvp, loop_gradient
 from logreg_jax.studies.timing import time_calls
 
 METHODS = {

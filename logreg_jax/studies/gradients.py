@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from logreg_jax.config import DTYPES, RUN_ONLY, Config, DataConfig, PredictConfig, require
-from logreg_jax.data import Dataset, load_dataset
+from logreg_jax.data.files import Dataset, load_dataset
 from logreg_jax.fit import fit, prepare
 from logreg_jax.scale.sources import SyntheticSource
 from logreg_jax.studies.gradcheck import METHODS, Point, Problem, compare_methods, reference, time_gradients, worst

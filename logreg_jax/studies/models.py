@@ -13,7 +13,7 @@ import jax
 import numpy as np
 
 from logreg_jax.config import RUN_ONLY, Config, config_from_dict, config_to_dict, require
-from logreg_jax.data import Dataset
+from logreg_jax.data.files import Dataset
 from logreg_jax.fit import Fit
 from logreg_jax.studies.cv import CVConfig, fit_and_score
 

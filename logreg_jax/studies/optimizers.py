@@ -18,11 +18,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from logreg_jax.config import OPTIMIZERS, RUN_ONLY, Config, config_from_dict, config_to_dict, replace_key, require
-from logreg_jax.data import Dataset
-from logreg_jax.diagnose import rose
+from logreg_jax.data.files import Dataset
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.fit import fit, initial_params, load_data, precision, prepare
 from logreg_jax.optimizers import make_optimizer
+from logreg_jax.report.diagnose import rose
 from logreg_jax.studies.timing import time_calls
 from logreg_jax.train import train
 
@@ -87,7 +87,7 @@ class Race(NamedTuple):
         converged: whether ``train.tol`` stopped it.
         compile_s: compile (and first-call) time of the timed run; run_s: its median run time.
         diverged: the loss became non-finite or ended above its start (the rule of every fit,
-            :mod:`logreg_jax.diagnose`); a non-finite run has no curve (``gap`` is [nan]).
+            :mod:`logreg_jax.report.diagnose`); a non-finite run has no curve (``gap`` is [nan]).
     """
 
     gap: np.ndarray

@@ -15,9 +15,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from logreg_jax.config import RUN_ONLY, Config, require
-from logreg_jax.data import Dataset
+from logreg_jax.data.files import Dataset
 from logreg_jax.fit import Fit, predict_proba
-from logreg_jax.plots import boundary_legend, probability_map
+from logreg_jax.report.fit_figures import boundary_legend, probability_map
 from logreg_jax.studies.cv import CVConfig, fit_and_score, stratified_kfold, with_l2
 
 COLUMNS = (

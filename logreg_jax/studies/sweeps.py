@@ -6,8 +6,8 @@ learning rate, momentum and damping, and ``train.tol``. Each member builds its o
 from traced hyperparameters and runs the same :func:`~logreg_jax.train.run_epochs` scan as a single
 fit, so a member's numbers equal those of ``lj.fit`` on its config (to float rounding). A member
 whose loss becomes non-finite or ends above its start is marked diverged
-(:func:`~logreg_jax.diagnose.diverged`); members share nothing, so it disturbs no other.
-Works for any :class:`~logreg_jax.model.Model`.
+(:func:`~logreg_jax.report.diagnose.diverged`); members share nothing, so it disturbs no other.
+Works for any :class:`~logreg_jax.models.registry.Model`.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ import jax.numpy as jnp
 import numpy as np
 from matplotlib.figure import Figure
 
-from logreg_jax import diagnose
 from logreg_jax.config import RUN_ONLY, Config, replace_key, require
-from logreg_jax.data import Dataset
+from logreg_jax.data.files import Dataset
 from logreg_jax.errors import ConfigError
 from logreg_jax.fit import initial_params, load_data, precision, prepare
 from logreg_jax.loss import objective
 from logreg_jax.optimizers import optimizer_from
+from logreg_jax.report import diagnose
 from logreg_jax.train import run_epochs
 
 # Config keys a sweep can vary inside one compiled call, and how each member reads them.

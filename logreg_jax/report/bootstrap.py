@@ -17,8 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax import logistic
 from logreg_jax.loss import cross_entropy_terms, l2_penalty
+from logreg_jax.models import logistic
 
 NEWTON_STEPS = 20  # from the full-data optimum a member reaches float64 precision in ~5
 

@@ -11,12 +11,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax.data import Dataset
-from logreg_jax.diagnose import findings
-from logreg_jax.evaluation import class_report
+from logreg_jax.data.files import Dataset
 from logreg_jax.fit import Fit, model_inputs, precision, predict_proba, run_keys
-from logreg_jax.inference import Inference, inference
 from logreg_jax.loss import accuracy, mean_cross_entropy, objective
+from logreg_jax.report.classification import class_report
+from logreg_jax.report.diagnose import findings
+from logreg_jax.report.inference import Inference, inference
 
 CHECK_ROWS = 4096  # samples the gradient check uses (all of them for smaller data)
 
@@ -76,7 +76,7 @@ def loss_on(fitted: Fit, X_raw, y) -> float:
 
 def held_out_metrics(fitted: Fit) -> dict:
     """The held-out loss and accuracy (when there is a test set), and per set (train, test) the
-    :func:`~logreg_jax.evaluation.class_report`: ``train_auc``/``test_auc`` for binary models, a
+    :func:`~logreg_jax.report.classification.class_report`: ``train_auc``/``test_auc`` for binary models, a
     confusion matrix with per-class precision and recall (``train_``/``test_`` prefixed) for K classes.
     Empty for data at scale (no second pass over them)."""
     if not _in_memory(fitted):
@@ -96,7 +96,7 @@ def held_out_metrics(fitted: Fit) -> dict:
 
 def summarize(fitted: Fit) -> dict:
     """The run's ``metrics.json``: loss, accuracy, parameters, predictions, gradient check, and the
-    warnings of :func:`~logreg_jax.diagnose.findings` (``separated``, ``stalled``, ``warnings``)."""
+    warnings of :func:`~logreg_jax.report.diagnose.findings` (``separated``, ``stalled``, ``warnings``)."""
     points = [list(p) for p in fitted.cfg.predict.points]
     metrics = {
         "final_loss": fitted.history.final_loss,
@@ -120,7 +120,7 @@ def summarize(fitted: Fit) -> dict:
 
 
 def fit_inference(fitted: Fit) -> Inference:
-    """:func:`logreg_jax.inference.inference` of a trained logistic model on all its training rows,
+    """:func:`logreg_jax.report.inference.inference` of a trained logistic model on all its training rows,
     as ``cfg.inference`` asks (the bootstrap drawn from the run's ``bootstrap`` key)."""
     data, cfg = fitted.data, fitted.cfg
     X_raw, y = (data.X, data.y) if isinstance(data, Dataset) else data.read(0, data.m)

@@ -12,8 +12,8 @@ from matplotlib import colormaps
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from logreg_jax.evaluation import calibration_bins, confusion_matrix, roc_auc, roc_curve
-from logreg_jax.plots import grid_axes
+from logreg_jax.report.classification import calibration_bins, confusion_matrix, roc_auc, roc_curve
+from logreg_jax.report.fit_figures import grid_axes
 
 
 def class_color(k: int):

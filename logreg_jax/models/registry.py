@@ -13,8 +13,8 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
-from logreg_jax import logistic, mlp, softmax
 from logreg_jax.config import ModelConfig
+from logreg_jax.models import logistic, mlp, softmax
 
 
 def params_as_lists(params, feature_map) -> dict:

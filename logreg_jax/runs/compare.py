@@ -17,8 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from logreg_jax.errors import DataError
-from logreg_jax.runfolder import MARKER, run_kind
-from logreg_jax.runs import read_history
+from logreg_jax.runs.folder import MARKER, run_kind
+from logreg_jax.runs.store import read_history
 from logreg_jax.train import History
 
 # The metrics.json entries shown for each run, in this order, where a run has them.
@@ -32,7 +32,7 @@ class RunInfo(NamedTuple):
 
     Attributes:
         folder: the run folder. name: its label in the table and the legend.
-        kind: the script that wrote it (its marker, :func:`logreg_jax.runfolder.run_kind`).
+        kind: the script that wrote it (its marker, :func:`logreg_jax.runs.folder.run_kind`).
         config: the config as {dotted key: value}. metrics: the :data:`MAIN_METRICS` it has.
         history: its ``history.csv`` (loss and gradient norm per iteration), or None.
     """

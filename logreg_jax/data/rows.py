@@ -1,7 +1,7 @@
 """Rows to predict: comma-separated text (an optional header line) or a 2-D ``.npy`` array, each row
 the raw features of a sample, optionally followed by a 0/1 label (told apart by the column count).
 
-Training files always carry the label (:mod:`logreg_jax.data`); new data may not, and may hold a
+Training files always carry the label (:mod:`logreg_jax.data.files`); new data may not, and may hold a
 single class, so they are read here with the same parsing rules and messages.
 """
 
@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from logreg_jax.data import bad_label, read_table
+from logreg_jax.data.files import bad_label, read_table
 from logreg_jax.errors import DataError
 
 

@@ -23,13 +23,13 @@ import jax
 import numpy as np
 
 from logreg_jax.config import Config, config_from_dict, config_to_dict
-from logreg_jax.data import Dataset
+from logreg_jax.data.files import Dataset
 from logreg_jax.errors import LogregError
-from logreg_jax.features import FeatureMap, Standardizer, n_inputs
+from logreg_jax.data.features import FeatureMap, Standardizer, n_inputs
 from logreg_jax.fit import Fit, load_data, n_classes, predict_proba, reads_a_source, split_data
-from logreg_jax.model import get_model
-from logreg_jax.plots import coefficients_figure, decision_boundary_figure, training_figure
-from logreg_jax.runfolder import check_out, require_run_folder, write_marker
+from logreg_jax.models.registry import get_model
+from logreg_jax.report.fit_figures import coefficients_figure, decision_boundary_figure, training_figure
+from logreg_jax.runs.folder import check_out, require_run_folder, write_marker
 from logreg_jax.train import History
 
 
@@ -38,8 +38,8 @@ def staged_folder(out: str | Path, kind: str) -> Iterator[Path]:
     """Yields an empty staging folder that replaces ``out`` only if the block succeeds.
 
     The staging folder sits beside ``out`` (same file system, so the final rename is atomic) and
-    gets the run-folder marker (:mod:`logreg_jax.runfolder`, ``kind`` names the script). ``out``
-    is first checked by :func:`~logreg_jax.runfolder.check_out`: only a marked run folder is
+    gets the run-folder marker (:mod:`logreg_jax.runs.folder`, ``kind`` names the script). ``out``
+    is first checked by :func:`~logreg_jax.runs.folder.check_out`: only a marked run folder is
     replaced. On any error (or interrupt) the staging folder is deleted and ``out`` is left as it was.
     """
     out = check_out(out)
@@ -194,7 +194,7 @@ def write_config(path: Path, cfg: Config) -> None:
 
 
 def write_figures(folder: Path, fitted: Fit) -> list[str]:
-    """Writes ``loss.png``, the evaluation figures (:func:`~logreg_jax.class_plots.evaluation_figures`:
+    """Writes ``loss.png``, the evaluation figures (:func:`~logreg_jax.report.class_figures.evaluation_figures`:
     ``confusion.png``; binary: ``roc.png``, ``calibration.png``) and, for two raw features,
     ``decision_boundary.png`` (for K classes: the most likely class, shaded by its probability).
 
@@ -205,7 +205,7 @@ def write_figures(folder: Path, fitted: Fit) -> list[str]:
     title = f"{cfg.name}: {cfg.model.name}, {cfg.optimizer.name} (lr {cfg.optimizer.learning_rate:g})"
     save_figure(training_figure(fitted.history.loss, fitted.history.grad_norm, title), folder / "loss.png")
     if isinstance(data, Dataset):  # in memory (data at scale are not re-read for figures)
-        from logreg_jax.class_plots import class_map_figure, evaluation_figures
+        from logreg_jax.report.class_figures import class_map_figure, evaluation_figures
 
         for name, fig in evaluation_figures(fitted, predict_proba).items():
             save_figure(fig, folder / name)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from logreg_jax.config import Config, load_config
 from logreg_jax.errors import LogregError
-from logreg_jax.runfolder import check_out
+from logreg_jax.runs.folder import check_out
 
 CACHE_ENV = "LOGREG_JAX_CACHE"  # folder of JAX's persistent compilation cache; "off" disables it
 DEFAULT_CACHE = Path(__file__).resolve().parents[1] / ".jax_cache"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from logreg_jax.data import Dataset, load_dataset
+from logreg_jax.data.files import Dataset, load_dataset
 from logreg_jax.errors import DataError
 
 

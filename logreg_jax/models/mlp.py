@@ -17,8 +17,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from logreg_jax.logistic import sigmoid, sigmoid_derivative
-from logreg_jax.softmax import one_hot
+from logreg_jax.models.logistic import sigmoid, sigmoid_derivative
+from logreg_jax.models.softmax import one_hot
 
 
 def tanh(z):
@@ -151,7 +151,7 @@ def backprop_gradient(params, X, y, l2=0.0, *, activation: str = "tanh"):
     z = zs[-1]
     if z.shape[1] == 1:
         delta = sigmoid(z) - y.astype(X.dtype)[:, None]
-    else:  # the categorical cross-entropy's dC/dz, times m: see logreg_jax.softmax
+    else:  # the categorical cross-entropy's dC/dz, times m: see logreg_jax.models.softmax
         delta = jax.nn.softmax(z, axis=1) - one_hot(y, z.shape[1], X.dtype)
     grads = [None] * len(params)
     for l in reversed(range(len(params))):

@@ -171,9 +171,9 @@ def describe(theta, feature_map) -> dict:
     """θ for ``metrics.json``, in the model's own units and on raw (unstandardized) features.
 
     ``theta_original_units`` gives the same probabilities as σ(θ'·[1, x]) on the raw columns
-    (the raw monomials, with polynomial features); see :func:`logreg_jax.features.theta_in_raw_units`.
+    (the raw monomials, with polynomial features); see :func:`logreg_jax.data.features.theta_in_raw_units`.
     """
-    from logreg_jax.features import theta_in_raw_units
+    from logreg_jax.data.features import theta_in_raw_units
 
     return {
         "theta": np.asarray(theta, np.float64).tolist(),

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from logreg_jax.errors import DataError
-from logreg_jax.evaluation import roc_auc
+from logreg_jax.report.classification import roc_auc
 from logreg_jax.fit import Fit, model_inputs, precision, predict_proba
-from logreg_jax.metrics import accuracy_on, loss_on
-from logreg_jax.rows import Rows
-from logreg_jax.runfolder import run_kind
-from logreg_jax.runs import load_fit
+from logreg_jax.report.metrics import accuracy_on, loss_on
+from logreg_jax.data.rows import Rows
+from logreg_jax.runs.folder import run_kind
+from logreg_jax.runs.store import load_fit
 
 
 class Predictor:

@@ -8,7 +8,7 @@
 - Wald z = θ / se, p = 2 Φ(−|z|), interval θ ± Φ⁻¹(0.975) se, odds ratio exp(θ); log-likelihood
   ℓ, null ℓ₀ (intercept only), LR = 2 (ℓ − ℓ₀) against χ²(k − 1), McFadden's R² = 1 − ℓ/ℓ₀,
   AIC = 2k − 2ℓ, BIC = k log m − 2ℓ.
-- Raw units: θ_raw = A θ (:func:`~logreg_jax.features.theta_in_raw_units` is linear), so
+- Raw units: θ_raw = A θ (:func:`~logreg_jax.data.features.theta_in_raw_units` is linear), so
   Cov_raw = A Cov Aᵀ exactly, without a refit; bootstrap members are mapped the same way.
 - Separation: with l2 = 0, a θ that puts every training point strictly on its own side of the
   boundary proves the data separable: no finite estimate exists, and inference is refused (as
@@ -24,10 +24,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.stats import chi2, norm
 
-from logreg_jax.bootstrap import bootstrap as bootstrap_refits
-from logreg_jax.bootstrap import separated, weighted_nll
+from logreg_jax.data.features import FeatureMap, polynomial_names, theta_in_raw_units
 from logreg_jax.errors import DataError
-from logreg_jax.features import FeatureMap, polynomial_names, theta_in_raw_units
+from logreg_jax.report.bootstrap import bootstrap as bootstrap_refits
+from logreg_jax.report.bootstrap import separated, weighted_nll
 
 PER_COEFFICIENT = (
     "coef",

@@ -1,0 +1,4 @@
+"""Run folders: writing one safely, loading a run back as a model, comparing runs.
+
+May import: the core, ``models``, ``data`` and ``report``; never ``cli`` or ``studies``.
+"""
