@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from logreg_jax.errors import DataError
-from logreg_jax.report.classification import roc_auc
-from logreg_jax.fit import Fit, model_inputs, precision, predict_proba
-from logreg_jax.report.metrics import accuracy_on, loss_on
 from logreg_jax.data.rows import Rows
+from logreg_jax.errors import DataError
+from logreg_jax.fit import Fit, model_inputs, precision, predict_proba
+from logreg_jax.report.classification import roc_auc
+from logreg_jax.report.metrics import accuracy_on, loss_on
 from logreg_jax.runs.folder import run_kind
 from logreg_jax.runs.store import load_fit
 

@@ -23,9 +23,9 @@ import jax
 import numpy as np
 
 from logreg_jax.config import Config, config_from_dict, config_to_dict
+from logreg_jax.data.features import FeatureMap, Standardizer, n_inputs
 from logreg_jax.data.files import Dataset
 from logreg_jax.errors import LogregError
-from logreg_jax.data.features import FeatureMap, Standardizer, n_inputs
 from logreg_jax.fit import Fit, load_data, n_classes, predict_proba, reads_a_source, split_data
 from logreg_jax.models.registry import get_model
 from logreg_jax.report.fit_figures import coefficients_figure, decision_boundary_figure, training_figure
