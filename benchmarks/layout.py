@@ -21,7 +21,7 @@ import optax  # noqa: E402
 from results import write_sections  # noqa: E402  (benchmarks/results.py)
 
 from logreg_jax.cli.progress import Progress  # noqa: E402
-from logreg_jax.models.registry import LOGISTIC  # noqa: E402
+from logreg_jax.models.logistic import MODEL as LOGISTIC  # noqa: E402
 from logreg_jax.scale import blocks, train_blocks  # noqa: E402
 from logreg_jax.studies.timing import time_calls  # noqa: E402
 from logreg_jax.train import train  # noqa: E402

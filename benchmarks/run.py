@@ -38,7 +38,7 @@ import logreg_jax as lj  # noqa: E402
 from logreg_jax.cli.progress import Progress  # noqa: E402
 from logreg_jax.config import OptimizerConfig  # noqa: E402
 from logreg_jax.data.features import theta_in_raw_units  # noqa: E402
-from logreg_jax.models.registry import LOGISTIC  # noqa: E402
+from logreg_jax.models.logistic import MODEL as LOGISTIC  # noqa: E402
 from logreg_jax.scale import blocks as blk  # noqa: E402
 from logreg_jax.scale import (  # noqa: E402
     pipeline,
@@ -111,7 +111,7 @@ def memory(npy: Path, cache: Path) -> dict:
         base = peak()
         enable_compilation_cache({cache!r})
         cfg = lj.load_config("configs/exam_scores.toml", ["data.path={npy}", "predict.points=[]", {keys}])
-        lj.summarize(lj.fit(cfg))
+        lj.summarize(lj.fit_config(cfg))
         print(json.dumps({{"base": base, "peak": peak()}}))
         """
     full = code.format(npy=npy, cache=str(cache), keys='"optimizer.name=lbfgs", "train.epochs=12"')
@@ -127,7 +127,7 @@ def compile_cache(cache: Path, npy: Path, solver: str, iterations: int) -> list[
     npy_n = np.load(npy, mmap_mode="r").shape[1]  # d features + bias = the columns of the file
     code = f"""
         import json, time, jax, numpy as np, logreg_jax as lj
-        from logreg_jax.models.registry import LOGISTIC
+        from logreg_jax.models.logistic import MODEL as LOGISTIC
         from logreg_jax.scale import pipeline, sources, train_blocks
         from logreg_jax.cli.args import enable_compilation_cache
         from logreg_jax.config import OptimizerConfig

@@ -54,7 +54,7 @@ def main(argv=None):
         )
     panels = [
         (
-            lambda pts, f=f: lj.predict_proba(f, pts),
+            lambda pts, f=f: lj.predict_proba(f, pts)[:, 1],
             f"{r['model']}\ntraining accuracy {r['train_accuracy']:.3f}, "
             f"{cfg.cv.k}-fold CV {r['val_accuracy_mean']:.3f} ± {r['val_accuracy_std']:.3f}",
         )

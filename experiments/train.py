@@ -22,7 +22,7 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
 import logreg_jax as lj
 from logreg_jax.cli.args import parse_args, run_main
 from logreg_jax.cli.progress import Progress
-from logreg_jax.fit import data_name
+from logreg_jax.config import data_name
 from logreg_jax.report.inference import format_table, to_json
 from logreg_jax.report.metrics import fit_inference
 from logreg_jax.runs.store import write_run
@@ -35,13 +35,13 @@ def main(argv=None):
         f"(lr {cfg.optimizer.learning_rate:g}), {cfg.train.epochs} epochs, {cfg.dtype}"
     )
     with Progress(cfg.train.epochs, "epoch") as progress:
-        fitted = lj.fit(
+        fitted = lj.fit_config(
             cfg, callback=lambda epoch, loss, gnorm: progress.update(epoch, f"loss {loss:.6f}, |grad| {gnorm:.3e}")
         )
     metrics = lj.summarize(fitted)
-    if cfg.inference.enabled and fitted.model.name != "logistic":
+    if cfg.inference.enabled and not fitted.model.inference:
         print(f"inference skipped: standard errors need a logistic model, not the {fitted.model.name}")
-    elif cfg.inference.enabled and not isinstance(fitted.data, lj.Dataset):
+    elif cfg.inference.enabled and fitted.rows is None:
         print("inference skipped: it reads every row into memory in float64, and these data are read at scale")
     elif cfg.inference.enabled:
         try:

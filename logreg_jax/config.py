@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from logreg_jax.errors import ConfigError
-from logreg_jax.models.mlp import ACTIVATIONS
+from logreg_jax.models.registry import get_model, name_problem
 
 
 class Invalid(Exception):
@@ -136,7 +136,6 @@ def read_toml(path: str | Path) -> dict:
 # all its rows, without inference, so each lists these among the keys it IGNORES.
 RUN_ONLY = ("data.test_fraction", "data.test_path", "train.batch_size", "distributed", "inference")
 
-MODELS = ("logistic", "softmax", "mlp")
 INITS = ("uniform", "zeros", "normal")
 OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
 DTYPES = ("float32", "float64")
@@ -208,7 +207,7 @@ class FeaturesConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = "logistic"  # logistic, softmax (K classes) or mlp (binary, or K classes: softmax output)
+    name: str = "logistic"  # logistic, softmax (K classes), mlp (binary or K classes), or module:attr (docs/models.md)
     # logistic: uniform in [0, 1) as in the tutorial, zeros, or normal; mlp: uniform or normal,
     # each scaled to the layer's fan-in/fan-out (Glorot, He for relu)
     init: str = "uniform"
@@ -216,16 +215,12 @@ class ModelConfig:
     activation: str = "tanh"  # mlp: sigmoid, tanh or relu in the hidden layers
 
     def __post_init__(self):
-        require(self.name in MODELS, "name", f"one of {', '.join(MODELS)}")
+        problem = name_problem(self.name)
+        require(problem is None, "name", problem)
         require(self.init in INITS, "init", f"one of {', '.join(INITS)}")
-        require(
-            self.name != "mlp" or self.init != "zeros",
-            "init",
-            "uniform or normal for the mlp (with all-zero weights every hidden unit gets the "
-            "same gradient, so they never become different)",
-        )
-        require(all(h >= 1 for h in self.hidden), "hidden", "a list of integers >= 1 (units per layer)")
-        require(self.activation in ACTIVATIONS, "activation", f"one of {', '.join(ACTIVATIONS)}")
+        config_problem = get_model(self).config_problem
+        problem = config_problem(self) if config_problem is not None else None
+        require(problem is None, *(problem or ("", "")))
 
 
 @dataclass(frozen=True)
@@ -388,6 +383,31 @@ class Config:
         require(self.name.strip() != "" and "/" not in self.name, "name", "a non-empty name without '/'")
         require(valid_seed(self.seed), "seed", SEEDS)
         require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
+
+
+def reads_a_source(cfg: Config) -> bool:
+    """Whether ``cfg.data`` names rows that :mod:`logreg_jax.scale` reads (a ``.npy`` file or
+    generated rows) rather than a text file or ``"xor"``."""
+    return cfg.data.synthetic.m > 0 or str(cfg.data.path).endswith(".npy")
+
+
+def scale_reason(cfg: Config) -> str | None:
+    """Which config key asks for :mod:`logreg_jax.scale`, or None for the in-memory path."""
+    if cfg.data.synthetic.m > 0:
+        return "data.synthetic"
+    if str(cfg.data.path).endswith(".npy"):
+        return "a .npy data file"
+    if cfg.train.batch_size is not None:
+        return "train.batch_size"
+    if cfg.distributed.data_parallel or cfg.distributed.num_processes > 1:
+        return "distributed"
+    return None
+
+
+def data_name(data_cfg: DataConfig) -> str:
+    """What a ``DataConfig`` reads, for progress lines (the name a row source gets)."""
+    syn = data_cfg.synthetic
+    return f"synthetic(m={syn.m}, d={syn.d}, seed={syn.seed})" if syn.m > 0 else str(data_cfg.path)
 
 
 def _apply_overrides(raw: dict, overrides: typing.Sequence[str]) -> dict:

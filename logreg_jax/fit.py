@@ -1,23 +1,23 @@
-"""From a :class:`~logreg_jax.config.Config` to a trained model: the experiment minus file output.
+"""From a :class:`~logreg_jax.config.Config` to a trained model, with the data in memory.
 
-:func:`fit` loads the data, fits the feature map on them, splits the seed into named keys,
-initialises the model and trains it (:func:`logreg_jax.train.train`) on (m, n) rows in memory.
-Data that ask for more (a ``.npy`` file, ``data.synthetic``, ``train.batch_size``,
-``distributed.*``, or inputs of at least :data:`FEATURE_MAJOR_BYTES`) are handed to
-:mod:`logreg_jax.scale`, which is imported only then.
+:func:`fit` is the whole story: load the data, split off the held-out rows, fit the feature map,
+initialise the model from the run's named PRNG key, and :func:`~logreg_jax.train.train` it on the
+objective bound to the (m, n) rows. Checks of what a config asks beyond training (plot grids,
+prediction points) are :mod:`logreg_jax.preflight`'s; the choice of the large-data path is
+:mod:`logreg_jax.route`'s, made above this module, which never imports :mod:`logreg_jax.scale`.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax.config import Config
-from logreg_jax.data import splits as holdout
-from logreg_jax.data.features import FeatureMap, n_inputs
+from logreg_jax.config import Config, scale_reason
+from logreg_jax.data import splits
+from logreg_jax.data.features import FeatureMap
 from logreg_jax.data.files import (
     Dataset,
     check_classes,
@@ -28,20 +28,49 @@ from logreg_jax.data.files import (
     xor_dataset,
 )
 from logreg_jax.errors import ConfigError
-from logreg_jax.models.registry import Model, get_model
+from logreg_jax.loss import accuracy, bound_objective
+from logreg_jax.models.base import Model
+from logreg_jax.models.registry import get_model
 from logreg_jax.optimizers import make_optimizer
 from logreg_jax.report import diagnose
 from logreg_jax.train import History, train
-
-# Inputs of at least this many bytes train feature-major (logreg_jax/scale/blocks.py), where a
-# linear model's two passes over X stream contiguous memory; below it the (m, n) rows are as
-# fast or faster. Measured by benchmarks/layout.py (results in benchmarks/RESULTS.md).
-FEATURE_MAJOR_BYTES = 4 << 20
 
 
 def precision(cfg: Config):
     """Context manager under which arrays default to ``cfg.dtype`` (float64 turns on x64)."""
     return jax.enable_x64(cfg.dtype == "float64")
+
+
+class TrainingInputs(Protocol):
+    """The training inputs a fit kept, however they are stored: what metrics and checks ask of them.
+
+    :class:`InMemory` rows here; feature-major blocks and row sources in :mod:`logreg_jax.scale.fit`.
+    """
+
+    m: int  # the number of training rows
+
+    def accuracy(self, model: Model, params) -> float:
+        """The fraction of training rows classified right."""
+
+    def sample(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Up to k rows of model inputs (k', n) and their labels (k',)."""
+
+
+class InMemory(NamedTuple):
+    """(m, n) model inputs and (m,) labels, in the training dtype."""
+
+    X: np.ndarray
+    y: np.ndarray
+
+    @property
+    def m(self) -> int:
+        return self.X.shape[0]
+
+    def accuracy(self, model: Model, params) -> float:
+        return accuracy(model, params, jnp.asarray(self.X), jnp.asarray(self.y))
+
+    def sample(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.X[:k], self.y[:k]
 
 
 class Fit(NamedTuple):
@@ -55,9 +84,7 @@ class Fit(NamedTuple):
         feature_map: raw features → model inputs, fitted on ``data``.
         params: trained parameter pytree (NumPy leaves, in ``cfg.dtype``).
         history: the training :class:`History`.
-        inputs: the training inputs the metrics read: ((m, n) X, (m,) y) rows, or the
-            feature-major :class:`~logreg_jax.scale.blocks.Blocks`, or None after minibatches.
-        mesh: the data-parallel mesh the inputs are sharded over, or None.
+        inputs: the :class:`TrainingInputs` the metrics read.
         test: the held-out :class:`Dataset` (raw features), or None without ``data.test_*``.
     """
 
@@ -67,9 +94,13 @@ class Fit(NamedTuple):
     feature_map: FeatureMap
     params: Any
     history: History
-    inputs: Any = None
-    mesh: Any = None
+    inputs: TrainingInputs | None = None
     test: Dataset | None = None
+
+    @property
+    def rows(self) -> Dataset | None:
+        """The raw training rows when they are in memory (figures, inference), else None."""
+        return self.data if isinstance(self.data, Dataset) else None
 
 
 class Keys(NamedTuple):
@@ -91,89 +122,37 @@ def run_keys(seed) -> Keys:
     return Keys(*jax.random.split(jax.random.key(seed), len(Keys._fields)))
 
 
-def scale_reason(cfg: Config) -> str | None:
-    """Which config key asks for :mod:`logreg_jax.scale`, or None for the in-memory path."""
-    if cfg.data.synthetic.m > 0:
-        return "data.synthetic"
-    if str(cfg.data.path).endswith(".npy"):
-        return "a .npy data file"
-    if cfg.train.batch_size is not None:
-        return "train.batch_size"
-    if cfg.distributed.data_parallel or cfg.distributed.num_processes > 1:
-        return "distributed"
-    return None
-
-
-def reads_a_source(cfg: Config) -> bool:
-    """Whether ``cfg.data`` names rows that :mod:`logreg_jax.scale` reads (a ``.npy`` file or
-    generated rows) rather than a text file or ``"xor"``."""
-    return cfg.data.synthetic.m > 0 or str(cfg.data.path).endswith(".npy")
-
-
-def data_name(data_cfg) -> str:
-    """What a ``DataConfig`` reads, for progress lines (the name a row source gets)."""
-    syn = data_cfg.synthetic
-    return f"synthetic(m={syn.m}, d={syn.d}, seed={syn.seed})" if syn.m > 0 else str(data_cfg.path)
-
-
-def load_data(cfg: Config) -> Dataset:
-    """The whole dataset ``cfg.data`` names, in memory: a text file, ``"xor"``, or (read in full
-    through :mod:`logreg_jax.scale`) a ``.npy`` file or synthetic rows."""
-    if reads_a_source(cfg):
-        from logreg_jax.scale import open_source
-
-        source = open_source(cfg.data)
-        return Dataset(*source.read(0, source.m), feature_names=source.feature_names)
+def read_dataset(cfg: Config, model: Model | None = None) -> Dataset:
+    """The whole text file or ``"xor"`` dataset ``cfg.data`` names, labels as the model takes them
+    (:func:`logreg_jax.route.load_data` reads a ``.npy`` file or generated rows as well)."""
     if cfg.data.path == "xor":
         return xor_dataset(run_keys(cfg.seed).data, cfg.data.xor.m, cfg.data.xor.noise)
-    return load_dataset(cfg.data.path, multiclass=cfg.model.name != "logistic")
+    return load_dataset(cfg.data.path, multiclass=(model or get_model(cfg.model)).multiclass)
 
 
-def split_data(cfg: Config, data: Dataset) -> tuple[Dataset, Dataset | None]:
+def split_data(cfg: Config, data: Dataset, model: Model | None = None) -> tuple[Dataset, Dataset | None]:
     """(training rows, held-out rows or None), as ``data.test_fraction`` / ``data.test_path`` ask."""
-    return holdout.split(data, cfg.data, run_keys(cfg.seed).split, multiclass=cfg.model.name != "logistic")
+    multiclass = (model or get_model(cfg.model)).multiclass
+    train_rows, test = splits.split(data, cfg.data, run_keys(cfg.seed).split, multiclass=multiclass)
+    if test is not None:  # labels the model never saw in training cannot be scored
+        k = count_classes(np.asarray(train_rows.y), cfg.data.path) if multiclass else 2
+        check_test_labels(test.y, k, cfg.data.test_path or cfg.data.path)
+    return train_rows, test
 
 
-def n_classes(cfg: Config, y: np.ndarray) -> int:
-    """K: 2 for logistic regression (whose 0/1 labels :func:`check_rows` checks), else the number of
+def n_classes(cfg: Config, y: np.ndarray, model: Model | None = None) -> int:
+    """K: 2 for a binary model (whose 0/1 labels :func:`check_rows` checks), else the number of
     classes 0 … K−1 in the training labels (all present, see :func:`count_classes`)."""
-    return 2 if cfg.model.name == "logistic" else count_classes(np.asarray(y), cfg.data.path)
+    multiclass = (model or get_model(cfg.model)).multiclass
+    return count_classes(np.asarray(y), cfg.data.path) if multiclass else 2
 
 
-def needs_memory(cfg: Config, k: int = 2) -> str | None:
-    """What keeps a config off :mod:`logreg_jax.scale`, which trains binary models on every row:
-    softmax, K > 2 classes or a held-out set (named as a key), else None."""
-    for key, asked in (
-        ('model.name = "softmax"', cfg.model.name == "softmax"),
-        (f"{k} classes", k > 2),
-        ("data.test_fraction", cfg.data.test_fraction > 0),
-        ("data.test_path", bool(cfg.data.test_path)),
-    ):
-        if asked:
-            return key
-    return None
-
-
-def check_plot_grid(cfg: Config, X_raw: np.ndarray) -> None:
-    """``plot.step`` must give a grid that fits the data's two features (checked before training)."""
-    problem = cfg.plot.grid_problem(X_raw) if X_raw.shape[1] == 2 else None
-    if problem is not None:
-        raise ConfigError(f"plot.step = {cfg.plot.step:g}: expected {problem}")
-
-
-def check_points(cfg: Config, d: int, name: str) -> None:
-    """``predict.points`` must have one value per raw feature of the data."""
-    for point in cfg.predict.points:
-        if len(point) != d:
-            raise ConfigError(f"predict.points: {list(point)} has {len(point)} values, but {name} has {d} features")
-
-
-def prepare(cfg: Config, data: Dataset) -> tuple[Model, FeatureMap, np.ndarray]:
-    """The model, the feature map fitted on ``data``, and the (m, n_inputs) training inputs."""
-    k = n_classes(cfg, data.y)
+def prepare(cfg: Config, data: Dataset, model: Model | None = None) -> tuple[Model, FeatureMap, np.ndarray]:
+    """The model for the data's K classes, the feature map fitted on ``data``, and the (m, n) inputs."""
+    k = n_classes(cfg, data.y, model)
     check_rows(data.X, data.y, cfg.data.path, 0, binary=k == 2)
     check_classes(int(np.sum(data.y == 1)), data.y.size, cfg.data.path)
-    model = get_model(cfg.model, k)
+    model = get_model(cfg.model, k) if model is None else model
     feature_map = FeatureMap.fit(
         data.X,
         degree=cfg.features.polynomial_degree,
@@ -191,7 +170,6 @@ def training_args(cfg: Config, callback=None) -> dict:
     return dict(
         optimizer=make_optimizer(cfg.optimizer),
         epochs=cfg.train.epochs,
-        l2=cfg.loss.l2,
         tol=cfg.train.tol,
         chunk=cfg.train.log_every,
         learning_rate=cfg.optimizer.learning_rate,
@@ -204,47 +182,31 @@ def initial_params(model: Model, seed, n: int, model_cfg):
     return model.init(run_keys(seed).init, n, model_cfg)
 
 
-def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
-    """Trains the configured model.
+def fit(cfg: Config, data: Dataset | None = None, *, model: Model | None = None, callback=None) -> Fit:
+    """Trains the configured model on rows in memory.
 
     Args:
         cfg: the experiment config.
-        data: the training data; when None, what ``cfg.data`` names (a text or ``.npy`` file,
-            synthetic rows, or the built-in ``"xor"``).
+        data: the data to split and train on; when None, what ``cfg.data`` names (a text file or ``"xor"``).
+        model: a :class:`Model` to train instead of the one ``cfg.model.name`` selects.
         callback: ``(epochs done, loss, grad norm)`` progress hook, see :func:`train`.
 
     Raises:
-        DataError, ConfigError, TrainingDiverged: bad data, prediction points that do not fit
-            the data, a non-finite loss (naming the epoch), or a full-batch loss that ended
-            above its start.
+        ConfigError: the config asks for :mod:`logreg_jax.scale` (see :func:`logreg_jax.route.fit_config`).
+        DataError, TrainingDiverged: bad data, a non-finite loss (naming the epoch), or a loss
+            that ended above its start.
     """
     if data is None and scale_reason(cfg) is not None:
-        if needs_memory(cfg) is not None:
-            raise ConfigError(
-                f"{needs_memory(cfg)} needs the data in memory, but {scale_reason(cfg)} asks for the "
-                "large-data path (logreg_jax.scale: binary models on every row)"
-            )
-        from logreg_jax import scale
-
-        return scale.fit_at_scale(cfg, callback=callback)
-    data, test = split_data(cfg, load_data(cfg) if data is None else data)
-    check_points(cfg, data.X.shape[1], cfg.data.path)
-    check_plot_grid(cfg, data.X)
-    k = n_classes(cfg, data.y)
-    n = n_inputs(data.X.shape[1], cfg.features.polynomial_degree, get_model(cfg.model, k).bias_column)
-    if data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES and needs_memory(cfg, k) is None:
-        from logreg_jax import scale
-
-        return scale.fit_at_scale(cfg, data, callback=callback)
-    model, feature_map, X = prepare(cfg, data)
-    if test is not None:
-        check_test_labels(test.y, model.n_classes, cfg.data.test_path or cfg.data.path)
+        raise ConfigError(f"{scale_reason(cfg)} asks for the large-data path: train it with lj.fit_config")
+    data, test = split_data(cfg, read_dataset(cfg, model) if data is None else data, model)
+    model, feature_map, X = prepare(cfg, data, model)
+    y = np.asarray(data.y, cfg.dtype)
     with precision(cfg):
-        params = initial_params(model, cfg.seed, n, cfg.model)
-        params, history = train(model, params, X, data.y, **training_args(cfg, callback))
-    params = jax.tree_util.tree_map(np.asarray, params)
+        params = initial_params(model, cfg.seed, X.shape[1], cfg.model)
+        params, history = train(bound_objective(model, X, y, cfg.loss.l2), params, **training_args(cfg, callback))
     diagnose.check_divergence(history, cfg)  # finite but ended above its start: an error too
-    return Fit(cfg, data, model, feature_map, params, history, (X, np.asarray(data.y, cfg.dtype)), test=test)
+    params = jax.tree_util.tree_map(np.asarray, params)
+    return Fit(cfg, data, model, feature_map, params, history, InMemory(X, y), test=test)
 
 
 def model_inputs(fitted: Fit, X_raw) -> jax.Array:
@@ -254,9 +216,10 @@ def model_inputs(fitted: Fit, X_raw) -> jax.Array:
 
 
 def predict_proba(fitted: Fit, X_raw) -> np.ndarray:
-    """P(y = 1) for (k, d) raw feature rows, through the stored feature map: → (k,); for a K-class
-    model the probabilities of every class, (k, K)."""
+    """The class probabilities of (k, d) raw feature rows, through the stored feature map: (k, K)
+    columns P(y = 0), …, P(y = K−1), for binary models too (K = 2: [1 − p, p])."""
     with precision(fitted.cfg):
         z = fitted.model.logits(fitted.params, model_inputs(fitted, X_raw))
-        p = jax.nn.softmax(z, axis=1) if z.ndim == 2 else jax.nn.sigmoid(z)
+        # σ(−z) for class 0 keeps a tiny 1 − p exact instead of rounding it to 0.
+        p = jax.nn.softmax(z, axis=1) if z.ndim == 2 else jax.nn.sigmoid(jnp.stack([-z, z], axis=1))
         return np.asarray(p, dtype=np.float64)

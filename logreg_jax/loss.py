@@ -14,7 +14,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from logreg_jax.models.registry import LOGISTIC, Model
+from logreg_jax.models import logistic
+from logreg_jax.models.base import Model
 
 
 @jax.custom_jvp
@@ -101,6 +102,27 @@ def objective(model: Model, params, X, y, l2=0.0):
     return mean_cross_entropy(model.logits(params, X), y) + l2_penalty(model.weights(params), l2, X.shape[0])
 
 
+@functools.cache
+def _objective_of(model: Model):
+    def objective_on(X, y, l2, params):
+        return objective(model, params, X, y, l2)
+
+    return objective_on
+
+
+def bound_objective(model: Model, X, y, l2=0.0) -> jax.tree_util.Partial:
+    """:func:`objective` on fixed data, as a function of the parameters alone: what training differentiates.
+
+    A ``jax.tree_util.Partial``: X, y and l2 are its leaves (traced arguments of a jitted trainer),
+    its function is one object per model, so every dataset of the same shapes shares one compilation.
+
+    Args:
+        model: the :class:`Model`. X: (m, n) inputs. y: (m,) labels. l2: penalty strength λ ≥ 0.
+    """
+    X = jnp.asarray(X)
+    return jax.tree_util.Partial(_objective_of(model), X, jnp.asarray(y, X.dtype), jnp.asarray(l2, X.dtype))
+
+
 @functools.partial(jax.jit, static_argnums=0)
 def correct_predictions(model: Model, params, X, y):
     """How many samples the model classifies right: (m, n) X, (m,) labels → integer scalar.
@@ -123,7 +145,7 @@ def accuracy(model: Model, params, X, y) -> float:
 @jax.jit
 def cross_entropy(theta, X, y, l2=0.0):
     """The logistic-regression loss C(θ) (see :func:`objective`); θ (n,), X (m, n) with bias column."""
-    return objective(LOGISTIC, theta, X, y, l2)
+    return objective(logistic.MODEL, theta, X, y, l2)
 
 
 autodiff_gradient = jax.jit(jax.grad(cross_entropy))

@@ -22,8 +22,6 @@ import numpy as np
 import optax
 
 from logreg_jax.errors import TrainingDiverged
-from logreg_jax.loss import objective
-from logreg_jax.models.registry import Model
 
 
 class History(NamedTuple):
@@ -44,30 +42,31 @@ class History(NamedTuple):
     converged: bool = False
 
 
-def step(loss_fn: Callable, optimizer, params, opt_state):
-    """One optimizer step on ``loss_fn(params) -> scalar``: returns (params, state, loss, grads).
+def step(objective: Callable, optimizer, params, opt_state, fresh: bool = False):
+    """One optimizer step on ``objective(params) -> scalar``: returns (params, state, loss, grads).
 
     Line-search optimizers (L-BFGS, Newton) also need the loss itself, passed as extra arguments
     that the others ignore. L-BFGS's line search stores the value and gradient at the step it
-    accepted; they are reused (``optax.value_and_grad_from_state``), which saves a pass over the data.
+    accepted; they are reused (``optax.value_and_grad_from_state``), which saves a pass over the data,
+    unless ``fresh`` (minibatches: the stored value belongs to the previous batch).
     """
     optimizer = optax.with_extra_args_support(optimizer)
-    if _stores_value(opt_state):
-        loss, grads = optax.value_and_grad_from_state(loss_fn)(params, state=opt_state)
+    if not fresh and _stores_value(opt_state):
+        loss, grads = optax.value_and_grad_from_state(objective)(params, state=opt_state)
     else:
-        loss, grads = jax.value_and_grad(loss_fn)(params)
-    updates, opt_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn)
+        loss, grads = jax.value_and_grad(objective)(params)
+    updates, opt_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=objective)
     return optax.apply_updates(params, updates), opt_state, loss, grads
 
 
-def run_epochs(loss_fn: Callable, optimizer, params, opt_state, stopped, tol, steps: int):
+def run_epochs(objective: Callable, optimizer, params, opt_state, stopped, tol, steps: int):
     """``steps`` iterations of :func:`step` as one ``lax.scan`` (call it inside ``jit`` or ``vmap``).
 
     An iteration whose starting gradient norm is ≤ ``tol`` (when ``tol`` > 0) sets ``stopped``;
     from then on the parameters and optimizer state stay frozen and the rows are marked inactive.
 
     Args:
-        loss_fn: params → scalar loss on the training data (closes over the data).
+        objective: params → scalar loss on the training data (closes over the data).
         optimizer: an optax transformation (its hyperparameters may be traced).
         params, opt_state: where to start.
         stopped: () bool, whether training has already converged.
@@ -80,7 +79,7 @@ def run_epochs(loss_fn: Callable, optimizer, params, opt_state, stopped, tol, st
 
     def epoch(carry, _):
         params, opt_state, stopped = carry
-        new_params, new_state, loss, grads = step(loss_fn, optimizer, params, opt_state)
+        new_params, new_state, loss, grads = step(objective, optimizer, params, opt_state)
         norm = optax.tree.norm(grads)
         stopped = stopped | ((tol > 0) & (norm <= tol))
         # A select, not lax.cond: under vmap a cond becomes a select anyway. The step computed
@@ -105,41 +104,39 @@ def _stores_value(opt_state) -> bool:
 # run-time difference (benchmarks/RESULTS.md); other backends ignore the option.
 COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
+# One compiled chunk per objective function, optimizer and length: the data are arguments (leaves
+# of the objective's jax.tree_util.Partial), so a new dataset of the same shape reuses the program.
+run_chunk = jax.jit(run_epochs, static_argnames=("optimizer", "steps"), compiler_options=COMPILER_OPTIONS)
 
-@functools.partial(jax.jit, static_argnames=("model", "optimizer", "steps"), compiler_options=COMPILER_OPTIONS)
-def _run_chunk(params, opt_state, stopped, X, y, l2, tol, *, model, optimizer, steps):
-    return run_epochs(lambda p: objective(model, p, X, y, l2), optimizer, params, opt_state, stopped, tol, steps)
 
-
-@functools.partial(jax.jit, static_argnames=("model",), compiler_options=COMPILER_OPTIONS)
-def _loss_and_norm(params, X, y, l2, *, model):
-    loss, grads = jax.value_and_grad(lambda p: objective(model, p, X, y, l2))(params)
+@functools.partial(jax.jit, compiler_options=COMPILER_OPTIONS)
+def value_and_norm(objective, params):
+    """(loss, global gradient norm) at ``params``."""
+    loss, grads = jax.value_and_grad(objective)(params)
     return loss, optax.tree.norm(grads)
 
 
 def train(
-    model: Model,
+    objective: jax.tree_util.Partial,
     params,
-    X,
-    y,
     *,
     optimizer: optax.GradientTransformation,
     epochs: int,
-    l2: float = 0.0,
     tol: float = 0.0,
     chunk: int = 100,
     learning_rate: float | None = None,
     callback: Callable[[int, float, float], None] | None = None,
 ) -> tuple[Any, History]:
-    """Trains ``params`` for at most ``epochs`` full-batch steps on (m, n) rows.
+    """Trains ``params`` for at most ``epochs`` full-batch steps on ``objective``: the one loop of
+    every data layout (rows in memory, feature-major blocks, sharded arrays differ only in it).
 
     Args:
-        model: the :class:`Model`.
+        objective: ``params -> scalar`` closed over the data as a ``jax.tree_util.Partial`` (its
+            arrays are traced arguments, its function is the compilation key), e.g.
+            :func:`logreg_jax.loss.bound_objective`.
         params: initial parameter pytree.
-        X: (m, n) model inputs, in the dtype to train in. y: (m,) labels.
         optimizer: an optax gradient transformation.
         epochs: the most steps.
-        l2: L2 penalty strength.
         tol: stop at the first iteration whose gradient norm is ≤ tol (checked inside the compiled
             loop, every iteration); 0 never stops early.
         chunk: epochs per compiled call (and per ``callback``).
@@ -152,45 +149,12 @@ def train(
     Raises:
         TrainingDiverged: the loss or gradient became non-finite; the message names the epoch.
     """
-    X = jnp.asarray(X)
-    y, l2, tol = jnp.asarray(y, X.dtype), jnp.asarray(l2, X.dtype), jnp.asarray(tol, X.dtype)
-    chunk_fn = functools.partial(_run_chunk, X=X, y=y, l2=l2, tol=tol, model=model, optimizer=optimizer)
-    final_fn = functools.partial(_loss_and_norm, X=X, y=y, l2=l2, model=model)
-    return loop(
-        chunk_fn,
-        final_fn,
-        params,
-        optimizer.init(params),
-        epochs=epochs,
-        chunk=chunk,
-        learning_rate=learning_rate,
-        callback=callback,
-    )
-
-
-def loop(
-    chunk_fn: Callable,
-    final_fn: Callable,
-    params,
-    opt_state,
-    *,
-    epochs: int,
-    chunk: int,
-    learning_rate: float | None = None,
-    callback=None,
-) -> tuple[Any, History]:
-    """The Python loop over compiled chunks, shared by every full-batch layout.
-
-    Args:
-        chunk_fn: ``(params, opt_state, stopped, steps=) -> run_epochs(...)``'s outputs.
-        final_fn: params → (loss, gradient norm) at the returned parameters.
-        params, opt_state: where to start. epochs, chunk, learning_rate, callback: see :func:`train`.
-    """
-    stopped = jnp.asarray(False)
+    dtype = jax.tree_util.tree_leaves(params)[0].dtype
+    opt_state, stopped, tol = optimizer.init(params), jnp.asarray(False), jnp.asarray(tol, dtype)
     losses, norms, done = [], [], 0
     while done < epochs and not bool(stopped):
-        params, opt_state, stopped, loss, norm, active = chunk_fn(
-            params, opt_state, stopped, steps=min(chunk, epochs - done)
+        params, opt_state, stopped, loss, norm, active = run_chunk(
+            objective, optimizer, params, opt_state, stopped, tol, steps=min(chunk, epochs - done)
         )
         used = int(np.sum(np.asarray(active)))
         loss, norm = np.asarray(loss, np.float64)[:used], np.asarray(norm, np.float64)[:used]
@@ -202,7 +166,7 @@ def loop(
         done += used
         if callback is not None and used:
             callback(done, float(loss[-1]), float(norm[-1]))
-    final_loss, final_norm = _stored_loss_and_norm(opt_state) or (float(v) for v in final_fn(params))
+    final_loss, final_norm = _stored_loss_and_norm(opt_state) or (float(v) for v in value_and_norm(objective, params))
     if not np.isfinite(final_loss):
         raise TrainingDiverged.at(f"after epoch {done}", final_loss, learning_rate)
     return params, History(np.concatenate(losses), np.concatenate(norms), final_loss, final_norm, bool(stopped))

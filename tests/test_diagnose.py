@@ -10,6 +10,7 @@ from scipy.optimize import linprog
 
 import logreg_jax as lj
 from logreg_jax.data.files import Dataset
+from logreg_jax.models.logistic import MODEL as LOGISTIC
 from logreg_jax.report import diagnose
 from logreg_jax.scale.pipeline import fit_feature_map
 from logreg_jax.scale.sources import ArraySource
@@ -45,11 +46,11 @@ def test_diverged_rule_vectorised():
 
 def test_stall_needs_a_flat_tail_above_tol():
     flat = History(np.r_[np.linspace(1, 0.5, 10), np.full(60, 0.5)], np.ones(70), 0.5, 3e-6, False)
-    found = diagnose.findings(config(), flat, np.zeros(3), 0.8)
+    found = diagnose.findings(config(), LOGISTIC, flat, np.zeros(3), 0.8)
     assert found["stalled"] and "float64" in found["warnings"][0] and not found["separated"]
     moving = flat._replace(loss=np.linspace(1, 0.5, 70), final_loss=0.49)
-    assert not diagnose.findings(config(), moving, np.zeros(3), 0.8)["stalled"]
-    assert not diagnose.findings(config(), flat._replace(converged=True), np.zeros(3), 0.8)["stalled"]
+    assert not diagnose.findings(config(), LOGISTIC, moving, np.zeros(3), 0.8)["stalled"]
+    assert not diagnose.findings(config(), LOGISTIC, flat._replace(converged=True), np.zeros(3), 0.8)["stalled"]
 
 
 @pytest.mark.slow

@@ -55,10 +55,10 @@ def test_four_devices_shard_the_rows_and_reach_the_single_device_theta():
         f"""
         import json, jax, numpy as np, logreg_jax as lj
         overrides = {OVERRIDES!r}
-        one = lj.fit(lj.load_config("configs/exam_scores.toml", overrides))
-        four = lj.fit(lj.load_config("configs/exam_scores.toml", overrides + ["distributed.data_parallel=true"]))
+        one = lj.fit_config(lj.load_config("configs/exam_scores.toml", overrides))
+        four = lj.fit_config(lj.load_config("configs/exam_scores.toml", overrides + ["distributed.data_parallel=true"]))
         print(json.dumps({{"devices": len(jax.devices()),
-                          "shards": len(four.inputs.X.sharding.device_set),
+                          "shards": len(four.inputs.blocks.X.sharding.device_set),
                           "one": np.asarray(one.params).tolist(), "four": np.asarray(four.params).tolist(),
                           "accuracy": [lj.summarize(f)["train_accuracy"] for f in (one, four)]}}))
         """,
@@ -112,7 +112,7 @@ def test_two_processes_each_reading_half_reach_the_single_process_theta(tmp_path
                 p.kill()
     for p, out in zip(procs, outputs):
         assert p.returncode == 0, out[-3000:]
-    single = lj.fit(lj.load_config("configs/exam_scores.toml", OVERRIDES))
+    single = lj.fit_config(lj.load_config("configs/exam_scores.toml", OVERRIDES))
     for i in range(2):
         theta = json.loads((tmp_path / f"p{i}" / "metrics.json").read_text())["theta"]
         np.testing.assert_allclose(theta, single.params, atol=1e-6, rtol=0)
@@ -137,7 +137,7 @@ def test_peak_memory_stays_within_twice_the_file(tmp_path):
             return int([l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]) * 1024
         def run(*keys):
             cfg = lj.load_config("configs/exam_scores.toml", ["predict.points=[]", "train.epochs=2", *keys])
-            lj.summarize(lj.fit(cfg))
+            lj.summarize(lj.fit_config(cfg))
         run(); run("train.batch_size=8192")
         base = peak()
         # The minibatch programs compiled at this file's shapes too, and the high-water mark reset

@@ -53,6 +53,9 @@ def test_confusion_precision_recall_equal_scikit_learn(rng, m, k):
     np.testing.assert_allclose(recall, metrics.recall_score(y_true, y_pred, **kw), rtol=1e-15)
     prob = rng.dirichlet(np.ones(k), m)
     report = class_report(y_true, prob)
+    if k == 2:  # two classes: the ROC area of P(y = 1)
+        assert report == {"auc": pytest.approx(metrics.roc_auc_score(y_true, prob[:, 1]), rel=1e-14)}
+        return
     np.testing.assert_array_equal(
         report["confusion_matrix"], metrics.confusion_matrix(y_true, prob.argmax(1), labels=range(k))
     )

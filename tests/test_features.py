@@ -42,7 +42,7 @@ def test_one_point_alone_has_the_probability_it_has_in_a_grid(tmp_path):
     g1, g2 = np.meshgrid(np.arange(20.0, 110.5, 0.5), np.arange(20.0, 110.5, 0.5))
     grid = np.column_stack([g1.ravel(), g2.ravel()])
     at = np.flatnonzero((grid[:, 0] == 45.0) & (grid[:, 1] == 85.0))[0]
-    alone, in_grid = lj.predict_proba(fitted, point)[0], lj.predict_proba(fitted, grid)[at]
+    alone, in_grid = lj.predict_proba(fitted, point)[0, 1], lj.predict_proba(fitted, grid)[at, 1]
     assert alone == pytest.approx(in_grid, rel=1e-6)
     # And it is the model's σ(θ·x) on the training-standardized point.
     s = fitted.feature_map.standardizer

@@ -8,10 +8,11 @@ from conftest import rel_err
 from jax.test_util import check_grads
 
 import logreg_jax as lj
-from logreg_jax.config import ACTIVATIONS, ModelConfig, config_from_dict
+from logreg_jax.config import ModelConfig, config_from_dict
 from logreg_jax.data.files import xor_dataset
 from logreg_jax.models import mlp
-from logreg_jax.models.registry import LOGISTIC
+from logreg_jax.models.logistic import MODEL as LOGISTIC
+from logreg_jax.models.mlp import ACTIVATIONS
 
 
 def flat(tree) -> np.ndarray:
@@ -141,9 +142,9 @@ def test_bad_model_and_xor_keys(raw, message):
 def test_one_model_object_per_activation():
     # jitted functions take the Model as a static argument: an equal Model must be the same one.
     tanh = lj.get_model(ModelConfig(name="mlp", hidden=(3,)))
-    assert lj.get_model(ModelConfig(name="mlp", hidden=(5, 5))) is tanh is lj.get_model("mlp")
+    assert lj.get_model(ModelConfig(name="mlp", hidden=(5, 5))) is tanh is lj.get_model(ModelConfig(name="mlp"))
     relu = lj.get_model(ModelConfig(name="mlp", activation="relu"))
-    assert relu is not tanh and relu.bias_column is False and lj.get_model("logistic") is LOGISTIC
+    assert relu is not tanh and relu.bias_column is False and lj.get_model(ModelConfig()) is LOGISTIC
     # One hidden unit with z = 1 − 2 + 0.5 = −0.5 at x = (1, 1), then the output 1.5 a.
     params = [
         {"W": jnp.array([[1.0], [-2.0]]), "b": jnp.array([0.5])},

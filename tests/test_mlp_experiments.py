@@ -40,7 +40,7 @@ def test_mlp_run_folder_reloads_and_replots(xor_run):
     metrics = json.loads((xor_run / "metrics.json").read_text())
     points = [p["x"] for p in metrics["predictions"]]
     np.testing.assert_allclose(
-        lj.predict_proba(fitted, points), [p["probability"] for p in metrics["predictions"]], rtol=1e-6
+        lj.predict_proba(fitted, points)[:, 1], [p["probability"] for p in metrics["predictions"]], rtol=1e-6
     )
     before = (xor_run / "decision_boundary.png").stat().st_mtime_ns
     replot_script.main([str(xor_run), "--set", "plot.levels=5"])

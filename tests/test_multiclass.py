@@ -40,7 +40,7 @@ def test_categorical_cross_entropy_is_the_float64_formula_and_stable(x64, rng):
 
 @pytest.mark.parametrize("m, n, k", [(1, 1, 2), (40, 3, 3), (97, 6, 10)])
 def test_softmax_gradient_equals_autodiff_and_finite_differences(x64, rng, m, n, k):
-    model = lj.get_model("softmax", n_classes=k)
+    model = lj.get_model(ModelConfig(name="softmax"), n_classes=k)
     params = {"W": jnp.asarray(rng.normal(size=(n, k))), "b": jnp.asarray(rng.normal(size=k))}
     X, y = jnp.asarray(rng.normal(size=(m, n))), labels(rng, m, k) if m >= k else jnp.zeros(m)
     for l2 in (0.0, 0.7, 25.0):
@@ -135,7 +135,7 @@ def test_bad_labels_give_one_line_errors(tmp_path, label, model, message):
     path = write_text(tmp_path, "data.csv", f"a,b,y\n0,1,0\n1,0,1\n2,2,{label}\n1,1,1\n")
     cfg = config_from_dict({"data": {"path": str(path)}, "model": {"name": model}, "predict": {"points": []}})
     with pytest.raises(lj.DataError, match=message) as err:
-        lj.fit(cfg)
+        lj.fit_config(cfg)
     assert "\n" not in str(err.value)
 
 
@@ -155,13 +155,13 @@ def test_a_label_seen_only_in_the_held_out_file_is_named(tmp_path):
         match=r"test.csv: row 2: label 3 occurs in the held-out data only; "
         r"the training data have the classes 0 … 2",
     ):
-        lj.fit(cfg)
+        lj.fit_config(cfg)
 
 
 def test_scale_refuses_softmax_and_held_out_sets():
     cfg = iris_cfg(train={"batch_size": 16})
     with pytest.raises(lj.ConfigError, match=r'model.name = "softmax" needs the data in memory, but train.batch_size'):
-        lj.fit(cfg)
+        lj.fit_config(cfg)
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from scipy.optimize import minimize
 import logreg_jax as lj
 from logreg_jax.config import OptimizerConfig, config_from_dict
 from logreg_jax.data.features import Standardizer
+from logreg_jax.loss import bound_objective
 from logreg_jax.optimizers import scale_by_newton
 
 
@@ -71,10 +72,8 @@ def test_newton_on_a_pytree_reaches_the_optimum(x64, exam_optimum):
     X = jnp.asarray(Standardizer.fit(data.X)(data.X))
     start = {"w": jnp.asarray([0.5, 0.7]), "b": jnp.asarray(0.2)}
     params, history = lj.train(
-        dict_model,
+        bound_objective(dict_model, X, jnp.asarray(data.y)),
         start,
-        X,
-        jnp.asarray(data.y),
         epochs=30,
         tol=1e-12,
         optimizer=lj.make_optimizer(OptimizerConfig(name="newton")),

@@ -49,7 +49,7 @@ def test_predictions_equal_train_py_and_the_raw_unit_formula(run64, tmp_path):
     # An independent reference: σ(θ'·[1, x]) with θ in raw units, as metrics.json reports it.
     theta = np.asarray(json.loads((run64 / "metrics.json").read_text())["theta_original_units"])
     np.testing.assert_allclose(table[:, 3], 1 / (1 + np.exp(-(theta[0] + rows @ theta[1:]))), rtol=1e-10)
-    expected = lj.predict_proba(load_fit(run64), rows)
+    expected = lj.predict_proba(load_fit(run64), rows)[:, 1]
     np.testing.assert_allclose(table[:, 3], expected, rtol=0, atol=1e-12)
     np.testing.assert_allclose(lj.load_run(run64).predict_proba(rows)[:, 1], expected, rtol=0, atol=1e-12)
     np.testing.assert_allclose(table[:, 2] + table[:, 3], 1.0, rtol=0, atol=1e-15)
@@ -81,7 +81,7 @@ def test_npy_input_and_the_default_output_path(run64, tmp_path, capsys):
     assert f"wrote {out}" in capsys.readouterr().out
     header, table = read_csv(out)
     assert header == ["x1", "x2", "p_0", "p_1", "predicted"]
-    np.testing.assert_allclose(table[:, 3], lj.predict_proba(load_fit(run64), EXAM[:5, :2]), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(table[:, 3], lj.predict_proba(load_fit(run64), EXAM[:5, :2])[:, 1], rtol=0, atol=1e-12)
     assert [p.name for p in out.parent.iterdir()] == ["points.csv"]  # no partial file left behind
 
 

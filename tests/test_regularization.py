@@ -30,7 +30,7 @@ def fits(microchips):
 
 
 def accuracy(fitted):
-    return float(np.mean((lj.predict_proba(fitted, fitted.data.X) >= 0.5) == (fitted.data.y == 1)))
+    return float(np.mean((lj.predict_proba(fitted, fitted.data.X)[:, 1] >= 0.5) == (fitted.data.y == 1)))
 
 
 def test_positive_lambdas_match_scikit_learn(fits, microchips):
@@ -82,7 +82,7 @@ def test_lambda_zero_overfits_and_lambda_100_underfits(fits, microchips):
     rate = microchips.y.mean()
     entropy = -(rate * np.log(rate) + (1 - rate) * np.log(1 - rate))
     under = fits[100.0]
-    assert np.max(np.abs(lj.predict_proba(under, microchips.X) - rate)) < 0.1
+    assert np.max(np.abs(lj.predict_proba(under, microchips.X)[:, 1] - rate)) < 0.1
     assert under.history.final_loss == pytest.approx(entropy, rel=0.01)
     assert acc[100.0] <= max(rate, 1 - rate) + 0.15
     # ...while λ = 0 is far from constant and beats λ = 1 on the data it was fitted to.

@@ -12,9 +12,11 @@ from conftest import load_script, rel_err
 
 import logreg_jax as lj
 from logreg_jax.config import config_from_dict
-from logreg_jax.models.registry import LOGISTIC
+from logreg_jax.fit import InMemory
+from logreg_jax.models.logistic import MODEL as LOGISTIC
 from logreg_jax.scale import block_loss, pipeline, sources
 from logreg_jax.scale import blocks as blk
+from logreg_jax.scale.fit import FromSource
 
 
 def exam_cfg(**sections):
@@ -54,8 +56,8 @@ def test_blocked_objective_and_gradient_equal_the_row_formulas(x64, rng, block):
 
 
 def test_npy_file_trains_exactly_like_the_text_file(tmp_path):
-    text = lj.fit(exam_cfg())
-    npy = lj.fit(exam_cfg(data={"path": str(save_npy(tmp_path, text.data))}))
+    text = lj.fit_config(exam_cfg())
+    npy = lj.fit_config(exam_cfg(data={"path": str(save_npy(tmp_path, text.data))}))
     np.testing.assert_allclose(npy.params, text.params, rtol=1e-13)
     assert lj.summarize(npy)["train_accuracy"] == pytest.approx(0.89)
 
@@ -74,7 +76,7 @@ def test_npy_errors_name_the_file_and_row(tmp_path):
     table = np.column_stack([np.ones(5), [0, 1, 0, 2, 1]]).astype(np.float32)
     np.save(tmp_path / "bad.npy", table)
     with pytest.raises(lj.DataError, match=r"bad.npy: row index 3: label 2 is not 0 or 1"):
-        lj.fit(
+        lj.fit_config(
             exam_cfg(
                 data={"path": str(tmp_path / "bad.npy")}, features={"standardize": False}, predict={"points": [[1.0]]}
             )
@@ -118,8 +120,8 @@ def test_synthetic_config_runs_the_script_and_skips_the_boundary_figure(tmp_path
 
 
 def test_minibatch_of_all_rows_is_full_batch_training(x64):
-    full = lj.fit(exam_cfg())
-    batched = lj.fit(exam_cfg(train={"batch_size": 100, "epochs": 30}))
+    full = lj.fit_config(exam_cfg())
+    batched = lj.fit_config(exam_cfg(train={"batch_size": 100, "epochs": 30}))
     np.testing.assert_allclose(batched.params, full.params, rtol=1e-12)
     np.testing.assert_allclose(batched.history.loss, full.history.loss, rtol=1e-12)
     assert batched.history.final_loss == pytest.approx(full.history.final_loss, rel=1e-12)
@@ -127,9 +129,9 @@ def test_minibatch_of_all_rows_is_full_batch_training(x64):
 
 def test_minibatches_are_reshuffled_from_the_seed(x64):
     cfg = exam_cfg(train={"batch_size": 16, "epochs": 5}, optimizer={"learning_rate": 0.3})
-    a, b = lj.fit(cfg), lj.fit(cfg)
+    a, b = lj.fit_config(cfg), lj.fit_config(cfg)
     np.testing.assert_array_equal(a.params, b.params)
-    other = lj.fit(dataclasses.replace(cfg, seed=1))
+    other = lj.fit_config(dataclasses.replace(cfg, seed=1))
     assert not np.allclose(a.params, other.params)
     assert a.history.final_loss < 0.35 and a.history.loss.shape == (5,)
 
@@ -150,9 +152,9 @@ def test_minibatches_read_only_their_rows_from_a_npy_file(tmp_path, monkeypatch)
         return table
 
     monkeypatch.setattr(sources.NpySource, "_copy", spy)
-    fitted = lj.fit(exam_cfg(data={"path": str(path)}, dtype="float32", train={"batch_size": 10, "epochs": 3}))
+    fitted = lj.fit_config(exam_cfg(data={"path": str(path)}, dtype="float32", train={"batch_size": 10, "epochs": 3}))
     assert max(reads) <= 32 and sum(reads) >= 3 * 100  # every epoch read, never the whole file
-    assert fitted.inputs is None and lj.summarize(fitted)["n_samples"] == 100
+    assert isinstance(fitted.inputs, FromSource) and lj.summarize(fitted)["n_samples"] == 100
 
 
 def test_bad_scale_keys_are_config_errors():
@@ -184,11 +186,9 @@ def test_a_batch_loss_estimates_the_whole_objective_penalty_included(x64, rng):
 def test_large_inputs_go_feature_major_unless_the_model_needs_rows(monkeypatch):
     """Above FEATURE_MAJOR_BYTES a binary model trains on blocks; softmax, K > 2 classes or a
     held-out set keep the rows in memory (the feature-major path is binary, on every row)."""
-    fit_module = sys.modules["logreg_jax.fit"]  # the module (lj.fit is its function)
-
-    monkeypatch.setattr(fit_module, "FEATURE_MAJOR_BYTES", 1)
+    monkeypatch.setattr(sys.modules["logreg_jax.route"], "FEATURE_MAJOR_BYTES", 1)
     few = {"epochs": 2, "log_every": 2}
-    assert isinstance(lj.fit(exam_cfg(train=few)).inputs, blk.Blocks)
+    assert isinstance(lj.fit_config(exam_cfg(train=few)).inputs.blocks, blk.Blocks)
     iris = config_from_dict(
         {
             "data": {"path": "data/iris.csv"},
@@ -197,5 +197,5 @@ def test_large_inputs_go_feature_major_unless_the_model_needs_rows(monkeypatch):
             "predict": {"points": []},
         }
     )
-    assert isinstance(lj.fit(iris).inputs, tuple)
-    assert isinstance(lj.fit(exam_cfg(train=few, data={"test_fraction": 0.2})).inputs, tuple)
+    assert isinstance(lj.fit_config(iris).inputs, InMemory)
+    assert isinstance(lj.fit_config(exam_cfg(train=few, data={"test_fraction": 0.2})).inputs, InMemory)

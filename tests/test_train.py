@@ -10,7 +10,8 @@ import logreg_jax as lj
 from logreg_jax.config import config_from_dict
 from logreg_jax.data.features import Standardizer
 from logreg_jax.fit import initial_params, prepare, run_keys
-from logreg_jax.models.registry import LOGISTIC
+from logreg_jax.loss import bound_objective
+from logreg_jax.models.logistic import MODEL as LOGISTIC
 from logreg_jax.optimizers import optimizer_from
 
 
@@ -29,9 +30,8 @@ def test_sgd_is_the_tutorials_gradient_descent(x64):
     expected = np.asarray(theta0)
     for _ in range(3):
         expected = expected - 1.0 * reference.gradient(expected, X, data.y)
-    params, history = lj.train(
-        LOGISTIC, theta0, X, data.y, optimizer=lj.make_optimizer(lj.Config().optimizer), epochs=3, chunk=2
-    )
+    objective = bound_objective(LOGISTIC, X, data.y)
+    params, history = lj.train(objective, theta0, optimizer=lj.make_optimizer(lj.Config().optimizer), epochs=3, chunk=2)
     np.testing.assert_allclose(params, expected, rtol=1e-13)
     assert history.loss.shape == (3,) and history.grad_norm.shape == (3,)
     assert history.loss[0] == pytest.approx(reference.loss(theta0, X, data.y), rel=1e-13)
@@ -62,14 +62,16 @@ def test_momentum_and_nesterov_are_the_hand_written_updates(x64):
             trace = g + mu * trace
             theta = theta - lr * (g + mu * trace if nesterov else trace)
         opt = optimizer_from("momentum", learning_rate=lr, momentum=mu, nesterov=nesterov)
-        params, _ = lj.train(LOGISTIC, jnp.asarray(theta0), X, data.y, optimizer=opt, epochs=3, chunk=3)
+        params, _ = lj.train(
+            bound_objective(LOGISTIC, X, data.y), jnp.asarray(theta0), optimizer=opt, epochs=3, chunk=3
+        )
         np.testing.assert_allclose(params, theta, rtol=1e-13)
     # ...and the config's flag reaches the optimizer: lj.fit takes exactly those Nesterov steps.
     cfg = exam_config(optimizer={"name": "momentum", "learning_rate": lr, "momentum": mu, "nesterov": True})
     model, _, X_fit = prepare(cfg, data)
     with jax.enable_x64(False):  # the config's float32, as lj.fit runs it
         start = initial_params(model, cfg.seed, X_fit.shape[1], cfg.model)
-        by_hand = lj.train(model, start, X_fit, data.y, optimizer=opt, epochs=cfg.train.epochs)[0]
+        by_hand = lj.train(bound_objective(model, X_fit, data.y), start, optimizer=opt, epochs=cfg.train.epochs)[0]
     np.testing.assert_allclose(lj.fit(cfg).params, by_hand, rtol=1e-6)
 
 

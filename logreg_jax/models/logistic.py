@@ -12,6 +12,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from logreg_jax.data.features import theta_in_raw_units
+from logreg_jax.models.base import Model
+
 
 @jax.jit
 def sigmoid(z):
@@ -173,9 +176,20 @@ def describe(theta, feature_map) -> dict:
     ``theta_original_units`` gives the same probabilities as σ(θ'·[1, x]) on the raw columns
     (the raw monomials, with polynomial features); see :func:`logreg_jax.data.features.theta_in_raw_units`.
     """
-    from logreg_jax.data.features import theta_in_raw_units
-
     return {
         "theta": np.asarray(theta, np.float64).tolist(),
         "theta_original_units": theta_in_raw_units(theta, feature_map.standardizer).tolist(),
     }
+
+
+MODEL = Model(
+    name="logistic",
+    init=init,
+    logits=logits,
+    weights=weights,
+    gradient=analytic_gradient,
+    bias_column=True,
+    describe=describe,
+    logits_fm=logits_fm,
+    inference=True,
+)

@@ -17,6 +17,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from logreg_jax.models.base import Model
 from logreg_jax.models.logistic import sigmoid, sigmoid_derivative
 from logreg_jax.models.softmax import one_hot
 
@@ -160,3 +161,41 @@ def backprop_gradient(params, X, y, l2=0.0, *, activation: str = "tanh"):
         if l > 0:
             delta = (delta @ W.T) * f_prime(zs[l - 1])
     return grads
+
+
+def config_problem(cfg) -> tuple[str, str] | None:
+    """The problem with the MLP's ``[model]`` keys (``init``, ``hidden``, ``activation``), or None."""
+    if cfg.init == "zeros":
+        return "init", (
+            "uniform or normal for the mlp (with all-zero weights every hidden unit gets the "
+            "same gradient, so they never become different)"
+        )
+    if not all(h >= 1 for h in cfg.hidden):
+        return "hidden", "a list of integers >= 1 (units per layer)"
+    if cfg.activation not in ACTIVATIONS:
+        return "activation", f"one of {', '.join(ACTIVATIONS)}"
+    return None
+
+
+@functools.cache
+def _model(activation: str, n_classes: int) -> Model:
+    # One Model object per activation and K: jitted functions take the Model as a static argument,
+    # so an equal-but-new Model (new partials) would recompile on every call. Two classes keep
+    # one sigmoid output; K > 2 end in K outputs and a softmax.
+    return Model(
+        name="mlp",
+        init=init if n_classes == 2 else functools.partial(init, n_outputs=n_classes),
+        logits=functools.partial(logits, activation=activation),
+        weights=weights,
+        gradient=functools.partial(backprop_gradient, activation=activation),
+        bias_column=False,
+        n_classes=n_classes,
+        multiclass=True,
+        config_problem=config_problem,
+        for_classes=functools.partial(_model, activation),
+    )
+
+
+def model(cfg) -> Model:
+    """The MLP with the config's activation (two classes; ``for_classes`` gives K)."""
+    return _model(cfg.activation, 2)

@@ -9,8 +9,12 @@ with θ = w₁ − w₀ (and bias b₁ − b₀), since softmax(z)₁ = σ(z₁ 
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
+
+from logreg_jax.models.base import Model
 
 
 def init(key, n_inputs: int, cfg, *, n_classes: int) -> dict:
@@ -71,3 +75,22 @@ def analytic_gradient(params, X, y, l2=0.0):
     m = X.shape[0]
     residual = jax.nn.softmax(logits(params, X), axis=1) - one_hot(y, W.shape[1], W.dtype)
     return {"W": X.T @ residual / m + (l2 / m) * W, "b": jnp.mean(residual, axis=0)}
+
+
+@functools.cache  # one Model per K: jitted functions take the Model as a static argument
+def for_classes(n_classes: int) -> Model:
+    """Softmax regression over K classes."""
+    return Model(
+        name="softmax",
+        init=functools.partial(init, n_classes=n_classes),
+        logits=logits,
+        weights=weights,
+        gradient=analytic_gradient,
+        bias_column=False,
+        n_classes=n_classes,
+        multiclass=True,
+        for_classes=for_classes,
+    )
+
+
+MODEL = for_classes(2)

@@ -172,13 +172,13 @@ def evaluation_figures(fitted, predict) -> dict[str, Figure]:
 
     Args:
         fitted: a :class:`~logreg_jax.fit.Fit` with its data in memory.
-        predict: ``predict_proba``: (fitted, (k, d) raw rows) → (k,) or (k, K) probabilities.
+        predict: ``predict_proba``: (fitted, (k, d) raw rows) → (k, K) probabilities.
     """
     sets = [("train", fitted.data)] + ([("test", fitted.test)] if fitted.test is not None else [])
     probs = [(name, data.y, predict(fitted, data.X)) for name, data in sets]
     name, y, prob = probs[-1]
-    n_classes = prob.shape[1] if prob.ndim == 2 else 2
-    predicted = np.argmax(prob, axis=1) if prob.ndim == 2 else (prob >= 0.5)
+    n_classes = prob.shape[1]
+    predicted = np.argmax(prob, axis=1) if n_classes > 2 else (prob[:, 1] >= 0.5)
     # Binary: decided on P ≥ 0.5 here; metrics decide on the logit z ≥ 0, identical but for the
     # rounding of σ(z) within 1e-7 of 0.5.
     labels = list(fitted.cfg.plot.class_names) if n_classes == 2 else [str(c) for c in range(n_classes)]
@@ -188,7 +188,8 @@ def evaluation_figures(fitted, predict) -> dict[str, Figure]:
             confusion_matrix(y, predicted, n_classes), labels, f"{fitted.cfg.name}: {where} set ({y.size} samples)"
         )
     }
-    if prob.ndim == 1:
-        figures["roc.png"] = roc_figure(probs, f"{fitted.cfg.name}: ROC curve")
-        figures["calibration.png"] = calibration_figure(probs, title=f"{fitted.cfg.name}: reliability diagram")
+    if n_classes == 2:
+        positive = [(name, y, p[:, 1]) for name, y, p in probs]
+        figures["roc.png"] = roc_figure(positive, f"{fitted.cfg.name}: ROC curve")
+        figures["calibration.png"] = calibration_figure(positive, title=f"{fitted.cfg.name}: reliability diagram")
     return figures

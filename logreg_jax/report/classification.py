@@ -104,12 +104,12 @@ def calibration_bins(y, prob, n_bins: int = 10) -> tuple[np.ndarray, np.ndarray,
 
 
 def class_report(y, prob) -> dict:
-    """The metrics.json entries of one labelled set: for binary ``prob`` (m,) the ROC area, for
-    K-class ``prob`` (m, K) the confusion matrix of the most probable class and per-class
-    precision and recall (as JSON-ready lists)."""
+    """The metrics.json entries of one labelled set, from (m, K) class probabilities: for two
+    classes the ROC area of P(y = 1), for K > 2 the confusion matrix of the most probable class and
+    per-class precision and recall (as JSON-ready lists)."""
     prob = np.asarray(prob)
-    if prob.ndim == 1:
-        return {"auc": roc_auc(y, prob)}
+    if prob.shape[1] == 2:
+        return {"auc": roc_auc(y, prob[:, 1])}
     matrix = confusion_matrix(y, np.argmax(prob, axis=1), prob.shape[1])
     precision, recall = precision_recall(matrix)
     return {"confusion_matrix": matrix.tolist(), "precision": precision.tolist(), "recall": recall.tolist()}

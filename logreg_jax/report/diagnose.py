@@ -74,11 +74,12 @@ def check_divergence(history, cfg) -> None:
     )
 
 
-def findings(cfg, history, params, train_accuracy: float) -> dict:
+def findings(cfg, model, history, params, train_accuracy: float) -> dict:
     """The ``metrics.json`` fields of the warnings, and the warnings themselves.
 
     Args:
-        cfg: the run's config. history: its :class:`~logreg_jax.train.History`.
+        cfg: the run's config. model: its :class:`~logreg_jax.models.base.Model` (separation is
+            diagnosed for models with ``inference``). history: its :class:`~logreg_jax.train.History`.
         params: the trained parameter pytree. train_accuracy: accuracy on the training data.
 
     Returns:
@@ -86,7 +87,7 @@ def findings(cfg, history, params, train_accuracy: float) -> dict:
         each warning on stderr.
     """
     warnings = []
-    separated = cfg.model.name == "logistic" and cfg.loss.l2 == 0 and train_accuracy == 1.0
+    separated = model.inference and cfg.loss.l2 == 0 and train_accuracy == 1.0
     if separated:
         norm = float(
             np.sqrt(sum(np.sum(np.square(np.asarray(p, np.float64))) for p in jax.tree_util.tree_leaves(params)))

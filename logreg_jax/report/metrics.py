@@ -11,7 +11,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax.data.files import Dataset
 from logreg_jax.fit import Fit, model_inputs, precision, predict_proba, run_keys
 from logreg_jax.loss import accuracy, mean_cross_entropy, objective
 from logreg_jax.report.classification import class_report
@@ -21,18 +20,9 @@ from logreg_jax.report.inference import Inference, inference
 CHECK_ROWS = 4096  # samples the gradient check uses (all of them for smaller data)
 
 
-def _in_memory(fitted: Fit) -> bool:
-    return isinstance(fitted.inputs, tuple)
-
-
 def sample_inputs(fitted: Fit) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``CHECK_ROWS`` prepared training rows (model inputs) and labels, for checks."""
-    if _in_memory(fitted):
-        X, y = fitted.inputs
-        return X[:CHECK_ROWS], y[:CHECK_ROWS]
-    from logreg_jax.scale.fit import sample_at_scale
-
-    return sample_at_scale(fitted, CHECK_ROWS)
+    return fitted.inputs.sample(CHECK_ROWS)
 
 
 def gradient_check(fitted: Fit) -> float | None:
@@ -51,12 +41,8 @@ def gradient_check(fitted: Fit) -> float | None:
 
 def train_accuracy(fitted: Fit) -> float:
     """Training accuracy on the inputs the fit trained on."""
-    if not _in_memory(fitted):
-        from logreg_jax.scale.fit import accuracy_at_scale
-
-        return accuracy_at_scale(fitted)
     with precision(fitted.cfg):
-        return accuracy(fitted.model, fitted.params, *(jnp.asarray(a) for a in fitted.inputs))
+        return fitted.inputs.accuracy(fitted.model, fitted.params)
 
 
 def accuracy_on(fitted: Fit, X_raw, y) -> float:
@@ -79,9 +65,9 @@ def held_out_metrics(fitted: Fit) -> dict:
     :func:`~logreg_jax.report.classification.class_report`: ``train_auc``/``test_auc`` for binary models, a
     confusion matrix with per-class precision and recall (``train_``/``test_`` prefixed) for K classes.
     Empty for data at scale (no second pass over them)."""
-    if not _in_memory(fitted):
+    if fitted.rows is None:
         return {}
-    sets = {"train": fitted.data} | ({"test": fitted.test} if fitted.test is not None else {})
+    sets = {"train": fitted.rows} | ({"test": fitted.test} if fitted.test is not None else {})
     metrics = {}
     if fitted.test is not None:
         metrics = {
@@ -104,18 +90,18 @@ def summarize(fitted: Fit) -> dict:
         "train_accuracy": train_accuracy(fitted),
         "epochs": int(fitted.history.loss.size),  # iterations actually run (fewer if converged)
         "converged": fitted.history.converged,  # stopped by train.tol
-        "n_samples": int(fitted.data.X.shape[0] if isinstance(fitted.data, Dataset) else fitted.data.m),
+        "n_samples": fitted.inputs.m,
     }
     metrics.update(held_out_metrics(fitted))
     metrics.update(fitted.model.describe(fitted.params, fitted.feature_map))
     if points:
         # P(y = 1) for a binary model; for K classes the probability of each class
-        metrics["predictions"] = [
-            {"x": p, "probability": q.tolist()} for p, q in zip(points, predict_proba(fitted, points))
-        ]
+        proba = predict_proba(fitted, points)
+        proba = proba[:, 1] if fitted.model.n_classes == 2 else proba
+        metrics["predictions"] = [{"x": p, "probability": q.tolist()} for p, q in zip(points, proba)]
     metrics["gradient_check"] = gradient_check(fitted)
     # Separation and stalls: boolean fields and "warnings" (strings the script prints on stderr).
-    metrics.update(findings(fitted.cfg, fitted.history, fitted.params, metrics["train_accuracy"]))
+    metrics.update(findings(fitted.cfg, fitted.model, fitted.history, fitted.params, metrics["train_accuracy"]))
     return metrics
 
 
@@ -123,7 +109,7 @@ def fit_inference(fitted: Fit) -> Inference:
     """:func:`logreg_jax.report.inference.inference` of a trained logistic model on all its training rows,
     as ``cfg.inference`` asks (the bootstrap drawn from the run's ``bootstrap`` key)."""
     data, cfg = fitted.data, fitted.cfg
-    X_raw, y = (data.X, data.y) if isinstance(data, Dataset) else data.read(0, data.m)
+    X_raw, y = (data.X, data.y) if fitted.rows is not None else data.read(0, data.m)
     return inference(
         fitted.params,
         X_raw,

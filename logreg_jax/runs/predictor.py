@@ -57,8 +57,7 @@ class Predictor:
 
     def predict_proba(self, X_raw) -> np.ndarray:
         """(k, d) raw rows → (k, K) float64 probabilities, column c holding P(y = c)."""
-        p = predict_proba(self.fitted, self._check(X_raw))
-        return np.stack([1 - p, p], axis=1) if p.ndim == 1 else p
+        return predict_proba(self.fitted, self._check(X_raw))
 
     def predict(self, X_raw) -> np.ndarray:
         """(k, d) raw rows → (k,) predicted classes: the most likely one (binary: z ≥ 0, the rule of
@@ -96,7 +95,7 @@ def label_scores(predictor: Predictor, X_raw, y) -> dict:
     scores = {"loss": loss_on(f, X_raw, y), "accuracy": accuracy_on(f, X_raw, y)}
     if predictor.n_classes == 2:
         both = np.unique(np.asarray(y)).size == 2
-        scores["auc"] = roc_auc(y, predict_proba(f, X_raw)) if both else None
+        scores["auc"] = roc_auc(y, predict_proba(f, X_raw)[:, 1]) if both else None
     return scores
 
 

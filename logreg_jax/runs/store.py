@@ -22,13 +22,13 @@ from typing import Any
 import jax
 import numpy as np
 
-from logreg_jax.config import Config, config_from_dict, config_to_dict
+from logreg_jax.config import Config, config_from_dict, config_to_dict, reads_a_source
 from logreg_jax.data.features import FeatureMap, Standardizer, n_inputs
-from logreg_jax.data.files import Dataset
 from logreg_jax.errors import LogregError
-from logreg_jax.fit import Fit, load_data, n_classes, predict_proba, reads_a_source, split_data
+from logreg_jax.fit import Fit, n_classes, predict_proba, split_data
 from logreg_jax.models.registry import get_model
 from logreg_jax.report.fit_figures import coefficients_figure, decision_boundary_figure, training_figure
+from logreg_jax.route import load_data
 from logreg_jax.runs.folder import check_out, require_run_folder, write_marker
 from logreg_jax.train import History
 
@@ -201,10 +201,10 @@ def write_figures(folder: Path, fitted: Fit) -> list[str]:
     Returns:
         Notes on figures that were skipped, for the script to print.
     """
-    cfg, data = fitted.cfg, fitted.data
+    cfg, data, rows = fitted.cfg, fitted.data, fitted.rows
     title = f"{cfg.name}: {cfg.model.name}, {cfg.optimizer.name} (lr {cfg.optimizer.learning_rate:g})"
     save_figure(training_figure(fitted.history.loss, fitted.history.grad_norm, title), folder / "loss.png")
-    if isinstance(data, Dataset):  # in memory (data at scale are not re-read for figures)
+    if rows is not None:  # in memory (data at scale are not re-read for figures)
         from logreg_jax.report.class_figures import class_map_figure, evaluation_figures
 
         for name, fig in evaluation_figures(fitted, predict_proba).items():
@@ -212,10 +212,12 @@ def write_figures(folder: Path, fitted: Fit) -> list[str]:
     n_features = len(data.feature_names)  # not data.X: for a .npy or synthetic source that reads every row
     if n_features != 2:
         return [f"decision_boundary.png skipped: the data have {n_features} features, the plot needs 2"]
-    probability, names = (lambda pts: predict_proba(fitted, pts)), cfg.plot.axis_labels or data.feature_names
-    if fitted.model.n_classes > 2 or fitted.model.name == "softmax":
+    names = cfg.plot.axis_labels or data.feature_names
+    if fitted.model.n_classes > 2:
+        probability = lambda pts: predict_proba(fitted, pts)
         fig = class_map_figure(probability, data.X, data.y, cfg.plot, title, names)
     else:
+        probability = lambda pts: predict_proba(fitted, pts)[:, 1]
         fig = decision_boundary_figure(probability, data.X, data.y, cfg.plot, title, names, cfg.plot.class_names)
     save_figure(fig, folder / "decision_boundary.png")
     return []

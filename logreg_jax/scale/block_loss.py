@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from jax.sharding import PartitionSpec as P
 
 from logreg_jax.loss import cross_entropy_terms, l2_penalty
-from logreg_jax.models.registry import Model
+from logreg_jax.models.base import Model
 from logreg_jax.scale.blocks import HVP_CHUNK, Blocks, block_logits
 
 
@@ -168,3 +168,17 @@ def block_accuracy(model: Model, params, blocks: Blocks, mesh=None) -> float:
     """The fraction of samples classified right (logit ≥ 0 ⇔ P(y = 1) ≥ 0.5, the rule of
     :func:`logreg_jax.loss.correct_predictions`), counted exactly."""
     return int(_correct_predictions(model, params, blocks, mesh)) / blocks.m
+
+
+@functools.cache
+def _block_objective_of(model: Model, mesh):
+    def objective_on(blocks, l2, params):
+        return block_objective(model, params, blocks, l2, mesh)
+
+    return objective_on
+
+
+def bound_block_objective(model: Model, blocks: Blocks, l2=0.0, mesh=None) -> jax.tree_util.Partial:
+    """:func:`block_objective` as a function of the parameters alone, for :func:`logreg_jax.train.train`
+    (the blocks and l2 are its traced leaves, as :func:`logreg_jax.loss.bound_objective`'s rows are)."""
+    return jax.tree_util.Partial(_block_objective_of(model, mesh), blocks, jnp.asarray(l2, blocks.X.dtype))

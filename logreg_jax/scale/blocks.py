@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from logreg_jax.models.registry import Model
+from logreg_jax.models.base import Model
 
 MAX_BLOCK_BYTES = 1 << 31  # one block per device unless the inputs exceed 2 GB per device
 HVP_CHUNK = 8192  # samples per Hessian-vector-product step (blocks larger than this are multiples of it)

@@ -21,26 +21,23 @@ import optax
 from logreg_jax.data.features import FeatureMap
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.loss import correct_predictions, l2_penalty, objective
-from logreg_jax.models.registry import Model
+from logreg_jax.models.base import Model
 from logreg_jax.scale.pipeline import CHUNK_ROWS
-from logreg_jax.train import History
+from logreg_jax.train import History, step
 
 
 @functools.partial(jax.jit, static_argnames=("model", "optimizer"))
 def _step(params, opt_state, X, y, l2, m, *, model, optimizer):
     """One update on a batch. Its loss is the batch's mean cross-entropy plus the penalty of the
     whole objective, (l2 / 2m) Σw² over all m rows, so that it estimates the objective that
-    :func:`evaluate` reports. Not :func:`logreg_jax.train.step`: a line search's stored value and
-    gradient belong to the previous batch, so they are never reused here."""
+    :func:`evaluate` reports. :func:`logreg_jax.train.step` with ``fresh``: a line search's stored
+    value and gradient belong to the previous batch, so they are never reused here."""
 
     def loss_fn(params):
         return objective(model, params, X, y) + l2_penalty(model.weights(params), l2, m)
 
-    loss, grads = jax.value_and_grad(loss_fn)(params)
-    updates, opt_state = optax.with_extra_args_support(optimizer).update(
-        grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn
-    )
-    return optax.apply_updates(params, updates), opt_state, loss, optax.tree.norm(grads)
+    params, opt_state, loss, grads = step(loss_fn, optimizer, params, opt_state, fresh=True)
+    return params, opt_state, loss, optax.tree.norm(grads)
 
 
 @functools.partial(jax.jit, static_argnames=("model",))

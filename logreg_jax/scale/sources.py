@@ -22,9 +22,9 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from logreg_jax.config import data_name
 from logreg_jax.data.files import Dataset, default_feature_names, load_dataset, synthetic_chunk, xor_dataset
 from logreg_jax.errors import DataError
-from logreg_jax.fit import data_name
 
 
 class ArraySource:

@@ -20,9 +20,11 @@ from matplotlib.figure import Figure
 from logreg_jax.config import OPTIMIZERS, RUN_ONLY, Config, config_from_dict, config_to_dict, replace_key, require
 from logreg_jax.data.files import Dataset
 from logreg_jax.errors import TrainingDiverged
-from logreg_jax.fit import fit, initial_params, load_data, precision, prepare
+from logreg_jax.fit import fit, initial_params, precision, prepare
+from logreg_jax.loss import bound_objective
 from logreg_jax.optimizers import make_optimizer
 from logreg_jax.report.diagnose import rose
+from logreg_jax.route import load_data
 from logreg_jax.studies.timing import time_calls
 from logreg_jax.train import train
 
@@ -121,7 +123,14 @@ def race(cfg: Config, data: Dataset, best_loss: float, repeats: int = 5) -> Race
         optimizer = make_optimizer(cfg.optimizer)
 
         def run(epochs, tol):
-            return train(model, theta0, X, y, optimizer=optimizer, epochs=epochs, l2=cfg.loss.l2, tol=tol, chunk=epochs)
+            return train(
+                bound_objective(model, X, y, cfg.loss.l2),
+                theta0,
+                optimizer=optimizer,
+                epochs=epochs,
+                tol=tol,
+                chunk=epochs,
+            )
 
         try:
             _, history = run(cfg.train.epochs, cfg.train.tol)

@@ -116,7 +116,7 @@ def boundaries_figure(results: Sequence, plot_cfg, feature_names, class_names, t
         fitted, row = result.fitted, result.row
         filled = probability_map(
             ax,
-            lambda pts, f=fitted: predict_proba(f, pts),
+            lambda pts, f=fitted: predict_proba(f, pts)[:, 1],
             fitted.data.X,
             fitted.data.y,
             plot_cfg,

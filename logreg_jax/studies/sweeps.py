@@ -25,10 +25,11 @@ from matplotlib.figure import Figure
 from logreg_jax.config import RUN_ONLY, Config, replace_key, require
 from logreg_jax.data.files import Dataset
 from logreg_jax.errors import ConfigError
-from logreg_jax.fit import initial_params, load_data, precision, prepare
+from logreg_jax.fit import initial_params, precision, prepare
 from logreg_jax.loss import objective
 from logreg_jax.optimizers import optimizer_from
 from logreg_jax.report import diagnose
+from logreg_jax.route import load_data
 from logreg_jax.train import run_epochs
 
 # Config keys a sweep can vary inside one compiled call, and how each member reads them.
