@@ -19,7 +19,7 @@ class Model(NamedTuple):
     """A differentiable classifier: binary (one logit per sample) or over K classes (K scores).
 
     Loss, training, metrics, plots and run folders only ever call these functions and read these
-    flags, so a model written in a user's own file trains like the built-in ones (docs/models.md).
+    flags, so a model written in a user's own file trains like the built-in ones (docs/compare_models.md).
 
     Attributes:
         name: the ``model.name`` that selects it (``"module:attr"`` for a model from outside).

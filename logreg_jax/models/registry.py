@@ -18,7 +18,7 @@ from logreg_jax.models import logistic, mlp, softmax
 from logreg_jax.models.base import Model
 
 BUILT_IN = {"logistic": lambda cfg: logistic.MODEL, "softmax": lambda cfg: softmax.MODEL, "mlp": mlp.model}
-EXPECTED = f"one of {', '.join(BUILT_IN)}, or module:attribute naming a Model (docs/models.md)"
+EXPECTED = f"one of {', '.join(BUILT_IN)}, or module:attribute naming a Model (docs/compare_models.md)"
 
 
 @functools.cache
@@ -34,15 +34,32 @@ def _resolve(name: str) -> tuple[object, str | None]:
     try:
         entry = getattr(importlib.import_module(module), attr)
     except Exception as err:  # noqa: BLE001 - whatever the user's module raises, it is one line here
-        return None, f"{EXPECTED}; cannot load {attr!r} from module {module!r} ({type(err).__name__}: {err})"
+        return None, f"{EXPECTED}; cannot load {attr!r} from module {module!r} ({_first_line(err)})"
     if not (isinstance(entry, Model) or callable(entry)):
         return None, f"{EXPECTED}; {module}.{attr} is a {type(entry).__name__}"
     return entry, None
 
 
-def name_problem(name: str) -> str | None:
-    """What ``model.name`` should have been (for the config's one-line error), or None if it resolves."""
-    return _resolve(name)[1]
+def _first_line(err: Exception) -> str:
+    return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
+
+
+def config_problem(cfg) -> tuple[str, str] | None:
+    """What is wrong with a ``[model]`` config, as (key, what was expected), or None.
+
+    The name must resolve to a :class:`Model` (a ``module:attr`` is imported, a function called
+    with the config), and the model's own :attr:`Model.config_problem` must accept its keys.
+    """
+    entry, problem = _resolve(cfg.name)
+    if problem is not None:
+        return "name", problem
+    try:
+        model = entry if isinstance(entry, Model) else entry(cfg)
+    except Exception as err:  # noqa: BLE001 - a user's function: its failure is the config's error
+        return "name", f"{EXPECTED}; calling it with the [model] config raised {_first_line(err)}"
+    if not isinstance(model, Model):
+        return "name", f"{EXPECTED}; it returned a {type(model).__name__}"
+    return model.config_problem(cfg) if model.config_problem is not None else None
 
 
 def lookup(name: str):
@@ -66,10 +83,11 @@ def get_model(cfg, n_classes: int | None = None) -> Model:
     Raises:
         ConfigError: an unknown name, or K > 2 classes for a binary-only model.
     """
+    problem = config_problem(cfg)
+    if problem is not None:
+        raise ConfigError(f"model.{problem[0]} = {getattr(cfg, problem[0])!r}: expected {problem[1]}")
     entry = lookup(cfg.name)
     model = entry if isinstance(entry, Model) else entry(cfg)
-    if not isinstance(model, Model):
-        raise ConfigError(f"model.name = {cfg.name!r}: the function returned {type(model).__name__}, not a Model")
     if n_classes is not None and n_classes != model.n_classes:
         if model.for_classes is None:
             raise ConfigError(
