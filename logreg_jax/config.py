@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from logreg_jax.errors import ConfigError
-from logreg_jax.models.registry import config_problem
+from logreg_jax.models.registry import model_config_problem
 
 
 class Invalid(Exception):
@@ -218,7 +218,7 @@ class ModelConfig:
 
     def __post_init__(self):
         require(self.init in INITS, "init", f"one of {', '.join(INITS)}")
-        problem = config_problem(self)  # the registry and the model itself judge the rest
+        problem = model_config_problem(self)  # the registry and the model itself judge the rest
         require(problem is None, *(problem or ("", "")))
 
 

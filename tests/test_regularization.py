@@ -10,8 +10,10 @@ import reference
 from conftest import load_script
 
 import logreg_jax as lj
+from logreg_jax.config import replace_key
 from logreg_jax.data.features import Standardizer
-from logreg_jax.studies.cv import cross_validate, stratified_kfold, with_l2
+from logreg_jax.data.splits import stratified_kfold
+from logreg_jax.studies.cv import cross_validate
 from logreg_jax.studies.regularization import RegularizationConfig
 
 REG_CONFIG = "configs/microchips_regularization.toml"
@@ -26,7 +28,7 @@ def microchips():
 def fits(microchips):
     """The shipped sweep config (degree 6, raw monomials, float64 L-BFGS) fitted with λ = 0, 1, 100."""
     cfg = lj.load_config("configs/microchips.toml", ["train.epochs=500", "train.log_every=500"])
-    return {lam: lj.fit(with_l2(cfg, lam), microchips) for lam in (0.0, 1.0, 100.0)}
+    return {lam: lj.fit(replace_key(cfg, "loss.l2", lam), microchips) for lam in (0.0, 1.0, 100.0)}
 
 
 def accuracy(fitted):

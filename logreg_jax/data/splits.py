@@ -1,7 +1,8 @@
-"""Held-out data: a stratified random split of the rows, or a second file.
+"""Splits of the rows: a held-out set (a stratified random split, or a second file) and k folds.
 
-The split is drawn from a PRNG key (the run's ``split`` key, see :class:`logreg_jax.fit.Keys`), so
-the seed fixes it; it is stratified, so every class keeps its share of the rows on both sides.
+Both stratify from one shuffle (:func:`class_order`: each class's rows in an order drawn from a
+PRNG key), so every class keeps its share of the rows on every side, and the key fixes the split:
+the run's ``split`` key (:class:`logreg_jax.fit.Keys`) for the held-out set, ``cv.seed`` for folds.
 """
 
 from __future__ import annotations
@@ -10,7 +11,24 @@ import jax
 import numpy as np
 
 from logreg_jax.data.files import Dataset, load_dataset
-from logreg_jax.errors import DataError
+from logreg_jax.errors import ConfigError, DataError
+
+
+def class_order(key, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows grouped by class, each class's rows in random order: (order, starts, counts).
+
+    Args:
+        key: a PRNG key; the same key and labels give the same order.
+        y: (m,) labels (class numbers).
+
+    Returns:
+        ``order`` (m,) row indices; class c's rows are ``order[starts[c] : starts[c] + counts[c]]``.
+    """
+    order = np.asarray(jax.random.permutation(key, y.size))
+    # A stable sort by class of a random permutation: each class's rows in random order.
+    order = order[np.argsort(y[order], kind="stable")]
+    _, starts, counts = np.unique(y[order], return_index=True, return_counts=True)
+    return order, starts, counts
 
 
 def stratified_split(key, y: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -27,10 +45,7 @@ def stratified_split(key, y: np.ndarray, fraction: float) -> tuple[np.ndarray, n
     Returns:
         Two sorted int arrays that partition range(m).
     """
-    order = np.asarray(jax.random.permutation(key, y.size))
-    # A stable sort by class of a random permutation: each class's rows in random order.
-    order = order[np.argsort(y[order], kind="stable")]
-    _, starts, counts = np.unique(y[order], return_index=True, return_counts=True)
+    order, starts, counts = class_order(key, y)
     test = []
     for start, n in zip(starts, counts):
         k = int(np.clip(np.round(fraction * n), 1 if fraction > 0 else 0, n - 1))
@@ -38,6 +53,39 @@ def stratified_split(key, y: np.ndarray, fraction: float) -> tuple[np.ndarray, n
     test = np.sort(np.concatenate(test)) if test else np.zeros(0, np.int64)
     train = np.setdiff1d(np.arange(y.size), test)
     return train, test
+
+
+def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Splits row indices into ``k`` folds with (nearly) the class proportions of ``y``.
+
+    The rows of :func:`class_order` (classes end to end, each shuffled) are dealt round-robin to
+    the folds, so within a class the fold counts differ by at most one, and so do the fold sizes.
+
+    Args:
+        y: (m,) class labels (any values; typically 0/1).
+        k: number of folds, 2 ≤ k ≤ the size of the smallest class.
+        key: a JAX PRNG key; the same key gives the same folds.
+
+    Returns:
+        ``k`` pairs (train indices, validation indices), each sorted int64; the validation sets
+        are disjoint, their union is every index, and each train set is the complement.
+
+    Raises:
+        ConfigError: ``k`` is not an integer in [2, smallest class size].
+    """
+    y = np.asarray(y)
+    classes, counts = np.unique(y, return_counts=True)
+    smallest = int(counts.min()) if counts.size else 0
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= smallest:
+        which = f"class {classes[counts.argmin()]:g} has {smallest} samples" if counts.size else "no samples"
+        raise ConfigError(
+            f"cv.k = {k!r} folds: expected an integer with 2 <= k <= {smallest}, "
+            f"the size of the smallest class ({which}), so every fold holds every class"
+        )
+    fold_of = np.empty(y.size, dtype=np.int64)
+    fold_of[class_order(key, y)[0]] = np.arange(y.size) % k
+    everything = np.arange(y.size)
+    return [(everything[fold_of != f], everything[fold_of == f]) for f in range(k)]
 
 
 def subset(data: Dataset, rows: np.ndarray) -> Dataset:

@@ -44,7 +44,7 @@ def _first_line(err: Exception) -> str:
     return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"
 
 
-def config_problem(cfg) -> tuple[str, str] | None:
+def model_config_problem(cfg) -> tuple[str, str] | None:
     """What is wrong with a ``[model]`` config, as (key, what was expected), or None.
 
     The name must resolve to a :class:`Model` (a ``module:attr`` is imported, a function called
@@ -83,7 +83,7 @@ def get_model(cfg, n_classes: int | None = None) -> Model:
     Raises:
         ConfigError: an unknown name, or K > 2 classes for a binary-only model.
     """
-    problem = config_problem(cfg)
+    problem = model_config_problem(cfg)
     if problem is not None:
         raise ConfigError(f"model.{problem[0]} = {getattr(cfg, problem[0])!r}: expected {problem[1]}")
     entry = lookup(cfg.name)

@@ -7,19 +7,15 @@ the validation samples: nothing leaks from the held-out fold into training.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from logreg_jax.config import Config, require
 from logreg_jax.data.files import Dataset
-from logreg_jax.errors import ConfigError
-from logreg_jax.fit import Fit, fit, precision
-from logreg_jax.loss import objective
-from logreg_jax.report.metrics import accuracy_on
+from logreg_jax.data.splits import stratified_kfold, subset
+from logreg_jax.fit import Fit, fit
+from logreg_jax.report.metrics import accuracy_on, loss_on
 
 
 @dataclass(frozen=True)
@@ -36,65 +32,13 @@ class CVConfig:
         require(-(2**63) <= self.seed < 2**63, "seed", "an integer in [-2**63, 2**63 - 1]")
 
 
-def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Splits sample indices into ``k`` folds with (nearly) the class proportions of ``y``.
-
-    Each class's indices are shuffled with ``key``; the shuffled classes are laid end to end and
-    dealt round-robin to the folds, so within a class the fold counts differ by at most one, and
-    so do the fold sizes.
-
-    Args:
-        y: (m,) class labels (any values; typically 0/1).
-        k: number of folds, 2 ≤ k ≤ the size of the smallest class.
-        key: a JAX PRNG key; the same key gives the same folds.
-
-    Returns:
-        ``k`` pairs (train indices, validation indices), each sorted int64; the validation sets
-        are disjoint, their union is every index, and each train set is the complement.
-
-    Raises:
-        ConfigError: ``k`` is not an integer in [2, smallest class size].
-    """
-    y = np.asarray(y)
-    classes, counts = np.unique(y, return_counts=True)
-    smallest = int(counts.min()) if counts.size else 0
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= smallest:
-        which = f"class {classes[counts.argmin()]:g} has {smallest} samples" if counts.size else "no samples"
-        raise ConfigError(
-            f"cv.k = {k!r} folds: expected an integer with 2 <= k <= {smallest}, "
-            f"the size of the smallest class ({which}), so every fold holds every class"
-        )
-    keys = jax.random.split(key, classes.size)
-    order = np.concatenate(
-        [
-            np.flatnonzero(y == c)[np.asarray(jax.random.permutation(class_key, int(n)))]
-            for c, n, class_key in zip(classes, counts, keys)
-        ]
-    )
-    fold_of = np.empty(y.size, dtype=np.int64)
-    fold_of[order] = np.arange(y.size) % k
-    everything = np.arange(y.size)
-    return [(everything[fold_of != f], everything[fold_of == f]) for f in range(k)]
-
-
-def _subset(data: Dataset, idx: np.ndarray) -> Dataset:
-    return Dataset(data.X[idx], data.y[idx], data.feature_names)
-
-
-def _cross_entropy(fitted: Fit, data: Dataset) -> float:
-    """Mean cross-entropy on ``data`` without the L2 penalty (which is not a property of the data)."""
-    X = fitted.feature_map(data.X).astype(fitted.cfg.dtype)
-    with precision(fitted.cfg):
-        return float(objective(fitted.model, fitted.params, jnp.asarray(X), jnp.asarray(data.y, X.dtype), 0.0))
-
-
 def cross_validate(cfg: Config, data: Dataset, *, k: int, key) -> dict:
     """Trains ``cfg`` on each of ``k`` stratified training parts and scores the held-out fold.
 
     Args:
         cfg: the experiment config (model, features, loss.l2, optimizer, epochs).
         data: the full dataset to split.
-        k: number of folds (see :func:`stratified_kfold`).
+        k: number of folds (see :func:`logreg_jax.data.splits.stratified_kfold`).
         key: JAX PRNG key that shuffles the folds.
 
     Returns:
@@ -108,7 +52,7 @@ def cross_validate(cfg: Config, data: Dataset, *, k: int, key) -> dict:
     """
     folds = []
     for f, (train_idx, val_idx) in enumerate(stratified_kfold(data.y, k, key=key)):
-        train_data, val_data = _subset(data, train_idx), _subset(data, val_idx)
+        train_data, val_data = subset(data, train_idx), subset(data, val_idx)
         fitted = fit(cfg, train_data)
         folds.append(
             {
@@ -118,7 +62,7 @@ def cross_validate(cfg: Config, data: Dataset, *, k: int, key) -> dict:
                 "train_accuracy": accuracy_on(fitted, train_data.X, train_data.y),
                 "train_loss": fitted.history.final_loss,
                 "val_accuracy": accuracy_on(fitted, val_data.X, val_data.y),
-                "val_loss": _cross_entropy(fitted, val_data),
+                "val_loss": loss_on(fitted, val_data.X, val_data.y),
                 "grad_norm": float(fitted.history.grad_norm[-1]),
             }
         )
@@ -153,8 +97,3 @@ def fit_and_score(cfg: Config, data: Dataset, *, k: int, key) -> tuple[Fit, dict
         "cv_train_accuracy_mean": cv["train_accuracy_mean"],
     }
     return fitted, row, cv
-
-
-def with_l2(cfg: Config, l2: float) -> Config:
-    """``cfg`` with ``loss.l2`` replaced (the frozen config is copied, never changed)."""
-    return dataclasses.replace(cfg, loss=dataclasses.replace(cfg.loss, l2=float(l2)))

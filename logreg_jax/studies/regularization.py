@@ -14,11 +14,12 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 
-from logreg_jax.config import RUN_ONLY, Config, require
+from logreg_jax.config import RUN_ONLY, Config, replace_key, require
 from logreg_jax.data.files import Dataset
+from logreg_jax.data.splits import stratified_kfold
 from logreg_jax.fit import Fit, predict_proba
 from logreg_jax.report.fit_figures import boundary_legend, probability_map
-from logreg_jax.studies.cv import CVConfig, fit_and_score, stratified_kfold, with_l2
+from logreg_jax.studies.cv import CVConfig, fit_and_score
 
 COLUMNS = (
     "lambda",
@@ -86,7 +87,7 @@ def lambda_sweep(
     stratified_kfold(data.y, k, key=key)  # a bad k fails here, before any training
     results = []
     for lam in lambdas:
-        fitted, row, cv = fit_and_score(with_l2(cfg, lam), data, k=k, key=key)
+        fitted, row, cv = fit_and_score(replace_key(cfg, "loss.l2", float(lam)), data, k=k, key=key)
         row = {"lambda": float(lam), **row}
         results.append(LambdaResult(fitted, row, cv))
         if callback is not None:
