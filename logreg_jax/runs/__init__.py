@@ -1,4 +1,4 @@
 """Run folders: writing one safely, loading a run back as a model, comparing runs.
 
-May import: the core, ``models``, ``data`` and ``report``; never ``cli`` or ``studies``.
+May import: the core (``route`` included), ``models``, ``data`` and ``report``; never ``cli`` or ``studies``.
 """

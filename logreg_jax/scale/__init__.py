@@ -1,9 +1,10 @@
 """Large data, opt-in: streaming sources, feature-major blocks, minibatches, devices, processes.
 
-Nothing here is needed to train on a dataset that fits in memory; :func:`logreg_jax.fit.fit`
+Nothing here is needed to train on a dataset that fits in memory; :func:`logreg_jax.route.fit_config`
 imports this package only when a config asks for it (a ``.npy`` file, ``data.synthetic``,
 ``train.batch_size``, ``distributed.*``) or when the inputs are large enough that the
-feature-major layout pays (``logreg_jax.fit.FEATURE_MAJOR_BYTES``).
+feature-major layout pays (``logreg_jax.route.FEATURE_MAJOR_BYTES``). May import: the core,
+``models``, ``data`` and ``report``; the core never imports ``scale`` (only ``route`` does, on demand).
 
 - :mod:`~logreg_jax.scale.sources`: rows of a ``.npy`` file (memory-mapped) or generated ones;
 - :mod:`~logreg_jax.scale.blocks` and :mod:`~logreg_jax.scale.block_loss`: inputs stored

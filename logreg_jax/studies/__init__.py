@@ -10,4 +10,5 @@
 
 Each study's config composes the base :class:`~logreg_jax.config.Config` (field ``base``) with
 sections of its own; ``experiments/<script>.py`` loads it, calls the study and writes the run folder.
+May import: everything but ``cli`` (the scripts' own); nothing in the package imports ``studies``.
 """
