@@ -1,7 +1,7 @@
 """When does the feature-major layout pay? One epoch of gradient descent on (m, n) rows in memory
 (logreg_jax.train.train) against the same epoch on feature-major blocks (logreg_jax.scale.train_blocks),
 measured side by side for growing m at d = 32 float32 features; prints a Markdown table of ms per
-epoch and the ratio and writes it into benchmarks/RESULTS.md. logreg_jax.fit.FEATURE_MAJOR_BYTES
+epoch and the ratio and writes it into benchmarks/RESULTS.md. logreg_jax.route.FEATURE_MAJOR_BYTES
 is chosen from it.
 
     python benchmarks/layout.py [--d 32] [--epochs 20] [--out benchmarks/RESULTS.md]
@@ -21,6 +21,7 @@ import optax  # noqa: E402
 from results import write_sections  # noqa: E402  (benchmarks/results.py)
 
 from logreg_jax.cli.progress import Progress  # noqa: E402
+from logreg_jax.loss import bound_objective  # noqa: E402
 from logreg_jax.models.logistic import MODEL as LOGISTIC  # noqa: E402
 from logreg_jax.scale import blocks, train_blocks  # noqa: E402
 from logreg_jax.studies.timing import time_calls  # noqa: E402
@@ -46,7 +47,7 @@ def main(argv=None):
         y = (rng.random(m) < 0.5).astype(np.float32)
         Xj, yj, theta0 = jnp.asarray(X), jnp.asarray(y), jnp.zeros(n, jnp.float32)
         fm = blocks.from_rows(X, y)
-        rows = lambda: train(LOGISTIC, theta0, Xj, yj, optimizer=sgd, epochs=K, chunk=K)[0]
+        rows = lambda: train(bound_objective(LOGISTIC, Xj, yj), theta0, optimizer=sgd, epochs=K, chunk=K)[0]
         blk = lambda: train_blocks(LOGISTIC, theta0, fm, optimizer=sgd, epochs=K, chunk=K)[0]
         t_rows, t_blk = [], []
         for _ in range(3):  # alternating rounds: load from other processes hits both alike
@@ -62,7 +63,7 @@ def main(argv=None):
         f"side by side ({os.cpu_count()} cores, {platform.machine()}); the best of 3 rounds of the median of 2 calls:"
     )
     outro = (
-        "The row layout wins on small data and the blocks on large data; `logreg_jax.fit.FEATURE_MAJOR_BYTES`\n"
+        "The row layout wins on small data and the blocks on large data; `logreg_jax.route.FEATURE_MAJOR_BYTES`\n"
         "(4 MiB) sits between the sizes where each wins: in-memory data of at least that size train\n"
         "feature-major through `logreg_jax.scale`."
     )

@@ -38,6 +38,7 @@ import logreg_jax as lj  # noqa: E402
 from logreg_jax.cli.progress import Progress  # noqa: E402
 from logreg_jax.config import OptimizerConfig  # noqa: E402
 from logreg_jax.data.features import theta_in_raw_units  # noqa: E402
+from logreg_jax.loss import bound_objective  # noqa: E402
 from logreg_jax.models.logistic import MODEL as LOGISTIC  # noqa: E402
 from logreg_jax.scale import blocks as blk  # noqa: E402
 from logreg_jax.scale import (  # noqa: E402
@@ -45,7 +46,8 @@ from logreg_jax.scale import (  # noqa: E402
     sources,
     train_blocks,  # noqa: E402
 )
-from logreg_jax.scale.fit import _run_chunk  # noqa: E402
+from logreg_jax.scale.block_loss import bound_block_objective  # noqa: E402
+from logreg_jax.train import run_chunk  # noqa: E402
 
 GAP = 1e-9
 
@@ -187,9 +189,9 @@ def main(argv=None):
     sgd = optax.sgd(0.5)
 
     def rows_fn(p, X, y):  # the in-memory trainer on (m, n) rows
-        return lj.train(LOGISTIC, p, X, y, optimizer=sgd, epochs=K, chunk=K)[0]
+        return lj.train(bound_objective(LOGISTIC, X, y), p, optimizer=sgd, epochs=K, chunk=K)[0]
 
-    def project():  # the feature-major trainer that logreg_jax.fit uses at this size
+    def project():  # the feature-major trainer that logreg_jax.route chooses at this size
         jax.block_until_ready(train_blocks(LOGISTIC, theta0, inputs, optimizer=sgd, epochs=K, chunk=K)[0])
 
     def numpy_epoch(theta=np.zeros(n, np.float32)):
@@ -251,8 +253,8 @@ def main(argv=None):
         params, state, stopped, out = theta0, optimizer.init(theta0), jnp.asarray(False), []
         zero = jnp.float32(0)
         for _ in range(iterations):
-            params, state, stopped, *_ = _run_chunk(
-                params, state, stopped, inputs, zero, zero, model=LOGISTIC, optimizer=optimizer, steps=1, mesh=None
+            params, state, stopped, *_ = run_chunk(
+                bound_block_objective(LOGISTIC, inputs), optimizer, params, state, stopped, zero, steps=1
             )
             out.append(theta_in_raw_units(np.asarray(params), fmap.standardizer))
         return out
