@@ -30,7 +30,7 @@ from logreg_jax.data.files import (
 from logreg_jax.errors import ConfigError
 from logreg_jax.loss import accuracy, bound_objective
 from logreg_jax.models.base import Model
-from logreg_jax.models.registry import get_model
+from logreg_jax.models.registry import get_model, with_classes
 from logreg_jax.optimizers import make_optimizer
 from logreg_jax.report import diagnose
 from logreg_jax.train import History, train
@@ -149,10 +149,11 @@ def n_classes(cfg: Config, y: np.ndarray, model: Model | None = None) -> int:
 
 def prepare(cfg: Config, data: Dataset, model: Model | None = None) -> tuple[Model, FeatureMap, np.ndarray]:
     """The model for the data's K classes, the feature map fitted on ``data``, and the (m, n) inputs."""
+    model = model or get_model(cfg.model)
     k = n_classes(cfg, data.y, model)
     check_rows(data.X, data.y, cfg.data.path, 0, binary=k == 2)
     check_classes(int(np.sum(data.y == 1)), data.y.size, cfg.data.path)
-    model = get_model(cfg.model, k) if model is None else model
+    model = with_classes(model, k)
     feature_map = FeatureMap.fit(
         data.X,
         degree=cfg.features.polynomial_degree,
@@ -198,6 +199,7 @@ def fit(cfg: Config, data: Dataset | None = None, *, model: Model | None = None,
     """
     if data is None and scale_reason(cfg) is not None:
         raise ConfigError(f"{scale_reason(cfg)} asks for the large-data path: train it with lj.fit_config")
+    model = model or get_model(cfg.model)
     data, test = split_data(cfg, read_dataset(cfg, model) if data is None else data, model)
     model, feature_map, X = prepare(cfg, data, model)
     y = np.asarray(data.y, cfg.dtype)

@@ -88,10 +88,19 @@ def get_model(cfg, n_classes: int | None = None) -> Model:
         raise ConfigError(f"model.{problem[0]} = {getattr(cfg, problem[0])!r}: expected {problem[1]}")
     entry = lookup(cfg.name)
     model = entry if isinstance(entry, Model) else entry(cfg)
-    if n_classes is not None and n_classes != model.n_classes:
-        if model.for_classes is None:
-            raise ConfigError(
-                f"model.name = {cfg.name!r} is binary (labels 0/1), but the data have {n_classes} classes"
-            )
-        model = model.for_classes(n_classes)
-    return model if model.name == cfg.name else model._replace(name=cfg.name)
+    model = model if model.name == cfg.name else model._replace(name=cfg.name)
+    return model if n_classes is None else with_classes(model, n_classes)
+
+
+def with_classes(model: Model, n_classes: int) -> Model:
+    """``model`` for K = ``n_classes`` classes (itself when it has them).
+
+    Raises:
+        ConfigError: K > 2 classes for a binary-only model.
+    """
+    if n_classes == model.n_classes:
+        return model
+    if model.for_classes is None:
+        raise ConfigError(f"model.name = {model.name!r} is binary (labels 0/1), but the data have {n_classes} classes")
+    found = model.for_classes(n_classes)
+    return found if found.name == model.name else found._replace(name=model.name)
