@@ -6,6 +6,11 @@ notebook with nbclient within the two-minute budget of issue 22 and compares eve
 outputs with the committed ones: the printed text exactly, up to its numbers, and each number to
 one unit of its last printed digit; figures by count and pixel size, not byte-wise (PNG encoders
 and font rasterizers differ between machines).
+
+After a change to the notebook or to what it prints, refresh its committed outputs from the
+repository root, and commit the file:
+
+    .venv/bin/python -c "import nbclient, nbformat; nb = nbformat.read('docs/tutorial.ipynb', 4); nbclient.NotebookClient(nb, record_timing=False).execute(); nbformat.write(nb, 'docs/tutorial.ipynb')"
 """
 
 import base64
@@ -151,7 +156,7 @@ def test_fresh_execution_reproduces_the_committed_outputs():
     for number, (old, new) in enumerate(pairs, start=1):
         old_items, new_items = outputs_summary(old), outputs_summary(new)
         assert [item[0] for item in new_items] == [item[0] for item in old_items], (
-            f"code cell {number}: outputs {new_items} against committed {old_items}; re-execute and commit the notebook"
+            f"code cell {number}: outputs {new_items} against committed {old_items}; re-execute and commit the notebook (see the module docstring)"
         )
         for a, b in zip(old_items, new_items):
             if a[0] == "figure":
@@ -159,4 +164,6 @@ def test_fresh_execution_reproduces_the_committed_outputs():
                 assert abs(a[1] - b[1]) <= 4 and abs(a[2] - b[2]) <= 4, f"code cell {number}: figure {b} against {a}"
             else:
                 problem = same_printout(a[1], b[1])
-                assert problem is None, f"code cell {number} is stale: {problem}"
+                assert problem is None, (
+                    f"code cell {number} is stale (re-execute the notebook, see the module docstring): {problem}"
+                )
