@@ -81,11 +81,11 @@ def fit_config(cfg: Config, data: Dataset | None = None, *, model: Model | None 
                 f"{needs_memory(cfg, spec)} needs the data in memory, but {reason} asks for the "
                 "large-data path (logreg_jax.scale: binary models on every row)"
             )
-        return _scale().fit_at_scale(cfg, model=model, callback=callback)
+        return _scale().fit_at_scale(cfg, model=spec, callback=callback)
     data = read_dataset(cfg, spec) if data is None else data
     preflight.check(cfg, data.X.shape[1], cfg.data.path, data.X)
     k = n_classes(cfg, data.y, spec)
     n = n_inputs(data.X.shape[1], cfg.features.polynomial_degree, spec.bias_column)
     if data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES and needs_memory(cfg, spec, k) is None:
-        return _scale().fit_at_scale(cfg, data, model=model, callback=callback)
-    return fit(cfg, data, model=model, callback=callback)
+        return _scale().fit_at_scale(cfg, data, model=spec, callback=callback)
+    return fit(cfg, data, model=spec, callback=callback)
