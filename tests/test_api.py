@@ -181,3 +181,9 @@ def test_no_two_functions_do_the_same_job():
                 shape = ast.dump(Anonymize().visit(ast.Module(body=body, type_ignores=[])))
                 seen[shape].append(f"{name}.{node.name}")
     assert [places for places in seen.values() if len(places) > 1] == []
+
+
+def test_the_compilation_cache_lives_in_the_checkout_not_the_package():
+    from logreg_jax.cli import args
+
+    assert args.DEFAULT_CACHE == ROOT / ".jax_cache"  # a path from __file__ survives a module moving deeper

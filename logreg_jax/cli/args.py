@@ -14,7 +14,7 @@ from logreg_jax.errors import LogregError
 from logreg_jax.runs.folder import check_out
 
 CACHE_ENV = "LOGREG_JAX_CACHE"  # folder of JAX's persistent compilation cache; "off" disables it
-DEFAULT_CACHE = Path(__file__).resolve().parents[1] / ".jax_cache"
+DEFAULT_CACHE = Path(__file__).resolve().parents[2] / ".jax_cache"
 
 
 def parse_args(argv: Sequence[str] | None, description: str, cls: type = Config) -> tuple[Config, Path]:
