@@ -1,13 +1,14 @@
-"""Full-batch training on (m, n) rows: ``jax.value_and_grad`` of the loss and an optax update.
+"""Full-batch training: ``jax.value_and_grad`` of the objective and an optax update, in one loop.
 
-One iteration is :func:`step`: the loss and its gradient by ``jax.value_and_grad``, then the
+:func:`train` takes the objective as a function of the parameters, closed over the data
+(:func:`logreg_jax.loss.bound_objective` for (m, n) rows in memory). One iteration is :func:`step`: the loss and its gradient by ``jax.value_and_grad``, then the
 optimizer's update. :func:`run_epochs` repeats it as a ``lax.scan``, compiled once per chunk of
 epochs (:func:`train`); Python only loops over chunks, so a script can report progress and the
 divergence guard can stop at the first non-finite loss. With a gradient-norm threshold ``tol``
 the scan freezes the state at the first small enough gradient and Python stops after that chunk.
 
 The same loop trains on data that do not fit this simple story (feature-major blocks, sharded
-over devices, see :mod:`logreg_jax.scale`): only the objective differs.
+over devices, see :mod:`logreg_jax.scale`): only the objective it is given differs.
 """
 
 from __future__ import annotations
