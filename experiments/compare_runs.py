@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from logreg_jax.cli.args import run_main
 from logreg_jax.runs.compare import collect, comparison_rows, curves_figure, markdown_table
+from logreg_jax.runs.folder import check_not_input, check_out
 from logreg_jax.runs.store import save_figure, staged_folder, write_csv
 
 
@@ -26,6 +27,8 @@ def main(argv=None):
         "--out", type=Path, default=Path("runs") / "comparison", help="output folder (default runs/comparison)"
     )
     args = parser.parse_args(argv)
+    check_not_input(args.out, args.runs, str(args.out))  # before reading: never replace an input
+    check_out(args.out)
     runs, notes = collect(args.runs)
     for note in notes:
         print(note)

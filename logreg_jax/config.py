@@ -145,6 +145,12 @@ SEEDS = "an integer in [-2**63, 2**63 - 1] (what jax.random.key accepts)"
 MAX_GRID_POINTS = 4_000_000  # probability-map grid (2000 × 2000): every point is predicted at once
 
 
+def plain_name(name: str) -> bool:
+    """Whether ``name`` is one plain folder name: ``runs/<name>`` is then a new folder inside
+    ``runs/``, never ``runs/`` itself or a folder above or beside it."""
+    return name.strip() != "" and name.isprintable() and name not in (".", "..") and not any(c in name for c in "/\\")
+
+
 def valid_seed(seed: int) -> bool:
     return -(2**63) <= seed < 2**63
 
@@ -385,7 +391,11 @@ class Config:
     inference: InferenceConfig = field(default_factory=InferenceConfig)
 
     def __post_init__(self):
-        require(self.name.strip() != "" and "/" not in self.name, "name", "a non-empty name without '/'")
+        require(
+            plain_name(self.name),
+            "name",
+            "one plain folder name (not '.' or '..', no '/', backslash or control character)",
+        )
         require(valid_seed(self.seed), "seed", SEEDS)
         require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
 

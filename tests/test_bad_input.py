@@ -21,7 +21,9 @@ import pytest
 from conftest import ROOT, load_script
 
 from logreg_jax.cli import args as cli
+from logreg_jax.errors import LogregError
 from logreg_jax.runs.folder import MARKER
+from logreg_jax.runs.store import staged_folder
 
 EXAM = "configs/exam_scores.toml"
 OPT = "configs/compare_optimizers.toml"
@@ -198,6 +200,14 @@ CASES = [
     ),
     ("sweep", [SWEEP, "--out", "{t}/new", "--set", 'sweep.values={"loss.l2" = ["a"]}'], "expected a number"),
     ("sweep", [SWEEP, "--out", "{t}/new", "--set", "data.test_fraction=0.5"], "data.test_fraction is set"),
+    # issue 18, data loss: a run name is one folder name; no script writes over one of its inputs
+    ("train", [EXAM, "--set", "name=."], "name = '.': expected one plain folder name"),
+    ("train", [EXAM, "--set", "name=.."], "name = '..': expected one plain folder name"),
+    ("train", [EXAM, "--set", "name='a\\b'"], "expected one plain folder name"),
+    ("train", [EXAM, "--set", 'name="a\\bc"'], "expected one plain folder name"),
+    ("compare_runs", ["{t}/run", "--out", "{t}/run"], "is one of the inputs"),
+    ("compare_runs", ["{t}/run", "--out", "{t}"], "is one of the inputs"),
+    ("compare_runs", ["{t}/run", "{t}/nope", "--out", "{t}/new"], "nope: no such run folder"),
 ]
 
 
@@ -218,16 +228,47 @@ def test_bad_input_is_one_line_and_changes_nothing(scratch, capsys, script, argv
 
 
 @pytest.mark.slow
-def test_replacing_a_run_folder_keeps_nothing_stale(scratch, capsys):
-    """A marked run folder is replaced (no .old or .partial left); every file comes from the new run."""
+def test_replacing_a_run_folder_keeps_the_users_files(scratch, capsys):
+    """A marked run folder is replaced (no .old or .partial left): the run's files come from the new
+    run, files the user added to it stay."""
     out = scratch / "replaced"
     load_script("train").main([EXAM, "--out", str(out), *QUICK])
-    (out / "stale.txt").write_text("from before\n")
+    (out / "NOTES.md").write_text("mine\n")
     load_script("train").main([EXAM, "--out", str(out), *QUICK, "--set", "train.epochs=6"])
-    assert not (out / "stale.txt").exists()
+    assert (out / "NOTES.md").read_text() == "mine\n"
     assert json.loads((out / "metrics.json").read_text())["epochs"] == 6
-    assert json.loads((out / MARKER).read_text()) == {"written_by": "logreg_jax", "kind": "train"}
+    marker = json.loads((out / MARKER).read_text())
+    assert marker["kind"] == "train" and "metrics.json" in marker["files"] and "NOTES.md" not in marker["files"]
     assert not [p for p in scratch.iterdir() if p.name.endswith((".old", ".partial"))]
+
+
+def test_retraining_keeps_files_the_user_added(tmp_path):
+    """Issue 18: NOTES.md and my_plots/ in a run folder survive a second run into it; the first run's
+    own files that the second does not write are gone."""
+    out = tmp_path / "run"
+    with staged_folder(out, "train") as folder:
+        (folder / "first.txt").write_text("1\n")
+    (out / "NOTES.md").write_text("mine\n")
+    (out / "my_plots").mkdir()
+    (out / "my_plots" / "a.png").write_bytes(b"png")
+    with staged_folder(out, "train") as folder:
+        (folder / "second.txt").write_text("2\n")
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "NOTES.md", "my_plots", "second.txt"])
+    assert (out / "my_plots" / "a.png").read_bytes() == b"png"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_folder_created_during_the_run_is_never_replaced(tmp_path):
+    """Issue 18: --out was free at the check, the user made it (with files) while the script ran: the
+    final move refuses and the user's folder is untouched; no staging folder is left."""
+    out = tmp_path / "run"
+    with pytest.raises(LogregError, match="appeared there while this ran"):
+        with staged_folder(out, "train") as folder:
+            (folder / "metrics.json").write_text("{}\n")
+            out.mkdir()
+            (out / "mine.txt").write_text("precious\n")
+    assert [p.name for p in out.iterdir()] == ["mine.txt"] and (out / "mine.txt").read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 def test_sigterm_while_writing_leaves_the_old_run(scratch, capsys, monkeypatch):

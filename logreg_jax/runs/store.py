@@ -29,7 +29,7 @@ from logreg_jax.errors import LogregError
 from logreg_jax.fit import Fit, load_data, n_classes, predict_proba, reads_a_source, split_data
 from logreg_jax.models.registry import get_model
 from logreg_jax.report.fit_figures import coefficients_figure, decision_boundary_figure, training_figure
-from logreg_jax.runs.folder import check_out, require_run_folder, write_marker
+from logreg_jax.runs.folder import check_out, is_run_folder, require_run_folder, run_files, run_kind, write_marker
 from logreg_jax.train import History
 
 
@@ -54,7 +54,8 @@ def staged_folder(out: str | Path, kind: str) -> Iterator[Path]:
         yield stage
         _replace(stage, out)
     except OSError as err:
-        raise LogregError(f"{out}: cannot write the run folder ({err.strerror}: {err.filename})") from None
+        where = f": {err.filename}" if err.filename is not None else ""
+        raise LogregError(f"{out}: cannot write the run folder ({err.strerror or err}{where})") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
@@ -75,21 +76,46 @@ def staged_file(path: str | Path) -> Iterator[Path]:
 
 
 def _replace(stage: Path, out: Path) -> None:
-    """Renames ``stage`` to ``out``; an existing ``out`` is moved aside first and put back if the
-    rename fails, so no ``.old`` folder is left behind either way."""
-    if not out.exists():
-        os.replace(stage, out)
+    """Renames ``stage`` to ``out``, checking ``out`` again now: something created there while the
+    script ran is refused (never replaced). An existing run folder is moved aside first; entries
+    in it that its script did not write (the user's notes, plots) are carried into the new one;
+    if the rename fails everything is put back, and no ``.old`` folder is left either way."""
+    write_marker(stage, run_kind(stage) or "run", [p.name for p in stage.iterdir()])
+    if not out.exists() and not out.is_symlink():
+        try:
+            os.rename(stage, out)  # refuses (ENOTEMPTY) a non-empty folder created since the check
+        except OSError:
+            if not out.exists():
+                raise
+            raise LogregError(_appeared(out)) from None
         return
+    if out.is_symlink() or not out.is_dir() or (not is_run_folder(out) and any(out.iterdir())):
+        raise LogregError(_appeared(out))
+    written = run_files(out)
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    carried: list[str] = []
     try:
         os.replace(out, old / out.name)
         try:
+            for entry in (old / out.name).iterdir():
+                if entry.name not in (written if written is not None else set()) and not (stage / entry.name).exists():
+                    os.replace(entry, stage / entry.name)
+                    carried.append(entry.name)
             os.replace(stage, out)
         except BaseException:
+            for name in carried:
+                os.replace(stage / name, old / out.name / name)
             os.replace(old / out.name, out)
             raise
     finally:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _appeared(out: Path) -> str:
+    return (
+        f"{out}: something that is not a run folder of these scripts appeared there while this ran; "
+        "nothing there was changed and the new run was not written. Move it away and run again"
+    )
 
 
 def write_json(path: Path, obj: Any) -> None:
