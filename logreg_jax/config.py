@@ -400,7 +400,7 @@ class Config:
         require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
 
 
-def _apply_overrides(raw: dict, overrides: typing.Sequence[str]) -> dict:
+def _apply_overrides(raw: dict, overrides: typing.Sequence[str], cls: type = Config) -> dict:
     raw = copy.deepcopy(raw)
     for text in overrides:
         path, value = parse_override(text)
@@ -409,8 +409,36 @@ def _apply_overrides(raw: dict, overrides: typing.Sequence[str]) -> dict:
             table = table.setdefault(part, {})
             if not isinstance(table, dict):
                 raise ConfigError(f"--set {text!r}: {part!r} is a value, not a table")
-        table[path[-1]] = value
+        section = _section(cls, path)
+        table[path[-1]] = _merged(table.get(path[-1]), value, section) if section else value
     return raw
+
+
+def _section(cls: type, path: list[str]) -> type | None:
+    """The dataclass of the config section at dotted ``path`` (None for a plain value or a table
+    of free keys such as ``sweep.values``, which a ``--set`` replaces whole)."""
+    own = {f.name for f in dataclasses.fields(cls)} - {"base"}
+    hint = cls if cls is Config or path[0] in own else Config
+    for part in path:
+        hints = typing.get_type_hints(hint) if dataclasses.is_dataclass(hint) else {}
+        if part not in hints:
+            return None
+        hint = hints[part]
+    return hint if dataclasses.is_dataclass(hint) else None
+
+
+def _merged(old: Any, new: Any, section: type) -> Any:
+    """``--set 'plot={levels=5}'`` sets the keys it names and keeps the section's others (from the
+    file or an earlier ``--set``), nested sections alike."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return new
+    hints = typing.get_type_hints(section)
+    return {
+        **old,
+        **{
+            k: _merged(old.get(k), v, hints[k]) if dataclasses.is_dataclass(hints.get(k)) else v for k, v in new.items()
+        },
+    }
 
 
 def config_from_dict(
@@ -427,7 +455,7 @@ def config_from_dict(
     Raises:
         ConfigError: unknown key, wrong type or impossible value, naming key, value and source.
     """
-    raw = _apply_overrides(raw, overrides)
+    raw = _apply_overrides(raw, overrides, cls)
     where = source + (f" (with --set {' '.join(overrides)})" if overrides else "")
     if cls is Config:
         return _build(Config, raw, "", where)
