@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from logreg_jax import preflight
 from logreg_jax.config import Config
 from logreg_jax.data import splits as holdout
 from logreg_jax.data.features import FeatureMap, n_inputs
@@ -228,6 +229,7 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
 
         return scale.fit_at_scale(cfg, callback=callback)
     data, test = split_data(cfg, load_data(cfg) if data is None else data)
+    preflight.check(cfg, data, test)
     check_points(cfg, data.X.shape[1], cfg.data.path)
     check_plot_grid(cfg, data.X)
     k = n_classes(cfg, data.y)
