@@ -34,7 +34,10 @@ def main(argv=None):
         )
     predictor = load_run(args.run)
     rows = read_rows(args.data, predictor.feature_names, predictor.n_classes)
-    table, columns = prediction_table(predictor, rows)
+    try:
+        table, columns = prediction_table(predictor, rows)
+    except DataError as err:  # a row that gives no finite probability: name the file too
+        raise DataError(f"{args.data}: {err}") from None
     labels = f"with a label column ({rows.label_name})" if rows.y is not None else "without labels"
     print(
         f"{args.data}: {rows.X.shape[0]} rows of {rows.X.shape[1]} features ({', '.join(rows.feature_names)}), {labels}"
