@@ -115,7 +115,8 @@ def summarize(fitted: Fit) -> dict:
         ]
     metrics["gradient_check"] = gradient_check(fitted)
     # Separation and stalls: boolean fields and "warnings" (strings the script prints on stderr).
-    metrics.update(findings(fitted.cfg, fitted.history, fitted.params, metrics["train_accuracy"]))
+    inputs = fitted.inputs if isinstance(fitted.inputs, tuple) else None  # (m, n) rows in memory
+    metrics.update(findings(fitted.cfg, fitted.history, fitted.params, metrics["train_accuracy"], inputs))
     return metrics
 
 
