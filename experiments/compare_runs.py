@@ -8,20 +8,19 @@ writes DIR (default runs/comparison/) with comparison.md, comparison.csv and cur
 gradient norm per iteration of every run). Paths that are not run folders are skipped with a note.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from logreg_jax.cli.args import run_main
+from logreg_jax.cli.args import ArgumentParser, run_main
 from logreg_jax.runs.compare import collect, comparison_rows, curves_figure, markdown_table
 from logreg_jax.runs.folder import check_not_input, check_out
 from logreg_jax.runs.store import save_figure, staged_folder, write_csv
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (a glob such as runs/* works)")
     parser.add_argument(
         "--out", type=Path, default=Path("runs") / "comparison", help="output folder (default runs/comparison)"

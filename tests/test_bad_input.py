@@ -361,3 +361,46 @@ def test_sigterm_while_training_prints_one_line(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and err == "terminated\n", err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("script", ["train", "predict", "compare_runs", "replot"])
+def test_argparse_errors_are_one_line(script, capsys):
+    """Issue 18: argparse's usage block and error line become one line naming the script and its usage."""
+    assert run_script(script, ["--bogus"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "(usage: " in err, err  # prog: the runner here
+
+
+def test_a_bad_cache_folder_is_one_warning_line(tmp_path, capsys):
+    """Issue 18: LOGREG_JAX_CACHE naming a file's child gave JAX's two-line [Errno 17] warning per compile."""
+    (tmp_path / "file").write_text("")
+    assert cli.enable_compilation_cache(tmp_path / "file" / "cache") is None
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"warning: {cli.CACHE_ENV}=") and "[Errno" not in err
+
+
+def test_after_ctrl_c_a_second_one_is_ignored_while_exiting():
+    """Issue 18: two Ctrl-C in quick succession printed a traceback from an atexit handler."""
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_main(interrupted)
+    assert exit_info.value.code == 130 and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+@pytest.mark.slow
+def test_a_missing_jax_backend_is_one_line(tmp_path):
+    """Issue 18: JAX_PLATFORMS=tpu on a machine without one printed JAX's 70-line traceback."""
+    done = subprocess.run(
+        [sys.executable, "experiments/train.py", EXAM, "--out", str(tmp_path / "run")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, cli.CACHE_ENV: "off", "JAX_PLATFORMS": "tpu"},
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: JAX_PLATFORMS='tpu': Unable to initialize backend 'tpu'")
+    assert list(tmp_path.iterdir()) == []
