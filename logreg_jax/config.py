@@ -95,10 +95,15 @@ def _build(cls: type, raw: dict, prefix: str, source: str, **given) -> Any:
             kwargs[name] = _coerce(value, hint, name)
         except Invalid as err:
             raise ConfigError(f"{source}: {key} = {value!r}: expected {err.args[1]}") from None
+    for name in names - set(raw):  # sections left at their defaults: built here, so errors name them
+        if dataclasses.is_dataclass(hints[name]):
+            kwargs[name] = _build(hints[name], {}, prefix + name + ".", source)
     try:
         return cls(**kwargs)
     except Invalid as err:
         name, expected = err.args
+        if name not in raw and not hasattr(cls, name):  # no value, no plain default: the key is missing
+            raise ConfigError(f"{source}: {prefix + name} is not set: expected {expected}") from None
         value = getattr(cls, name, None) if name not in raw else raw[name]
         raise ConfigError(f"{source}: {prefix + name} = {value!r}: expected {expected}") from None
 
@@ -190,6 +195,8 @@ class DataConfig:
     test_path: str | None = None
 
     def __post_init__(self):
+        require(self.path.strip() != "", "path", 'a data file, e.g. "data/exam_scores.txt", or "xor"')
+        require(self.test_path is None or self.test_path.strip() != "", "test_path", "a data file, or unset")
         require(0 <= self.test_fraction < 1, "test_fraction", "a number in [0, 1)")
         require(
             not (self.test_fraction > 0 and self.test_path),

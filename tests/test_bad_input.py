@@ -208,6 +208,10 @@ CASES = [
     ("compare_runs", ["{t}/run", "--out", "{t}/run"], "is one of the inputs"),
     ("compare_runs", ["{t}/run", "--out", "{t}"], "is one of the inputs"),
     ("compare_runs", ["{t}/run", "{t}/nope", "--out", "{t}/new"], "nope: no such run folder"),
+    # issue 18, unclear messages: each names the key or value
+    ("train", [EXAM, "--out", "{t}/" + "n" * 250], "its name is 250 bytes; expected at most"),
+    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path=""'], "data.path = '': expected a data file"),
+    ("sweep", [EXAM, "--out", "{t}/new"], "sweep.values is not set: expected at least one swept key"),
 ]
 
 
@@ -404,3 +408,40 @@ def test_a_missing_jax_backend_is_one_line(tmp_path):
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith("error: JAX_PLATFORMS='tpu': Unable to initialize backend 'tpu'")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_names_what_went_wrong(tmp_path):
+    """Issue 18: an OSError without a file name said "No space left on device: None"."""
+    import errno
+
+    with pytest.raises(LogregError) as err:
+        with staged_folder(tmp_path / "run", "train"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert str(err.value) == f"{tmp_path / 'run'}: cannot write the run folder (No space left on device)"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_folders_left_by_kill_9_are_cleaned_by_the_next_run(tmp_path):
+    """Issue 18: kill -9 left hidden .NAME.*.partial folders that nothing reported or cleaned."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has ended
+    stale = tmp_path / f".run.{pid}.abcdefgh.partial"
+    stale.mkdir()
+    live = tmp_path / f".run.{os.getpid()}.abcdefgh.partial"  # this process: still writing, kept
+    live.mkdir()
+    mine = tmp_path / ".run.notes.partial"  # not a name these scripts make: kept
+    mine.mkdir()
+    with staged_folder(tmp_path / "run", "train") as folder:
+        (folder / "a.txt").write_text("1\n")
+    assert not stale.exists() and live.exists() and mine.exists() and (tmp_path / "run" / "a.txt").exists()
+
+
+def test_predict_from_another_folder_names_the_runs_training_data(scratch, tmp_path, monkeypatch, capsys):
+    """Issue 18: from another folder, the run's recorded (relative) training data are what is missing,
+    not the file the user passed."""
+    rows = tmp_path / "rows.txt"
+    rows.write_text("45,85\n")
+    monkeypatch.chdir(tmp_path)
+    assert run_script("predict", [str(scratch / "run"), str(rows), "--out", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reload the run's training data (data.path = 'data/exam_scores.txt'" in err

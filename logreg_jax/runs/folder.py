@@ -106,7 +106,22 @@ def check_out(out: str | Path) -> Path:
                 f"inside); nothing was changed: {hint}"
             )
     check_creatable(out, text)
+    longest = len(f".{out.name}.12345678.1234567890.partial".encode())  # the staging folder beside it
+    limit = os.pathconf(_existing_parent(out), "PC_NAME_MAX")
+    if longest > limit:
+        raise ConfigError(
+            f"run folder {text[:60]}…: its name is {len(out.name.encode())} bytes; expected at most "
+            f"{limit - (longest - len(out.name.encode()))} (the file system allows {limit}, and the run is first "
+            "written beside it under a longer name)"
+        )
     return out
+
+
+def _existing_parent(out: Path) -> Path:
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    return parent
 
 
 def check_creatable(out: Path, text: str) -> None:

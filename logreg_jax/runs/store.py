@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ import numpy as np
 from logreg_jax.config import Config, config_from_dict, config_to_dict
 from logreg_jax.data.features import FeatureMap, Standardizer, n_inputs
 from logreg_jax.data.files import Dataset
-from logreg_jax.errors import LogregError
+from logreg_jax.errors import DataError, LogregError
 from logreg_jax.fit import Fit, load_data, n_classes, predict_proba, reads_a_source, split_data
 from logreg_jax.models.registry import get_model
 from logreg_jax.report.fit_figures import coefficients_figure, decision_boundary_figure, training_figure
@@ -45,7 +46,8 @@ def staged_folder(out: str | Path, kind: str) -> Iterator[Path]:
     out = check_out(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        remove_stale_stages(out)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".partial", dir=out.parent))
     except OSError as err:
         raise LogregError(f"{out}: cannot create the run folder ({err.strerror})") from None
     try:
@@ -58,6 +60,29 @@ def staged_folder(out: str | Path, kind: str) -> Iterator[Path]:
         raise LogregError(f"{out}: cannot write the run folder ({err.strerror or err}{where})") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def remove_stale_stages(out: Path) -> list[Path]:
+    """Deletes the staging (``.partial``) and moved-aside (``.old``) folders of ``out`` that a
+    process killed outright (``kill -9``) left behind: those whose name carries the id of a
+    process that no longer runs. Returns what was deleted."""
+    removed = []
+    for path in out.parent.glob(f".{glob.escape(out.name)}.*"):
+        pid = path.name[len(out.name) + 2 :].split(".", 1)[0]
+        if path.is_dir() and path.name.endswith((".partial", ".old")) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @contextlib.contextmanager
@@ -92,7 +117,7 @@ def _replace(stage: Path, out: Path) -> None:
     if out.is_symlink() or not out.is_dir() or (not is_run_folder(out) and any(out.iterdir())):
         raise LogregError(_appeared(out))
     written = run_files(out)
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".old", dir=out.parent))
     carried: list[str] = []
     try:
         os.replace(out, old / out.name)
@@ -278,6 +303,16 @@ def load_fit(run_dir: str | Path) -> Fit:
     run_dir = Path(run_dir)
     require_run_folder(run_dir, "train")
     cfg = read_config(run_dir)
+    try:
+        return _reload(run_dir, cfg)
+    except DataError as err:  # the run's own training data, not a file the user passed, is missing
+        raise DataError(
+            f"{run_dir}: cannot reload the run's training data (data.path = {cfg.data.path!r} in its "
+            f"config.json, relative to the folder it was trained from; run from there): {err}"
+        ) from None
+
+
+def _reload(run_dir: Path, cfg: Config) -> Fit:
     if reads_a_source(cfg):  # rows read lazily, as fit keeps them
         from logreg_jax.scale import open_source
 
