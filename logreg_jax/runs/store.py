@@ -291,7 +291,8 @@ def write_run(out: str | Path, fitted: Fit, metrics: dict) -> list[str]:
             fig = coefficients_figure(
                 block["standardized"],
                 block["names"],
-                f"{fitted.cfg.name}: coefficients" + (" (standardized features)" if scaled else ""),
+                f"{fitted.cfg.name}: coefficients"
+                + (" in standardized units (the printed table: raw units)" if scaled else ""),
                 *(() if scaled else ("coefficient (log-odds per unit of the feature)",)),
             )
             save_figure(fig, folder / "coefficients.png")
