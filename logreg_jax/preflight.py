@@ -16,7 +16,7 @@ import numpy as np
 
 from logreg_jax.config import Config
 from logreg_jax.data.features import n_inputs
-from logreg_jax.data.files import Dataset
+from logreg_jax.data.files import Dataset, read_table
 from logreg_jax.errors import ConfigError, DataError
 
 # Of the memory this process may use, the most one estimated allocation may ask for: JAX, the
@@ -90,6 +90,21 @@ def check_held_out(cfg: Config, data: Dataset, test: Dataset | None) -> None:
         )
 
 
+def check_test_file_labels(cfg: Config, k: int, test: Dataset | None) -> None:
+    """A held-out file's label that is no class of the training data, named by its file line
+    (docs/errors.md: text files by line number), not by its row index."""
+    if test is None or not cfg.data.test_path or cfg.data.test_path.endswith(".npy"):
+        return
+    bad = np.flatnonzero(np.asarray(test.y) >= k)
+    if bad.size:
+        _, _, lines = read_table(cfg.data.test_path)
+        i = int(bad[0])
+        raise DataError(
+            f"{cfg.data.test_path}:{lines[i]}: label {test.y[i]:g} occurs in the held-out data only; "
+            f"the training data have the classes 0 … {k - 1}"
+        )
+
+
 def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -102,6 +117,7 @@ def check(cfg: Config, data: Dataset, test: Dataset | None) -> None:
     check_held_out(cfg, data, test)
     m, d = data.X.shape
     k = 2 if cfg.model.name == "logistic" else int(np.max(data.y)) + 1
+    check_test_file_labels(cfg, k, test)
     n = n_inputs(d, cfg.features.polynomial_degree, True)
     if cfg.model.name == "mlp":
         check_memory("model.hidden", list(cfg.model.hidden), mlp_bytes(cfg, m, n, k))
