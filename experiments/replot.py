@@ -18,7 +18,7 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
 from logreg_jax.cli.args import ArgumentParser, run_main
 from logreg_jax.config import config_from_dict, config_to_dict
 from logreg_jax.errors import ConfigError
-from logreg_jax.runs.store import load_fit, write_figures
+from logreg_jax.runs.store import load_fit, read_metrics, write_coefficients, write_figures
 
 
 def main(argv=None):
@@ -33,6 +33,7 @@ def main(argv=None):
     cfg = config_from_dict(config_to_dict(fitted.cfg), str(args.run / "config.json"), args.set)
     for note in write_figures(args.run, fitted._replace(cfg=cfg)):
         print(note)
+    write_coefficients(args.run, fitted, read_metrics(args.run))  # from the stored table: no refit
     print(f"redrew the figures in {args.run}/")
 
 

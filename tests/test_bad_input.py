@@ -445,3 +445,15 @@ def test_predict_from_another_folder_names_the_runs_training_data(scratch, tmp_p
     assert run_script("predict", [str(scratch / "run"), str(rows), "--out", str(tmp_path / "p.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot reload the run's training data (data.path = 'data/exam_scores.txt'" in err
+
+
+def test_replot_redraws_coefficients_png(scratch, tmp_path, capsys):
+    """Issue 18: replot.py redrew every figure but coefficients.png."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(scratch / "run", run)
+    assert (run / "coefficients.png").is_file()
+    (run / "coefficients.png").unlink()
+    load_script("replot").main([str(run)])
+    assert (run / "coefficients.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

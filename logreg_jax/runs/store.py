@@ -286,17 +286,30 @@ def write_run(out: str | Path, fitted: Fit, metrics: dict) -> list[str]:
         write_json(folder / "metrics.json", metrics)
         write_history(folder / "history.csv", fitted.history)
         save_params(folder / "params.npz", fitted.params, fitted.feature_map)
-        if "coef" in metrics.get("inference", {}):  # not when inference was refused
-            block, scaled = metrics["inference"], fitted.feature_map.standardizer is not None
-            fig = coefficients_figure(
-                block["standardized"],
-                block["names"],
-                f"{fitted.cfg.name}: coefficients"
-                + (" in standardized units (the printed table: raw units)" if scaled else ""),
-                *(() if scaled else ("coefficient (log-odds per unit of the feature)",)),
-            )
-            save_figure(fig, folder / "coefficients.png")
+        write_coefficients(folder, fitted, metrics)
         return write_figures(folder, fitted)
+
+
+def write_coefficients(folder: Path, fitted: Fit, metrics: dict) -> None:
+    """``coefficients.png`` from the ``inference`` block of ``metrics`` (none when it was refused),
+    its title saying its units (standardized when the features were; the printed table is raw)."""
+    block = metrics.get("inference", {}) if isinstance(metrics, dict) else {}
+    if "coef" not in block:
+        return
+    scaled = fitted.feature_map.standardizer is not None
+    fig = coefficients_figure(
+        block["standardized"],
+        block["names"],
+        f"{fitted.cfg.name}: coefficients"
+        + (" in standardized units (the printed table: raw units)" if scaled else ""),
+        *(() if scaled else ("coefficient (log-odds per unit of the feature)",)),
+    )
+    save_figure(fig, folder / "coefficients.png")
+
+
+def read_metrics(run_dir: str | Path) -> dict:
+    """A run folder's ``metrics.json``."""
+    return _read_json(Path(run_dir) / "metrics.json")
 
 
 def load_fit(run_dir: str | Path) -> Fit:
