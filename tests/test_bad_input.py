@@ -457,3 +457,20 @@ def test_replot_redraws_coefficients_png(scratch, tmp_path, capsys):
     (run / "coefficients.png").unlink()
     load_script("replot").main([str(run)])
     assert (run / "coefficients.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_ctrl_c_swallowed_by_a_callback_still_stops_the_script(capsys):
+    """Issue 18: once in ~20 tries a Ctrl-C landed in a matplotlib callback that swallowed it, and the
+    run finished with exit 0."""
+
+    def swallowing_main():
+        cli.signal.signal(signal.SIGINT, signal.getsignal(signal.SIGINT))  # the handler run_main armed
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+        except KeyboardInterrupt:  # what such a callback does
+            pass
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_main(swallowing_main)
+    assert exit_info.value.code == 130 and capsys.readouterr().err == "interrupted\n"

@@ -86,8 +86,17 @@ class Terminated(BaseException):
     """SIGTERM, raised like KeyboardInterrupt so that ``finally`` blocks (staged folders) clean up."""
 
 
+_signalled: list[type[BaseException]] = []  # the interrupts raised during main, swallowed or not
+
+
 def _terminate(signum, frame):
+    _signalled.append(Terminated)
     raise Terminated
+
+
+def _interrupt(signum, frame):
+    _signalled.append(KeyboardInterrupt)
+    raise KeyboardInterrupt
 
 
 def os_error_message(err: OSError) -> str:
@@ -102,11 +111,14 @@ def run_main(main: Callable[[], None]) -> None:
     a :class:`LogregError`, or a file that cannot be read or written (``OSError``, which names
     the file), becomes one line on stderr and exit 2. Ctrl-C (exit 130) and SIGTERM (exit 143)
     print one line; the run folder being written is removed, any earlier one left as it was."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # the scripts quiet it while importing
+    signal.signal(signal.SIGINT, _interrupt)  # the scripts quiet it while importing
     signal.signal(signal.SIGTERM, _terminate)
+    _signalled.clear()
     try:
         enable_compilation_cache()
         main()
+        if _signalled:  # raised inside a callback that swallowed it (e.g. matplotlib's): still stop
+            raise _signalled[0]()
     except LogregError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
