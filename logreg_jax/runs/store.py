@@ -301,7 +301,7 @@ def write_coefficients(folder: Path, fitted: Fit, metrics: dict) -> None:
         block["standardized"],
         block["names"],
         f"{fitted.cfg.name}: coefficients"
-        + (" in standardized units (the printed table: raw units)" if scaled else ""),
+        + (" in standardized units\n(the printed table is in raw units)" if scaled else ""),
         *(() if scaled else ("coefficient (log-odds per unit of the feature)",)),
     )
     save_figure(fig, folder / "coefficients.png")
