@@ -1,6 +1,6 @@
 """Compare run folders side by side: the config keys that differ, the main metrics, the curves.
 
-    python experiments/compare_runs.py runs/* [--out DIR]
+    python experiments/compare_runs.py runs/exam_scores runs/exam_scores_converged runs/microchips [--out DIR]
 
 Prints a table with one row per run (its folder name, the dotted config keys whose values differ
 between the runs, final loss, training and test accuracy where present, epochs, converged) and
@@ -8,24 +8,27 @@ writes DIR (default runs/comparison/) with comparison.md, comparison.csv and cur
 gradient norm per iteration of every run). Paths that are not run folders are skipped with a note.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from logreg_jax.cli.args import run_main
+from logreg_jax.cli.args import ArgumentParser, run_main
 from logreg_jax.runs.compare import collect, comparison_rows, curves_figure, markdown_table
+from logreg_jax.runs.folder import check_not_input, check_out, run_kind
 from logreg_jax.runs.store import save_figure, staged_folder, write_csv
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path, help="run folders (a glob such as runs/* works)")
     parser.add_argument(
         "--out", type=Path, default=Path("runs") / "comparison", help="output folder (default runs/comparison)"
     )
     args = parser.parse_args(argv)
+    # Before reading: never replace an input (an earlier comparison among runs/* is no input: it is skipped).
+    check_not_input(args.out, [p for p in args.runs if run_kind(p) != "compare_runs"], str(args.out))
+    check_out(args.out)
     runs, notes = collect(args.runs)
     for note in notes:
         print(note)

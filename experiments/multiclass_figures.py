@@ -7,7 +7,6 @@ Trains configs/iris_softmax.toml, configs/digits_softmax.toml and configs/digits
 minute on a laptop CPU) and prints their held-out accuracies.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import logreg_jax as lj
-from logreg_jax.cli.args import run_main
+from logreg_jax.cli.args import ArgumentParser, run_main
 from logreg_jax.config import replace_key
 from logreg_jax.report.class_figures import class_map_figure, draw_confusion
 from logreg_jax.report.classification import confusion_matrix
@@ -82,7 +81,7 @@ def iris_petal_map(cfg) -> Figure:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args(argv)
     fits = [lj.fit(lj.load_config(path)) for path in CONFIGS]

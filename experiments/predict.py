@@ -9,13 +9,12 @@ p_0 … p_{K-1} = P(y = k) and the predicted class; with labels it also prints t
 accuracy and the ROC AUC. On the exam scores (the training rows) a 100-epoch run shows ~89 %.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without install
 
-from logreg_jax.cli.args import run_main
+from logreg_jax.cli.args import ArgumentParser, run_main
 from logreg_jax.data.rows import read_rows
 from logreg_jax.errors import DataError
 from logreg_jax.runs.predictor import label_scores, load_run, prediction_table
@@ -23,7 +22,7 @@ from logreg_jax.runs.store import staged_file, write_csv
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="a run folder written by experiments/train.py")
     parser.add_argument("data", type=Path, help="rows to predict: comma-separated text or .npy")
     parser.add_argument("--out", type=Path, help="the CSV to write (default RUN/predictions/<DATA stem>.csv)")
@@ -34,7 +33,10 @@ def main(argv=None):
         )
     predictor = load_run(args.run)
     rows = read_rows(args.data, predictor.feature_names, predictor.n_classes)
-    table, columns = prediction_table(predictor, rows)
+    try:
+        table, columns = prediction_table(predictor, rows)
+    except DataError as err:  # a row that gives no finite probability: name the file too
+        raise DataError(f"{args.data}: {err}") from None
     labels = f"with a label column ({rows.label_name})" if rows.y is not None else "without labels"
     print(
         f"{args.data}: {rows.X.shape[0]} rows of {rows.X.shape[1]} features ({', '.join(rows.feature_names)}), {labels}"

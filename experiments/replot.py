@@ -5,7 +5,6 @@
 Overrides may only touch the plot section; the figures in the folder are replaced in place.
 """
 
-import argparse
 import os
 import signal
 import sys
@@ -16,14 +15,14 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
     # os._exit: an exception raised here could land in a callback that swallows it (XLA's gc hook).
     signal.signal(signal.SIGINT, lambda *_: (sys.stderr.write("interrupted\n"), os._exit(130)))  # run_main re-arms it
 
-from logreg_jax.cli.args import run_main
+from logreg_jax.cli.args import ArgumentParser, run_main
 from logreg_jax.config import config_from_dict, config_to_dict
 from logreg_jax.errors import ConfigError
-from logreg_jax.runs.store import load_fit, write_figures
+from logreg_jax.runs.store import load_fit, read_metrics, write_coefficients, write_figures
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="a run folder written by experiments/train.py")
     parser.add_argument("--set", action="append", default=[], metavar="plot.KEY=VALUE")
     args = parser.parse_args(argv)
@@ -34,6 +33,7 @@ def main(argv=None):
     cfg = config_from_dict(config_to_dict(fitted.cfg), str(args.run / "config.json"), args.set)
     for note in write_figures(args.run, fitted._replace(cfg=cfg)):
         print(note)
+    write_coefficients(args.run, fitted, read_metrics(args.run))  # from the stored table: no refit
     print(f"redrew the figures in {args.run}/")
 
 

@@ -23,7 +23,7 @@ import logreg_jax as lj
 from logreg_jax.cli.args import parse_args, run_main
 from logreg_jax.cli.progress import Progress
 from logreg_jax.config import data_name
-from logreg_jax.report.inference import format_table, to_json
+from logreg_jax.report.inference import at_optimum, format_table, to_json
 from logreg_jax.report.metrics import fit_inference
 from logreg_jax.runs.store import write_run
 
@@ -63,7 +63,8 @@ def main(argv=None):
         print(f"warning: {warning}", file=sys.stderr)
     check = metrics["gradient_check"]
     print(
-        f"final loss {metrics['final_loss']:.6f}, training accuracy {metrics['train_accuracy']:.3f}"
+        f"final loss {metrics['final_loss']:.6f} (after the last step; each progress line shows the loss "
+        f"at the start of its step), training accuracy {metrics['train_accuracy']:.3f}"
         + (f", gradient check {check:.2e}" if check is not None else "")
     )
     if "test_accuracy" in metrics:
@@ -76,7 +77,13 @@ def main(argv=None):
             print(f"  P(y = k | x = {p['x']}) = " + ", ".join(f"{q:.4f}" for q in p["probability"]))
         else:
             print(f"  P(y = 1 | x = {p['x']}) = {p['probability']:.4f}")
-    if "coef" in metrics.get("inference", {}):
+    if "coef" in metrics.get("inference", {}) and not at_optimum(result):
+        # standard errors describe the curvature at the optimum; short of it they mean nothing
+        print(
+            "coefficient table not printed: training has not converged, and standard errors hold only at "
+            "the optimum (train to convergence: more train.epochs with train.tol, or optimizer.name = newton)"
+        )
+    elif "coef" in metrics.get("inference", {}):
         print(format_table(result))
     print(f"wrote {out}/")
 

@@ -95,10 +95,15 @@ def _build(cls: type, raw: dict, prefix: str, source: str, **given) -> Any:
             kwargs[name] = _coerce(value, hint, name)
         except Invalid as err:
             raise ConfigError(f"{source}: {key} = {value!r}: expected {err.args[1]}") from None
+    for name in names - set(raw):  # sections left at their defaults: built here, so errors name them
+        if dataclasses.is_dataclass(hints[name]):
+            kwargs[name] = _build(hints[name], {}, prefix + name + ".", source)
     try:
         return cls(**kwargs)
     except Invalid as err:
         name, expected = err.args
+        if name not in raw and not hasattr(cls, name):  # no value, no plain default: the key is missing
+            raise ConfigError(f"{source}: {prefix + name} is not set: expected {expected}") from None
         value = getattr(cls, name, None) if name not in raw else raw[name]
         raise ConfigError(f"{source}: {prefix + name} = {value!r}: expected {expected}") from None
 
@@ -144,6 +149,12 @@ SEEDS = "an integer in [-2**63, 2**63 - 1] (what jax.random.key accepts)"
 MAX_GRID_POINTS = 4_000_000  # probability-map grid (2000 × 2000): every point is predicted at once
 
 
+def plain_name(name: str) -> bool:
+    """Whether ``name`` is one plain folder name: ``runs/<name>`` is then a new folder inside
+    ``runs/``, never ``runs/`` itself or a folder above or beside it."""
+    return name.strip() != "" and name.isprintable() and name not in (".", "..") and not any(c in name for c in "/\\")
+
+
 def valid_seed(seed: int) -> bool:
     return -(2**63) <= seed < 2**63
 
@@ -183,6 +194,8 @@ class DataConfig:
     test_path: str | None = None
 
     def __post_init__(self):
+        require(self.path.strip() != "", "path", 'a data file, e.g. "data/exam_scores.txt", or "xor"')
+        require(self.test_path is None or self.test_path.strip() != "", "test_path", "a data file, or unset")
         require(0 <= self.test_fraction < 1, "test_fraction", "a number in [0, 1)")
         require(
             not (self.test_fraction > 0 and self.test_path),
@@ -207,9 +220,8 @@ class FeaturesConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = (
-        "logistic"  # logistic, softmax (K classes), mlp (binary or K classes), or module:attr (docs/compare_models.md)
-    )
+    # logistic, softmax (K classes), mlp (binary or K classes), or module:attr (docs/models.md)
+    name: str = "logistic"
     # logistic: uniform in [0, 1) as in the tutorial, zeros, or normal; mlp: uniform or normal,
     # each scaled to the layer's fan-in/fan-out (Glorot, He for relu)
     init: str = "uniform"
@@ -379,7 +391,11 @@ class Config:
     inference: InferenceConfig = field(default_factory=InferenceConfig)
 
     def __post_init__(self):
-        require(self.name.strip() != "" and "/" not in self.name, "name", "a non-empty name without '/'")
+        require(
+            plain_name(self.name),
+            "name",
+            "one plain folder name (not '.' or '..', no '/', backslash or control character)",
+        )
         require(valid_seed(self.seed), "seed", SEEDS)
         require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
 
@@ -409,7 +425,7 @@ def data_name(data_cfg: DataConfig) -> str:
     return f"synthetic(m={syn.m}, d={syn.d}, seed={syn.seed})" if syn.m > 0 else str(data_cfg.path)
 
 
-def _apply_overrides(raw: dict, overrides: typing.Sequence[str]) -> dict:
+def _apply_overrides(raw: dict, overrides: typing.Sequence[str], cls: type = Config) -> dict:
     raw = copy.deepcopy(raw)
     for text in overrides:
         path, value = parse_override(text)
@@ -418,8 +434,36 @@ def _apply_overrides(raw: dict, overrides: typing.Sequence[str]) -> dict:
             table = table.setdefault(part, {})
             if not isinstance(table, dict):
                 raise ConfigError(f"--set {text!r}: {part!r} is a value, not a table")
-        table[path[-1]] = value
+        section = _section(cls, path)
+        table[path[-1]] = _merged(table.get(path[-1]), value, section) if section else value
     return raw
+
+
+def _section(cls: type, path: list[str]) -> type | None:
+    """The dataclass of the config section at dotted ``path`` (None for a plain value or a table
+    of free keys such as ``sweep.values``, which a ``--set`` replaces whole)."""
+    own = {f.name for f in dataclasses.fields(cls)} - {"base"}
+    hint = cls if cls is Config or path[0] in own else Config
+    for part in path:
+        hints = typing.get_type_hints(hint) if dataclasses.is_dataclass(hint) else {}
+        if part not in hints:
+            return None
+        hint = hints[part]
+    return hint if dataclasses.is_dataclass(hint) else None
+
+
+def _merged(old: Any, new: Any, section: type) -> Any:
+    """``--set 'plot={levels=5}'`` sets the keys it names and keeps the section's others (from the
+    file or an earlier ``--set``), nested sections alike."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return new
+    hints = typing.get_type_hints(section)
+    return {
+        **old,
+        **{
+            k: _merged(old.get(k), v, hints[k]) if dataclasses.is_dataclass(hints.get(k)) else v for k, v in new.items()
+        },
+    }
 
 
 def config_from_dict(
@@ -436,7 +480,7 @@ def config_from_dict(
     Raises:
         ConfigError: unknown key, wrong type or impossible value, naming key, value and source.
     """
-    raw = _apply_overrides(raw, overrides)
+    raw = _apply_overrides(raw, overrides, cls)
     where = source + (f" (with --set {' '.join(overrides)})" if overrides else "")
     if cls is Config:
         return _build(Config, raw, "", where)

@@ -22,7 +22,6 @@ from logreg_jax.data.files import (
     Dataset,
     check_classes,
     check_rows,
-    check_test_labels,
     count_classes,
     load_dataset,
     xor_dataset,
@@ -134,9 +133,11 @@ def split_data(cfg: Config, data: Dataset, model: Model | None = None) -> tuple[
     """(training rows, held-out rows or None), as ``data.test_fraction`` / ``data.test_path`` ask."""
     multiclass = (model or get_model(cfg.model)).multiclass
     train_rows, test = splits.split(data, cfg.data, run_keys(cfg.seed).split, multiclass=multiclass)
-    if test is not None:  # labels the model never saw in training cannot be scored
-        k = count_classes(np.asarray(train_rows.y), cfg.data.path) if multiclass else 2
-        check_test_labels(test.y, k, cfg.data.test_path or cfg.data.path)
+    if test is not None:  # held-out rows must be held out, with labels the model saw in training
+        splits.check_held_out(cfg.data, train_rows, test)
+        splits.check_test_labels(
+            cfg.data, count_classes(np.asarray(train_rows.y), cfg.data.path) if multiclass else 2, test
+        )
     return train_rows, test
 
 

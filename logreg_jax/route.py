@@ -83,8 +83,8 @@ def fit_config(cfg: Config, data: Dataset | None = None, *, model: Model | None 
             )
         return _scale().fit_at_scale(cfg, model=spec, callback=callback)
     data = read_dataset(cfg, spec) if data is None else data
-    preflight.check(cfg, data.X.shape[1], cfg.data.path, data.X)
     k = n_classes(cfg, data.y, spec)
+    preflight.check(cfg, spec, *data.X.shape, k, cfg.data.path, data.X)
     n = n_inputs(data.X.shape[1], cfg.features.polynomial_degree, spec.bias_column)
     if data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES and needs_memory(cfg, spec, k) is None:
         return _scale().fit_at_scale(cfg, data, model=spec, callback=callback)

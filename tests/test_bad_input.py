@@ -21,7 +21,9 @@ import pytest
 from conftest import ROOT, load_script
 
 from logreg_jax.cli import args as cli
+from logreg_jax.errors import LogregError
 from logreg_jax.runs.folder import MARKER
+from logreg_jax.runs.store import staged_folder
 
 EXAM = "configs/exam_scores.toml"
 OPT = "configs/compare_optimizers.toml"
@@ -198,6 +200,18 @@ CASES = [
     ),
     ("sweep", [SWEEP, "--out", "{t}/new", "--set", 'sweep.values={"loss.l2" = ["a"]}'], "expected a number"),
     ("sweep", [SWEEP, "--out", "{t}/new", "--set", "data.test_fraction=0.5"], "data.test_fraction is set"),
+    # issue 18, data loss: a run name is one folder name; no script writes over one of its inputs
+    ("train", [EXAM, "--set", "name=."], "name = '.': expected one plain folder name"),
+    ("train", [EXAM, "--set", "name=.."], "name = '..': expected one plain folder name"),
+    ("train", [EXAM, "--set", "name='a\\b'"], "expected one plain folder name"),
+    ("train", [EXAM, "--set", 'name="a\\bc"'], "expected one plain folder name"),
+    ("compare_runs", ["{t}/run", "--out", "{t}/run"], "is one of the inputs"),
+    ("compare_runs", ["{t}/run", "--out", "{t}"], "is one of the inputs"),
+    ("compare_runs", ["{t}/run", "{t}/nope", "--out", "{t}/new"], "nope: no such run folder"),
+    # issue 18, unclear messages: each names the key or value
+    ("train", [EXAM, "--out", "{t}/" + "n" * 250], "its name is 250 bytes; expected at most"),
+    ("train", [EXAM, "--out", "{t}/new", "--set", 'data.path=""'], "data.path = '': expected a data file"),
+    ("sweep", [EXAM, "--out", "{t}/new"], "sweep.values is not set: expected at least one swept key"),
 ]
 
 
@@ -218,16 +232,47 @@ def test_bad_input_is_one_line_and_changes_nothing(scratch, capsys, script, argv
 
 
 @pytest.mark.slow
-def test_replacing_a_run_folder_keeps_nothing_stale(scratch, capsys):
-    """A marked run folder is replaced (no .old or .partial left); every file comes from the new run."""
+def test_replacing_a_run_folder_keeps_the_users_files(scratch, capsys):
+    """A marked run folder is replaced (no .old or .partial left): the run's files come from the new
+    run, files the user added to it stay."""
     out = scratch / "replaced"
     load_script("train").main([EXAM, "--out", str(out), *QUICK])
-    (out / "stale.txt").write_text("from before\n")
+    (out / "NOTES.md").write_text("mine\n")
     load_script("train").main([EXAM, "--out", str(out), *QUICK, "--set", "train.epochs=6"])
-    assert not (out / "stale.txt").exists()
+    assert (out / "NOTES.md").read_text() == "mine\n"
     assert json.loads((out / "metrics.json").read_text())["epochs"] == 6
-    assert json.loads((out / MARKER).read_text()) == {"written_by": "logreg_jax", "kind": "train"}
+    marker = json.loads((out / MARKER).read_text())
+    assert marker["kind"] == "train" and "metrics.json" in marker["files"] and "NOTES.md" not in marker["files"]
     assert not [p for p in scratch.iterdir() if p.name.endswith((".old", ".partial"))]
+
+
+def test_retraining_keeps_files_the_user_added(tmp_path):
+    """Issue 18: NOTES.md and my_plots/ in a run folder survive a second run into it; the first run's
+    own files that the second does not write are gone."""
+    out = tmp_path / "run"
+    with staged_folder(out, "train") as folder:
+        (folder / "first.txt").write_text("1\n")
+    (out / "NOTES.md").write_text("mine\n")
+    (out / "my_plots").mkdir()
+    (out / "my_plots" / "a.png").write_bytes(b"png")
+    with staged_folder(out, "train") as folder:
+        (folder / "second.txt").write_text("2\n")
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "NOTES.md", "my_plots", "second.txt"])
+    assert (out / "my_plots" / "a.png").read_bytes() == b"png"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_folder_created_during_the_run_is_never_replaced(tmp_path):
+    """Issue 18: --out was free at the check, the user made it (with files) while the script ran: the
+    final move refuses and the user's folder is untouched; no staging folder is left."""
+    out = tmp_path / "run"
+    with pytest.raises(LogregError, match="appeared there while this ran"):
+        with staged_folder(out, "train") as folder:
+            (folder / "metrics.json").write_text("{}\n")
+            out.mkdir()
+            (out / "mine.txt").write_text("precious\n")
+    assert [p.name for p in out.iterdir()] == ["mine.txt"] and (out / "mine.txt").read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 def test_sigterm_while_writing_leaves_the_old_run(scratch, capsys, monkeypatch):
@@ -320,3 +365,112 @@ def test_sigterm_while_training_prints_one_line(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and err == "terminated\n", err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("script", ["train", "predict", "compare_runs", "replot"])
+def test_argparse_errors_are_one_line(script, capsys):
+    """Issue 18: argparse's usage block and error line become one line naming the script and its usage."""
+    assert run_script(script, ["--bogus"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "(usage: " in err, err  # prog: the runner here
+
+
+def test_a_bad_cache_folder_is_one_warning_line(tmp_path, capsys):
+    """Issue 18: LOGREG_JAX_CACHE naming a file's child gave JAX's two-line [Errno 17] warning per compile."""
+    (tmp_path / "file").write_text("")
+    assert cli.enable_compilation_cache(tmp_path / "file" / "cache") is None
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"warning: {cli.CACHE_ENV}=") and "[Errno" not in err
+
+
+def test_after_ctrl_c_a_second_one_is_ignored_while_exiting():
+    """Issue 18: two Ctrl-C in quick succession printed a traceback from an atexit handler."""
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_main(interrupted)
+    assert exit_info.value.code == 130 and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+@pytest.mark.slow
+def test_a_missing_jax_backend_is_one_line(tmp_path):
+    """Issue 18: JAX_PLATFORMS=tpu on a machine without one printed JAX's 70-line traceback."""
+    done = subprocess.run(
+        [sys.executable, "experiments/train.py", EXAM, "--out", str(tmp_path / "run")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, cli.CACHE_ENV: "off", "JAX_PLATFORMS": "tpu"},
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: JAX_PLATFORMS='tpu': Unable to initialize backend 'tpu'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_names_what_went_wrong(tmp_path):
+    """Issue 18: an OSError without a file name said "No space left on device: None"."""
+    import errno
+
+    with pytest.raises(LogregError) as err:
+        with staged_folder(tmp_path / "run", "train"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert str(err.value) == f"{tmp_path / 'run'}: cannot write the run folder (No space left on device)"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_folders_left_by_kill_9_are_cleaned_by_the_next_run(tmp_path):
+    """Issue 18: kill -9 left hidden .NAME.*.partial folders that nothing reported or cleaned."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has ended
+    stale = tmp_path / f".run.{pid}.abcdefgh.partial"
+    stale.mkdir()
+    live = tmp_path / f".run.{os.getpid()}.abcdefgh.partial"  # this process: still writing, kept
+    live.mkdir()
+    mine = tmp_path / ".run.notes.partial"  # not a name these scripts make: kept
+    mine.mkdir()
+    with staged_folder(tmp_path / "run", "train") as folder:
+        (folder / "a.txt").write_text("1\n")
+    assert not stale.exists() and live.exists() and mine.exists() and (tmp_path / "run" / "a.txt").exists()
+
+
+def test_predict_from_another_folder_names_the_runs_training_data(scratch, tmp_path, monkeypatch, capsys):
+    """Issue 18: from another folder, the run's recorded (relative) training data are what is missing,
+    not the file the user passed."""
+    rows = tmp_path / "rows.txt"
+    rows.write_text("45,85\n")
+    monkeypatch.chdir(tmp_path)
+    assert run_script("predict", [str(scratch / "run"), str(rows), "--out", str(tmp_path / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reload the run's training data (data.path = 'data/exam_scores.txt'" in err
+
+
+def test_replot_redraws_coefficients_png(scratch, tmp_path, capsys):
+    """Issue 18: replot.py redrew every figure but coefficients.png."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(scratch / "run", run)
+    assert (run / "coefficients.png").is_file()
+    (run / "coefficients.png").unlink()
+    load_script("replot").main([str(run)])
+    assert (run / "coefficients.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_ctrl_c_swallowed_by_a_callback_still_stops_the_script(capsys):
+    """Issue 18: once in ~20 tries a Ctrl-C landed in a matplotlib callback that swallowed it, and the
+    run finished with exit 0."""
+
+    def swallowing_main():
+        cli.signal.signal(signal.SIGINT, signal.getsignal(signal.SIGINT))  # the handler run_main armed
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+        except KeyboardInterrupt:  # what such a callback does
+            pass
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run_main(swallowing_main)
+    assert exit_info.value.code == 130 and capsys.readouterr().err == "interrupted\n"

@@ -128,6 +128,7 @@ def test_runs_of_different_kinds(three_runs, tmp_path):
 
 
 def test_no_run_folder_is_a_one_line_error(tmp_path, capsys):
+    (tmp_path / "a").mkdir()  # a folder, not a run folder (a missing path is an error of its own)
     with pytest.raises(SystemExit) as exit_:
         run_main(lambda: compare_script.main([str(tmp_path / "a"), str(tmp_path), "--out", str(tmp_path / "c")]))
     err = capsys.readouterr().err

@@ -171,3 +171,20 @@ def test_the_default_run_folder_is_runs_slash_name():
         ("configs/microchips_regularization.toml", RegularizationConfig),
     ]:
         assert parse_args([config], "test", cls)[1] == Path("runs") / Path(config).stem
+
+
+def test_set_a_whole_section_merges_into_it():
+    """Issue 18: --set 'plot={levels=5}' sets levels and keeps what the file and earlier --set gave."""
+    cfg = lj.load_config(ROOT / "configs/exam_scores.toml", ["plot.cmap=viridis", "plot={levels=5}"])
+    assert cfg.plot.levels == 5 and cfg.plot.cmap == "viridis"
+    assert cfg.plot.x1 == (20.0, 110.0) and cfg.plot.axis_labels == ("exam 1 score", "exam 2 score")
+    nested = lj.load_config(ROOT / "configs/exam_scores.toml", ["data={xor={noise=0.1}}", "data.xor.m=40"])
+    assert nested.data.xor == type(nested.data.xor)(m=40, noise=0.1) and nested.data.path == "data/exam_scores.txt"
+
+
+def test_set_a_table_of_free_keys_replaces_it(tmp_path):
+    """sweep.values is a table of swept keys, not a section: a --set gives the whole table."""
+    from logreg_jax.studies.sweeps import SweepConfig
+
+    cfg = lj.load_config(ROOT / "configs/sweep_lr.toml", ['sweep.values={"loss.l2" = [0.0, 1.0]}'], SweepConfig)
+    assert list(cfg.sweep.values) == ["loss.l2"] and list(cfg.sweep.logspace) == ["optimizer.learning_rate"]

@@ -1,5 +1,7 @@
 """Loading datasets, and every kind of bad data file answered with a clear DataError."""
 
+import os
+
 import numpy as np
 import pytest
 from conftest import write_text
@@ -64,3 +66,36 @@ def test_blank_and_comment_lines_are_skipped_and_lines_keep_their_numbers(tmp_pa
     np.testing.assert_array_equal(data.y, plain.y)
     with pytest.raises(lj.DataError, match=r"bad.txt:4: label 2 is not 0 or 1"):
         lj.load_dataset(write_text(tmp_path, "bad.txt", "# header comment\n1,2,0\n\n3,4,2\n"))
+
+
+def test_byte_order_mark_and_quotes_stay_out_of_the_names(tmp_path):
+    """Issue 18: a spreadsheet's UTF-8 BOM and quoted header fields: the names are the plain words."""
+    path = tmp_path / "bom.csv"
+    path.write_bytes('\ufeff"score1",\'score2\',"label"\n1,2,0\n3,4,1\n'.encode())
+    data = lj.load_dataset(path)
+    assert data.feature_names == ("score1", "score2")
+    np.testing.assert_array_equal(data.X, [[1, 2], [3, 4]])
+
+
+def test_a_fifo_is_refused_not_read(tmp_path):
+    """Issue 18: a FIFO as the data file would block forever; it is refused before it is opened."""
+    fifo = tmp_path / "rows.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(lj.DataError, match="not a regular file"):
+        lj.load_dataset(fifo)
+
+
+def test_a_huge_field_is_cut_in_the_message(tmp_path):
+    """Issue 18: a 2-million-character field is named by its start and length, not echoed whole."""
+    path = tmp_path / "long.csv"
+    path.write_text(f"1,2,0\n{'9' * 2_000_000}x,4,1\n")
+    with pytest.raises(lj.DataError) as err:
+        lj.load_dataset(path)
+    assert len(str(err.value)) < 200 and "2,000,001 characters" in str(err.value) and ":2:" in str(err.value)
+
+
+def test_semicolons_with_decimal_commas_get_a_hint(tmp_path):
+    path = tmp_path / "de.csv"
+    path.write_text("34,6;78,0;0\n30,2;43,8;0\n")
+    with pytest.raises(lj.DataError, match="separated by semicolons.*decimal commas"):
+        lj.load_dataset(path)

@@ -5,13 +5,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import load_script
+from conftest import ROOT, load_script
 from scipy.optimize import linprog
 
 import logreg_jax as lj
 from logreg_jax.data.files import Dataset
 from logreg_jax.models.logistic import MODEL as LOGISTIC
 from logreg_jax.report import diagnose
+from logreg_jax.report.metrics import fit_inference
 from logreg_jax.scale.pipeline import fit_feature_map
 from logreg_jax.scale.sources import ArraySource
 from logreg_jax.train import History
@@ -93,3 +94,61 @@ def test_statistics_of_huge_values_match_a_scaled_float64_reference():
     assert np.all(np.isfinite(fm(X)))
     with pytest.raises(lj.DataError, match="feature 'a' reaches .* beyond the largest float32"):
         fit_feature_map(ArraySource(Dataset(X, y, ("a", "b"))), degree=1, standardize=False, bias=True, dtype="float32")
+
+
+def _quasi_file(tmp_path):
+    """x1 < 0: class 0, x1 > 0: class 1, and two tied points on x1 = 0 with opposite labels."""
+    rng = np.random.default_rng(0)
+    x1 = np.concatenate([-rng.uniform(0.5, 3, 20), rng.uniform(0.5, 3, 20), [0.0, 0.0]])
+    x2 = np.concatenate([rng.normal(size=40), [0.5, 0.5]])
+    y = np.concatenate([np.zeros(20), np.ones(20), [0.0, 1.0]])
+    path = tmp_path / "quasi.txt"
+    np.savetxt(path, np.column_stack([x1, x2, y]), delimiter=",", fmt="%.17g")
+    return path
+
+
+@pytest.mark.slow  # compiles a float64 Newton fit and the inference: ~7 s
+def test_quasi_separated_data_never_claim_convergence_nor_a_table(tmp_path):
+    """Issue 18: separable but for tied boundary points, l2 = 0: separated, not converged, no coefficient table."""
+    path = _quasi_file(tmp_path)
+    over = [f'data.path="{path}"', "optimizer.name=newton", "train.epochs=30", "predict.points=[]", 'dtype="float64"']
+    cfg = lj.load_config(ROOT / "configs" / "exam_scores.toml", [*over, "plot.x1=[-4.0, 4.0]", "plot.x2=[-4.0, 4.0]"])
+    fitted = lj.fit(cfg)
+    metrics = lj.summarize(fitted)
+    assert metrics["train_accuracy"] < 1.0  # the tied pair cannot both be right
+    assert metrics["separated"] and not metrics["converged"]
+    assert any("quasi-complete separation" in w for w in metrics["warnings"])
+    with pytest.raises(lj.DataError, match="quasi-complete separation"):
+        fit_inference(fitted)
+
+
+def test_perfectly_separated_data_never_claim_convergence(tmp_path):
+    """Issue 18: separable data reached train.tol (the gradient vanishes as ‖θ‖ → ∞) and said converged."""
+    path = _quasi_file(tmp_path)
+    rows = np.loadtxt(path, delimiter=",")[:-2]  # without the tied pair: perfectly separable
+    np.savetxt(path, rows, delimiter=",", fmt="%.17g")
+    over = [f'data.path="{path}"', "optimizer.name=newton", "train.epochs=200", "train.tol=1e-4", 'dtype="float64"']
+    fitted = lj.fit(
+        lj.load_config(ROOT / "configs" / "exam_scores.toml", [*over, "plot.x1=[-4.0, 4.0]", "plot.x2=[-4.0, 4.0]"])
+    )
+    metrics = lj.summarize(fitted)
+    assert fitted.history.converged  # train.tol was reached ...
+    assert metrics["separated"] and not metrics["converged"]  # ... but there is no optimum to converge to
+
+
+def test_overlapping_data_are_not_quasi_separated():
+    """The exam scores (89 % accuracy) overlap: a fitted θ has wrong-side points far from the boundary."""
+    cfg = lj.load_config(ROOT / "configs" / "exam_scores_converged.toml")
+    fitted = lj.fit(cfg)
+    X, y = fitted.inputs
+    assert not diagnose.quasi_separated(X, y, fitted.params)
+    assert lj.summarize(fitted)["converged"] and not lj.summarize(fitted)["separated"]
+
+
+def test_a_minibatch_run_that_ends_worse_than_it_started_is_refused():
+    """Issue 18: unstandardized exam scores, batches of 10: loss 260 and accuracy 0.40 were reported as a success."""
+    cfg = lj.load_config(
+        ROOT / "configs" / "exam_scores.toml", ["features.standardize=false", "train.batch_size=10", "train.epochs=20"]
+    )
+    with pytest.raises(lj.TrainingDiverged, match="the loss over all rows rose from"):
+        lj.fit_config(cfg)

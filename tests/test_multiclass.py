@@ -152,7 +152,7 @@ def test_a_label_seen_only_in_the_held_out_file_is_named(tmp_path):
     )
     with pytest.raises(
         lj.DataError,
-        match=r"test.csv: row 2: label 3 occurs in the held-out data only; "
+        match=r"test.csv:4: label 3 occurs in the held-out data only; "  # issue 18: the line, not the row index
         r"the training data have the classes 0 … 2",
     ):
         lj.fit_config(cfg)

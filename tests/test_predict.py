@@ -174,3 +174,45 @@ def test_out_never_replaces_a_file_or_folder_the_user_has(run64, tmp_path, capsy
             == f"error: --out {out}: exists; choose a new file (the default, RUN/predictions/<DATA stem>.csv, is replaced)\n"
         )
     assert data.read_text() == "45,85\n" and list(folder.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def named_run(tmp_path_factory):
+    """A float32 run trained on a file with a header (exam1, exam2, admitted)."""
+    folder = tmp_path_factory.mktemp("named")
+    train = folder / "train.csv"
+    np.savetxt(train, EXAM, delimiter=",", header="exam1,exam2,admitted", comments="", fmt="%.17g")
+    out = folder / "run"
+    load_script("train").main(["configs/exam_scores.toml", "--out", str(out), "--set", f'data.path="{train}"'])
+    return out
+
+
+def predict_error(run, data, tmp_path, capsys) -> str:
+    with pytest.raises(SystemExit) as exit_:
+        run_main(lambda: predict_script.main([str(run), str(data), "--out", str(tmp_path / "p.csv")]))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+    assert not (tmp_path / "p.csv").exists()
+    return err
+
+
+def test_columns_are_matched_by_header_name(named_run, tmp_path, capsys):
+    """Issue 18: swapped columns (exam2, exam1) are predicted by name, not position; other names are refused."""
+    straight = tmp_path / "straight.csv"
+    np.savetxt(straight, EXAM[:10], delimiter=",", header="exam1,exam2,admitted", comments="", fmt="%.17g")
+    swapped = tmp_path / "swapped.csv"
+    np.savetxt(swapped, EXAM[:10, [1, 0, 2]], delimiter=",", header="exam2,exam1,admitted", comments="", fmt="%.17g")
+    head_a, a = predict(named_run, straight, tmp_path / "a.csv")
+    head_b, b = predict(named_run, swapped, tmp_path / "b.csv")
+    assert head_a == head_b and head_a[:3] == ["exam1", "exam2", "admitted"]
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a[:, :3], EXAM[:10])
+    other = write_text(tmp_path, "other.csv", "height,weight\n1,2\n")
+    assert "the header has no column 'exam1'" in predict_error(named_run, other, tmp_path, capsys)
+
+
+def test_values_beyond_the_dtype_are_an_error_not_nan(named_run, tmp_path, capsys):
+    """Issue 18: 1e300 in a float32 run gave NaN probabilities and a NaN loss with exit 0."""
+    data = write_text(tmp_path, "huge.csv", "exam1,exam2,admitted\n45,85,1\n1e300,1e300,1\n")
+    err = predict_error(named_run, data, tmp_path, capsys)
+    assert "huge.csv: data row 2 (1e+300, 1e+300): no finite probability" in err and "float32" in err

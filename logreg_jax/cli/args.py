@@ -10,11 +10,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from logreg_jax.config import Config, load_config
-from logreg_jax.errors import LogregError
+from logreg_jax.errors import ConfigError, LogregError
 from logreg_jax.runs.folder import check_out
 
 CACHE_ENV = "LOGREG_JAX_CACHE"  # folder of JAX's persistent compilation cache; "off" disables it
 DEFAULT_CACHE = Path(__file__).resolve().parents[2] / ".jax_cache"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with its errors as one line (a :class:`ConfigError` that :func:`run_main` prints),
+    the usage folded into it, instead of a usage block and a second line."""
+
+    def error(self, message: str):
+        usage = " ".join(self.format_usage().split()).removeprefix("usage: ")
+        raise ConfigError(f"{self.prog}: {message} (usage: {usage})")
 
 
 def parse_args(argv: Sequence[str] | None, description: str, cls: type = Config) -> tuple[Config, Path]:
@@ -23,7 +32,7 @@ def parse_args(argv: Sequence[str] | None, description: str, cls: type = Config)
     Returns:
         The resolved config and the run folder (``--out``, else ``runs/<name>``).
     """
-    parser = argparse.ArgumentParser(description=description)
+    parser = ArgumentParser(description=description)
     parser.add_argument("config", help="a TOML file in configs/")
     parser.add_argument(
         "--set",
@@ -57,6 +66,15 @@ def enable_compilation_cache(folder: str | Path | None = None) -> Path | None:
     folder = folder if folder is not None else os.environ.get(CACHE_ENV, str(DEFAULT_CACHE))
     if str(folder).lower() in ("off", "0", "false", "none", ""):
         return None
+    try:  # JAX would warn on every compile, in two lines, about a folder it cannot use
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        print(
+            f"warning: {CACHE_ENV}={folder}: cannot use it as the compilation cache folder "
+            f"({err.strerror or err}); compiling without a cache",
+            file=sys.stderr,
+        )
+        return None
     jax.config.update("jax_compilation_cache_dir", str(folder))
     # Cache every program, however small or quick to compile: these are the ones a run repeats.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
@@ -68,8 +86,17 @@ class Terminated(BaseException):
     """SIGTERM, raised like KeyboardInterrupt so that ``finally`` blocks (staged folders) clean up."""
 
 
+_signalled: list[type[BaseException]] = []  # the interrupts raised during main, swallowed or not
+
+
 def _terminate(signum, frame):
+    _signalled.append(Terminated)
     raise Terminated
+
+
+def _interrupt(signum, frame):
+    _signalled.append(KeyboardInterrupt)
+    raise KeyboardInterrupt
 
 
 def os_error_message(err: OSError) -> str:
@@ -84,20 +111,41 @@ def run_main(main: Callable[[], None]) -> None:
     a :class:`LogregError`, or a file that cannot be read or written (``OSError``, which names
     the file), becomes one line on stderr and exit 2. Ctrl-C (exit 130) and SIGTERM (exit 143)
     print one line; the run folder being written is removed, any earlier one left as it was."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # the scripts quiet it while importing
+    signal.signal(signal.SIGINT, _interrupt)  # the scripts quiet it while importing
     signal.signal(signal.SIGTERM, _terminate)
+    _signalled.clear()
     try:
         enable_compilation_cache()
         main()
+        if _signalled:  # raised inside a callback that swallowed it (e.g. matplotlib's): still stop
+            raise _signalled[0]()
     except LogregError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     except OSError as err:
         print(f"error: {os_error_message(err)}", file=sys.stderr)
         sys.exit(2)
+    except RuntimeError as err:
+        if "Unable to initialize backend" not in str(err):
+            raise
+        # e.g. JAX_PLATFORMS=tpu on a machine without one: JAX's own message is a long traceback
+        platforms = os.environ.get("JAX_PLATFORMS", "")
+        print(
+            f"error: JAX_PLATFORMS={platforms!r}: {str(err).splitlines()[0]}; unset it or name a backend "
+            "this machine has (e.g. cpu)",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     except KeyboardInterrupt:
+        _ignore_signals()  # a second Ctrl-C during interpreter shutdown must not print a traceback
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except Terminated:
+        _ignore_signals()
         print("terminated", file=sys.stderr)
         sys.exit(143)
+
+
+def _ignore_signals() -> None:
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_IGN)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -75,16 +76,6 @@ def count_classes(y: np.ndarray, where: str) -> int:
     return k
 
 
-def check_test_labels(y: np.ndarray, n_classes: int, where: str) -> None:
-    """Held-out labels must be classes the training data have: 0 … K−1."""
-    bad = np.flatnonzero(y >= n_classes)
-    if bad.size:
-        raise DataError(
-            f"{where}: row {int(bad[0])}: label {y[bad[0]]:g} occurs in the held-out data only; "
-            f"the training data have the classes 0 … {n_classes - 1}"
-        )
-
-
 def check_rows(X: np.ndarray, y: np.ndarray, where: str, first_row: int, binary: bool = True) -> None:
     """Raises DataError naming the row (its index, from 0, as in NumPy) when features are not
     finite or a label is not 0 or 1 (with ``binary=False`` the labels are left to :func:`count_classes`)."""
@@ -102,13 +93,19 @@ def check_classes(positives: int, m: int, where: str) -> None:
         raise DataError(f"{where}: every label is {int(positives > 0)}; a classifier needs both classes 0 and 1")
 
 
+def shown(field: str, limit: int = 40) -> str:
+    """A field for an error message: quoted, cut to ``limit`` characters (a field may be megabytes)."""
+    field = field.strip()
+    return repr(field) if len(field) <= limit else f"{field[:limit]!r}… ({len(field):,} characters)"
+
+
 def _parse_float(field: str, where: str) -> float:
     try:
         value = float(field)
     except ValueError:
-        raise DataError(f"{where}: {field.strip()!r} is not a number") from None
+        raise DataError(f"{where}: {shown(field)} is not a number") from None
     if not math.isfinite(value):
-        raise DataError(f"{where}: {field.strip()!r} is not finite (NaN and inf are not allowed)")
+        raise DataError(f"{where}: {shown(field)} is not finite (NaN and inf are not allowed)")
     return value
 
 
@@ -129,8 +126,15 @@ def _separator_hint(line: str) -> str:
     """For a line with the wrong number of fields: the other separator it seems to use, if any."""
     for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
         if sep in line:
-            return f"; the line is separated by {name}, but fields must be separated by commas"
+            decimal = " and decimal points (this line seems to use decimal commas)" if "," in line else ""
+            return f"; the line is separated by {name}, but fields must be separated by commas{decimal}"
     return ""
+
+
+def _header_name(field: str) -> str:
+    """A header field as a name: without the quotes a spreadsheet export puts around it."""
+    field = field.strip()
+    return field[1:-1].strip() if len(field) >= 2 and field[0] == field[-1] and field[0] in "\"'" else field
 
 
 def read_table(path: str | Path, min_width: int = 1) -> tuple[np.ndarray, list[str] | None, list[int]]:
@@ -146,7 +150,10 @@ def read_table(path: str | Path, min_width: int = 1) -> tuple[np.ndarray, list[s
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            # a FIFO or device would block or never end: only regular files are read
+            raise DataError(f"{path}: not a regular file (a FIFO, socket or device); expected a data file")
+        text = path.read_text().removeprefix("\ufeff")  # a UTF-8 byte-order mark is not part of the first name
     except FileNotFoundError:
         raise DataError(f"{path}: no such data file") from None
     except IsADirectoryError:
@@ -166,7 +173,7 @@ def read_table(path: str | Path, min_width: int = 1) -> tuple[np.ndarray, list[s
     first_fields = [f.strip() for f in lines[0][1].split(",")]
     header = None
     if _is_header(first_fields):
-        header, lines = first_fields, lines[1:]
+        header, lines = [_header_name(f) for f in first_fields], lines[1:]
         if not lines:
             raise DataError(f"{path}: the file has a header line but no data rows")
     width = len(header) if header is not None else len(lines[0][1].split(","))
@@ -182,7 +189,10 @@ def read_table(path: str | Path, min_width: int = 1) -> tuple[np.ndarray, list[s
             raise DataError(
                 f"{path}:{n}: expected {width} comma-separated fields, found {len(fields)}{_separator_hint(line)}"
             )
-        rows.append([_parse_float(f, f"{path}:{n}") for f in fields])
+        try:
+            rows.append([_parse_float(f, f"{path}:{n}") for f in fields])
+        except DataError as err:
+            raise DataError(f"{err}{_separator_hint(line)}") from None
     return np.asarray(rows, dtype=np.float64), header, [n for n, _ in lines]
 
 

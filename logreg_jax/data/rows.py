@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from logreg_jax.data.files import bad_label, read_table
+from logreg_jax.data.files import bad_label, default_feature_names, read_table
 from logreg_jax.errors import DataError
 
 
@@ -44,6 +44,8 @@ def read_rows(path: str | Path, feature_names: tuple[str, ...], n_classes: int =
     """
     path, d = Path(path), len(feature_names)
     table, names, lines = (_read_npy(path), None, None) if path.suffix == ".npy" else read_table(path)
+    if names is not None and tuple(feature_names) != default_feature_names(d):  # both files have headers
+        table, names = _by_name(path, table, names, tuple(feature_names))
     width = table.shape[1]
     if width not in (d, d + 1):
         raise DataError(
@@ -61,6 +63,25 @@ def read_rows(path: str | Path, feature_names: tuple[str, ...], n_classes: int =
             raise bad_label(where, y[i])
         raise DataError(f"{where}: label {y[i]:g} is not one of the model's classes 0 … {n_classes - 1}")
     return Rows(table[:, :-1], y, tuple(names[:-1]) if names else tuple(feature_names), names[-1] if names else "label")
+
+
+def _by_name(path: Path, table: np.ndarray, names: list[str], features: tuple[str, ...]):
+    """The columns of ``table`` reordered to the run's ``features`` by header name, a label column
+    (the one other name) last; a feature the header lacks, or more than one other column, is an error."""
+    missing = [f for f in features if f not in names]
+    if missing:
+        raise DataError(
+            f"{path}: the header has no column {missing[0]!r}; the run was trained on "
+            f"{', '.join(features)} (found {', '.join(names)}); columns are matched by name"
+        )
+    others = [i for i, n in enumerate(names) if n not in features]
+    if len(others) > 1:
+        raise DataError(
+            f"{path}: columns {', '.join(names[i] for i in others)} are not features of the run "
+            f"({', '.join(features)}); at most one other column, the label, may follow"
+        )
+    order = [names.index(f) for f in features] + others
+    return table[:, order], [names[i] for i in order]
 
 
 def _read_npy(path: Path) -> np.ndarray:

@@ -7,10 +7,12 @@ the run's ``split`` key (:class:`logreg_jax.fit.Keys`) for the held-out set, ``c
 
 from __future__ import annotations
 
+import os
+
 import jax
 import numpy as np
 
-from logreg_jax.data.files import Dataset, load_dataset
+from logreg_jax.data.files import Dataset, load_dataset, read_table
 from logreg_jax.errors import ConfigError, DataError
 
 
@@ -91,6 +93,48 @@ def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
 def subset(data: Dataset, rows: np.ndarray) -> Dataset:
     """The given rows of a dataset."""
     return Dataset(data.X[rows], data.y[rows], data.feature_names)
+
+
+def check_held_out(data_cfg, data: Dataset, test: Dataset | None) -> None:
+    """A held-out set that is the training file, or whose rows all are training rows, measures
+    nothing held out: refused."""
+    if test is None:
+        return
+    if data_cfg.test_path and _same_file(data_cfg.test_path, data_cfg.path):
+        raise ConfigError(
+            f"data.test_path = {data_cfg.test_path!r}: is the training file data.path; held-out rows must "
+            "be rows the model is not trained on (a second file, or data.test_fraction)"
+        )
+    train_rows = {tuple(r) for r in np.column_stack([data.X, data.y]).tolist()}
+    test_rows = np.column_stack([test.X, test.y]).tolist()
+    if test_rows and all(tuple(r) in train_rows for r in test_rows):
+        where = data_cfg.test_path or data_cfg.path
+        raise DataError(
+            f"{where}: every one of the {len(test_rows)} held-out rows is also a training row; its "
+            "metrics would not be held-out metrics"
+        )
+
+
+def check_test_labels(data_cfg, k: int, test: Dataset | None) -> None:
+    """A held-out file's label that is no class of the training data, named by its file line
+    (docs/errors.md: text files by line number), not by its row index."""
+    if test is None or not data_cfg.test_path or data_cfg.test_path.endswith(".npy"):
+        return
+    bad = np.flatnonzero(np.asarray(test.y) >= k)
+    if bad.size:
+        _, _, lines = read_table(data_cfg.test_path)
+        i = int(bad[0])
+        raise DataError(
+            f"{data_cfg.test_path}:{lines[i]}: label {test.y[i]:g} occurs in the held-out data only; "
+            f"the training data have the classes 0 … {k - 1}"
+        )
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def split(data: Dataset, data_cfg, key, multiclass: bool) -> tuple[Dataset, Dataset | None]:

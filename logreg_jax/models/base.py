@@ -19,7 +19,7 @@ class Model(NamedTuple):
     """A differentiable classifier: binary (one logit per sample) or over K classes (K scores).
 
     Loss, training, metrics, plots and run folders only ever call these functions and read these
-    flags, so a model written in a user's own file trains like the built-in ones (docs/compare_models.md).
+    flags, so a model written in a user's own file trains like the built-in ones (docs/models.md).
 
     Attributes:
         name: the ``model.name`` that selects it (``"module:attr"`` for a model from outside).
@@ -42,6 +42,9 @@ class Model(NamedTuple):
         config_problem: ``model_cfg -> (key, expected) | None``: a problem with the ``[model]`` keys this
             model reads (the MLP's ``hidden``, ``activation``, ``init``), found when the config loads.
         for_classes: ``K -> Model``, the same model for K classes (multiclass models only).
+        memory_bytes: ``(cfg, m, n_inputs, K) -> bytes`` one full-batch step needs beyond the data,
+            checked before training (:mod:`logreg_jax.preflight`); None for models whose parameters
+            are the size of one row (linear models).
     """
 
     name: str
@@ -57,3 +60,4 @@ class Model(NamedTuple):
     inference: bool = False
     config_problem: Callable[[Any], tuple[str, str] | None] | None = None
     for_classes: Callable[[int], Model] | None = None
+    memory_bytes: Callable[[Any, int, int, int], float] | None = None

@@ -16,6 +16,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from logreg_jax.models.base import Model
 from logreg_jax.models.logistic import sigmoid, sigmoid_derivative
@@ -177,6 +178,14 @@ def config_problem(cfg) -> tuple[str, str] | None:
     return None
 
 
+def memory_bytes(cfg, m: int, n: int, k: int) -> float:
+    """Memory of one full-batch MLP step: the parameters with their gradient and optimizer state
+    (4 copies), and the (m, width) activations of every layer kept for the backward pass (2 copies)."""
+    widths = [n, *cfg.model.hidden, 1 if k == 2 else k]
+    params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
+    return (4 * params + 2 * m * sum(widths)) * np.dtype(cfg.dtype).itemsize
+
+
 @functools.cache
 def _model(activation: str, n_classes: int) -> Model:
     # One Model object per activation and K: jitted functions take the Model as a static argument,
@@ -192,6 +201,7 @@ def _model(activation: str, n_classes: int) -> Model:
         n_classes=n_classes,
         multiclass=True,
         config_problem=config_problem,
+        memory_bytes=memory_bytes,
         for_classes=functools.partial(_model, activation),
     )
 

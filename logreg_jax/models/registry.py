@@ -18,7 +18,7 @@ from logreg_jax.models import logistic, mlp, softmax
 from logreg_jax.models.base import Model
 
 BUILT_IN = {"logistic": lambda cfg: logistic.MODEL, "softmax": lambda cfg: softmax.MODEL, "mlp": mlp.model}
-EXPECTED = f"one of {', '.join(BUILT_IN)}, or module:attribute naming a Model (docs/compare_models.md)"
+EXPECTED = f"one of {', '.join(BUILT_IN)}, or module:attribute naming a Model (docs/models.md)"
 
 
 @functools.cache

@@ -74,20 +74,56 @@ def check_divergence(history, cfg) -> None:
     )
 
 
-def findings(cfg, model, history, params, train_accuracy: float) -> dict:
+def check_minibatch(start: float, final: float, epochs: int, learning_rate: float) -> None:
+    """Raises :class:`TrainingDiverged` when a minibatch run's loss over all rows ended above the
+    same loss at its initial parameters: single batch losses are noisy, the full-data ones are not."""
+    if rose(start, final):
+        raise TrainingDiverged(
+            f"training diverged: the loss over all rows rose from {start:.6g} at the start to {final:.6g} "
+            f"after epoch {epochs} of minibatch training; try a smaller optimizer.learning_rate "
+            f"(now {learning_rate:g}), a larger train.batch_size or features.standardize = true"
+        )
+
+
+QUASI_RTOL = 1e-2  # wrong-side margins within this share of the largest |z|: on the boundary (ties)
+
+
+def quasi_separated(X, y, theta) -> bool:
+    """Whether the fitted direction θ/‖θ‖ separates the (m, n) inputs ``X`` by their (m,) 0/1
+    labels ``y`` but for points on its boundary: every wrong-side point has a margin within
+    :data:`QUASI_RTOL` of the largest |x·θ|. Then (with l2 = 0) ‖θ‖ grows without bound, the
+    boundary points' logits stay near 0, and no finite maximum-likelihood estimate exists.
+    Data that overlap have wrong-side points far from the boundary, so they are never flagged."""
+    z = np.asarray(X, np.float64) @ np.asarray(theta, np.float64).ravel()
+    margins = (2 * np.asarray(y, np.float64) - 1) * z
+    return bool(margins.min() >= -QUASI_RTOL * np.abs(z).max())
+
+
+def findings(cfg, model, history, params, train_accuracy: float, inputs=None) -> dict:
     """The ``metrics.json`` fields of the warnings, and the warnings themselves.
 
     Args:
         cfg: the run's config. model: its :class:`~logreg_jax.models.base.Model` (separation is
             diagnosed for models with ``inference``). history: its :class:`~logreg_jax.train.History`.
         params: the trained parameter pytree. train_accuracy: accuracy on the training data.
+        inputs: the ((m, n) X, (m,) y) training inputs of a logistic model, for the
+            quasi-separation check (skipped when None).
 
     Returns:
-        ``{"separated": bool, "stalled": bool, "warnings": [str, ...]}``; the script prints
-        each warning on stderr.
+        ``{"converged": bool, "separated": bool, "stalled": bool, "warnings": [str, ...]}``
+        (``converged`` false without a finite optimum, separated or quasi-separated data); the
+        script prints each warning on stderr.
     """
     warnings = []
-    separated = model.inference and cfg.loss.l2 == 0 and train_accuracy == 1.0
+    unpenalized = model.inference and cfg.loss.l2 == 0
+    separated = unpenalized and train_accuracy == 1.0
+    quasi = unpenalized and not separated and inputs is not None and quasi_separated(*inputs, params)
+    if quasi:
+        warnings.append(
+            "with loss.l2 = 0 the model separates the training samples but for those on its boundary "
+            "(quasi-complete separation): no maximum-likelihood estimate exists and ‖θ‖ grows as long "
+            "as training runs; set loss.l2 > 0 (e.g. 1) for finite parameters"
+        )
     if separated:
         norm = float(
             np.sqrt(sum(np.sum(np.square(np.asarray(p, np.float64))) for p in jax.tree_util.tree_leaves(params)))
@@ -105,7 +141,9 @@ def findings(cfg, model, history, params, train_accuracy: float) -> dict:
             f"train.tol = {cfg.train.tol:g}; {cfg.dtype} cannot resolve smaller steps: "
             + ('try dtype = "float64" or a larger train.tol' if cfg.dtype != "float64" else "try a larger train.tol")
         )
-    return {"separated": separated, "stalled": stalled, "warnings": warnings}
+    # No finite optimum: whatever train.tol saw, the run did not converge (to anything).
+    converged = bool(history.converged) and not (separated or quasi)
+    return {"converged": converged, "separated": separated or quasi, "stalled": stalled, "warnings": warnings}
 
 
 def _stalled(cfg, history) -> bool:

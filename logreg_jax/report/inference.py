@@ -28,6 +28,7 @@ from logreg_jax.data.features import FeatureMap, polynomial_names, theta_in_raw_
 from logreg_jax.errors import DataError
 from logreg_jax.report.bootstrap import bootstrap as bootstrap_refits
 from logreg_jax.report.bootstrap import separated, weighted_nll
+from logreg_jax.report.diagnose import quasi_separated
 
 PER_COEFFICIENT = (
     "coef",
@@ -59,6 +60,15 @@ class Coefficients(NamedTuple):
     bootstrap_std_err: np.ndarray | None = None
     bootstrap_ci_low: np.ndarray | None = None
     bootstrap_ci_high: np.ndarray | None = None
+
+
+NOT_CONVERGED = "training has not converged"  # the note of a θ short of the optimum
+
+
+def at_optimum(result: Inference) -> bool:
+    """Whether the fit was at its optimum, where standard errors mean what they say (no note that
+    θ is short of it)."""
+    return not any(NOT_CONVERGED in note for note in result.notes)
 
 
 class Inference(NamedTuple):
@@ -185,10 +195,10 @@ def inference(
         y = jnp.asarray(y, jnp.float64)
         theta = jnp.asarray(theta, jnp.float64)
         m, k = X.shape
-        if l2 == 0 and bool(separated(theta, X, y)):
+        if l2 == 0 and (bool(separated(theta, X, y)) or quasi_separated(X, y, theta)):
             raise DataError(
-                f"inference: the {m} training points are perfectly separated (the fitted model "
-                "classifies every one correctly), so no finite maximum-likelihood estimate exists; "
+                f"inference: the {m} training points are perfectly separated, or separated but for points "
+                "on the boundary (quasi-complete separation), so no finite maximum-likelihood estimate exists; "
                 "set loss.l2 > 0, or inference.enabled = false"
             )
         draws, converged = None, 0
@@ -205,7 +215,7 @@ def inference(
         notes = []
         if gap > 1e-3:
             notes.append(
-                f"θ is {float(gap):.2g} standard errors from the optimum (training has not converged); "
+                f"θ is {float(gap):.2g} standard errors from the optimum ({NOT_CONVERGED}); "
                 "the results assume the maximum-likelihood fit"
             )
         if l2 > 0:

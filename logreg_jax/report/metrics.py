@@ -101,7 +101,8 @@ def summarize(fitted: Fit) -> dict:
         metrics["predictions"] = [{"x": p, "probability": q.tolist()} for p, q in zip(points, proba)]
     metrics["gradient_check"] = gradient_check(fitted)
     # Separation and stalls: boolean fields and "warnings" (strings the script prints on stderr).
-    metrics.update(findings(fitted.cfg, fitted.model, fitted.history, fitted.params, metrics["train_accuracy"]))
+    inputs = fitted.inputs.sample(fitted.inputs.m) if fitted.rows is not None else None  # rows in memory
+    metrics.update(findings(fitted.cfg, fitted.model, fitted.history, fitted.params, metrics["train_accuracy"], inputs))
     return metrics
 
 

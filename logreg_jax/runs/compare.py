@@ -74,6 +74,8 @@ def collect(paths: Sequence[str | Path]) -> tuple[list[RunInfo], list[str]]:
     """
     runs, notes = [], []
     for path in map(Path, paths):
+        if not path.exists() and not path.is_symlink():  # a typo, not a folder to skip
+            raise DataError(f"{path}: no such run folder; nothing was written")
         kind = run_kind(path)
         if kind is None:
             notes.append(f"{path}: skipped, not a run folder (no {MARKER})")

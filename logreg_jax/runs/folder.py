@@ -24,9 +24,34 @@ def is_run_folder(path: Path) -> bool:
     return path.is_dir() and (path / MARKER).is_file()
 
 
-def write_marker(folder: Path, kind: str = "run") -> None:
-    """Marks ``folder`` as a run folder written by ``kind`` (e.g. "train", "sweep")."""
-    (folder / MARKER).write_text(json.dumps({"written_by": "logreg_jax", "kind": kind}, allow_nan=False) + "\n")
+def write_marker(folder: Path, kind: str = "run", files: list[str] | None = None) -> None:
+    """Marks ``folder`` as a run folder written by ``kind`` (e.g. "train", "sweep"); ``files``
+    lists the entries the script wrote, so that a later run can tell them from the user's own."""
+    marker = {"written_by": "logreg_jax", "kind": kind, **({"files": sorted(files)} if files is not None else {})}
+    (folder / MARKER).write_text(json.dumps(marker, allow_nan=False) + "\n")
+
+
+def run_files(folder: Path) -> set[str] | None:
+    """The entries of ``folder`` its script wrote (marker included), or None for a marker of an
+    older version, which listed none."""
+    try:
+        files = json.loads((folder / MARKER).read_text()).get("files")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return {*files, MARKER} if isinstance(files, list) else None
+
+
+def check_not_input(out: Path, inputs: list[Path], text: str) -> None:
+    """Raises ConfigError if run folder ``out`` is one of ``inputs`` or holds one: replacing it
+    would delete what the script reads."""
+    resolved = out.resolve()
+    for path in inputs:
+        target = Path(path).resolve()
+        if target == resolved or resolved in target.parents:
+            raise ConfigError(
+                f"--out {text}: is one of the inputs ({path}) or holds it; writing there would replace it. "
+                "Choose another --out"
+            )
 
 
 def run_kind(folder: str | Path) -> str | None:
@@ -81,7 +106,22 @@ def check_out(out: str | Path) -> Path:
                 f"inside); nothing was changed: {hint}"
             )
     check_creatable(out, text)
+    longest = len(f".{out.name}.12345678.1234567890.partial".encode())  # the staging folder beside it
+    limit = os.pathconf(_existing_parent(out), "PC_NAME_MAX")
+    if longest > limit:
+        raise ConfigError(
+            f"run folder {text[:60]}…: its name is {len(out.name.encode())} bytes; expected at most "
+            f"{limit - (longest - len(out.name.encode()))} (the file system allows {limit}, and the run is first "
+            "written beside it under a longer name)"
+        )
     return out
+
+
+def _existing_parent(out: Path) -> Path:
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    return parent
 
 
 def check_creatable(out: Path, text: str) -> None:

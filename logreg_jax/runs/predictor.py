@@ -56,8 +56,28 @@ class Predictor:
             return np.asarray(f.model.logits(f.params, model_inputs(f, self._check(X_raw))), dtype=np.float64)
 
     def predict_proba(self, X_raw) -> np.ndarray:
-        """(k, d) raw rows → (k, K) float64 probabilities, column c holding P(y = c)."""
-        return predict_proba(self.fitted, self._check(X_raw))
+        """(k, d) raw rows → (k, K) float64 probabilities, column c holding P(y = c).
+
+        Raises:
+            DataError: a row whose values the run's dtype cannot carry through the model (e.g. 1e300
+                in float32: infinite inputs, NaN probabilities); naming the data row (from 1).
+        """
+        X_raw = self._check(X_raw)
+        with np.errstate(over="ignore"):  # overflow is what is looked for here
+            inputs = self.fitted.feature_map(X_raw).astype(self.fitted.cfg.dtype)
+        finite = np.all(np.isfinite(inputs), axis=1)
+        p = predict_proba(self.fitted, X_raw[finite] if not finite.all() else X_raw)  # no overflow warning
+        if finite.all():
+            finite = np.all(np.isfinite(p), axis=1)
+        bad = np.flatnonzero(~finite)
+        if bad.size:
+            i = int(bad[0])
+            raise DataError(
+                f"data row {i + 1} ({', '.join(f'{v:g}' for v in X_raw[i])}): no finite probability; "
+                f"its values are beyond what the run's {self.fitted.cfg.dtype} model can compute "
+                f"({bad.size} such rows)"
+            )
+        return p
 
     def predict(self, X_raw) -> np.ndarray:
         """(k, d) raw rows → (k,) predicted classes: the most likely one (binary: z ≥ 0, the rule of

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import json
 import os
 import shutil
@@ -24,12 +25,12 @@ import numpy as np
 
 from logreg_jax.config import Config, config_from_dict, config_to_dict, reads_a_source
 from logreg_jax.data.features import FeatureMap, Standardizer, n_inputs
-from logreg_jax.errors import LogregError
+from logreg_jax.errors import DataError, LogregError
 from logreg_jax.fit import Fit, n_classes, predict_proba, split_data
 from logreg_jax.models.registry import get_model
 from logreg_jax.report.fit_figures import coefficients_figure, decision_boundary_figure, training_figure
 from logreg_jax.route import load_data
-from logreg_jax.runs.folder import check_out, require_run_folder, write_marker
+from logreg_jax.runs.folder import check_out, is_run_folder, require_run_folder, run_files, run_kind, write_marker
 from logreg_jax.train import History
 
 
@@ -45,7 +46,8 @@ def staged_folder(out: str | Path, kind: str) -> Iterator[Path]:
     out = check_out(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+        remove_stale_stages(out)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".partial", dir=out.parent))
     except OSError as err:
         raise LogregError(f"{out}: cannot create the run folder ({err.strerror})") from None
     try:
@@ -54,9 +56,33 @@ def staged_folder(out: str | Path, kind: str) -> Iterator[Path]:
         yield stage
         _replace(stage, out)
     except OSError as err:
-        raise LogregError(f"{out}: cannot write the run folder ({err.strerror}: {err.filename})") from None
+        where = f": {err.filename}" if err.filename is not None else ""
+        raise LogregError(f"{out}: cannot write the run folder ({err.strerror or err}{where})") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def remove_stale_stages(out: Path) -> list[Path]:
+    """Deletes the staging (``.partial``) and moved-aside (``.old``) folders of ``out`` that a
+    process killed outright (``kill -9``) left behind: those whose name carries the id of a
+    process that no longer runs. Returns what was deleted."""
+    removed = []
+    for path in out.parent.glob(f".{glob.escape(out.name)}.*"):
+        pid = path.name[len(out.name) + 2 :].split(".", 1)[0]
+        if path.is_dir() and path.name.endswith((".partial", ".old")) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 @contextlib.contextmanager
@@ -75,21 +101,46 @@ def staged_file(path: str | Path) -> Iterator[Path]:
 
 
 def _replace(stage: Path, out: Path) -> None:
-    """Renames ``stage`` to ``out``; an existing ``out`` is moved aside first and put back if the
-    rename fails, so no ``.old`` folder is left behind either way."""
-    if not out.exists():
-        os.replace(stage, out)
+    """Renames ``stage`` to ``out``, checking ``out`` again now: something created there while the
+    script ran is refused (never replaced). An existing run folder is moved aside first; entries
+    in it that its script did not write (the user's notes, plots) are carried into the new one;
+    if the rename fails everything is put back, and no ``.old`` folder is left either way."""
+    write_marker(stage, run_kind(stage) or "run", [p.name for p in stage.iterdir()])
+    if not out.exists() and not out.is_symlink():
+        try:
+            os.rename(stage, out)  # refuses (ENOTEMPTY) a non-empty folder created since the check
+        except OSError:
+            if not out.exists():
+                raise
+            raise LogregError(_appeared(out)) from None
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    if out.is_symlink() or not out.is_dir() or (not is_run_folder(out) and any(out.iterdir())):
+        raise LogregError(_appeared(out))
+    written = run_files(out)
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".old", dir=out.parent))
+    carried: list[str] = []
     try:
         os.replace(out, old / out.name)
         try:
+            for entry in (old / out.name).iterdir():
+                if entry.name not in (written if written is not None else set()) and not (stage / entry.name).exists():
+                    os.replace(entry, stage / entry.name)
+                    carried.append(entry.name)
             os.replace(stage, out)
         except BaseException:
+            for name in carried:
+                os.replace(stage / name, old / out.name / name)
             os.replace(old / out.name, out)
             raise
     finally:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _appeared(out: Path) -> str:
+    return (
+        f"{out}: something that is not a run folder of these scripts appeared there while this ran; "
+        "nothing there was changed and the new run was not written. Move it away and run again"
+    )
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -237,16 +288,30 @@ def write_run(out: str | Path, fitted: Fit, metrics: dict) -> list[str]:
         write_json(folder / "metrics.json", metrics)
         write_history(folder / "history.csv", fitted.history)
         save_params(folder / "params.npz", fitted.params, fitted.feature_map)
-        if "coef" in metrics.get("inference", {}):  # not when inference was refused
-            block, scaled = metrics["inference"], fitted.feature_map.standardizer is not None
-            fig = coefficients_figure(
-                block["standardized"],
-                block["names"],
-                f"{fitted.cfg.name}: coefficients" + (" (standardized features)" if scaled else ""),
-                *(() if scaled else ("coefficient (log-odds per unit of the feature)",)),
-            )
-            save_figure(fig, folder / "coefficients.png")
+        write_coefficients(folder, fitted, metrics)
         return write_figures(folder, fitted)
+
+
+def write_coefficients(folder: Path, fitted: Fit, metrics: dict) -> None:
+    """``coefficients.png`` from the ``inference`` block of ``metrics`` (none when it was refused),
+    its title saying its units (standardized when the features were; the printed table is raw)."""
+    block = metrics.get("inference", {}) if isinstance(metrics, dict) else {}
+    if "coef" not in block:
+        return
+    scaled = fitted.feature_map.standardizer is not None
+    fig = coefficients_figure(
+        block["standardized"],
+        block["names"],
+        f"{fitted.cfg.name}: coefficients"
+        + (" in standardized units\n(the printed table is in raw units)" if scaled else ""),
+        *(() if scaled else ("coefficient (log-odds per unit of the feature)",)),
+    )
+    save_figure(fig, folder / "coefficients.png")
+
+
+def read_metrics(run_dir: str | Path) -> dict:
+    """A run folder's ``metrics.json``."""
+    return _read_json(Path(run_dir) / "metrics.json")
 
 
 def load_fit(run_dir: str | Path) -> Fit:
@@ -254,6 +319,16 @@ def load_fit(run_dir: str | Path) -> Fit:
     run_dir = Path(run_dir)
     require_run_folder(run_dir, "train")
     cfg = read_config(run_dir)
+    try:
+        return _reload(run_dir, cfg)
+    except DataError as err:  # the run's own training data, not a file the user passed, is missing
+        raise DataError(
+            f"{run_dir}: cannot reload the run's training data (data.path = {cfg.data.path!r} in its "
+            f"config.json, relative to the folder it was trained from; run from there): {err}"
+        ) from None
+
+
+def _reload(run_dir: Path, cfg: Config) -> Fit:
     if reads_a_source(cfg):  # rows read lazily, as fit keeps them
         from logreg_jax.scale import open_source
 

@@ -78,8 +78,10 @@ def fit_at_scale(cfg: Config, data: Dataset | None = None, *, model: Model | Non
     """:func:`logreg_jax.fit.fit` for data that need streaming, blocks, minibatches or devices."""
     distributed.initialize(cfg.distributed)  # before any JAX computation
     source = open_source(cfg.data, data, key=run_keys(cfg.seed).data)
-    preflight.check(cfg, source.d, source.name, source.X if isinstance(source, ArraySource) else None)
     model = model or get_model(cfg.model)
+    preflight.check(
+        cfg, model, source.m, source.d, 2, source.name, source.X if isinstance(source, ArraySource) else None
+    )
     with precision(cfg):
         mesh = pipeline.data_mesh() if cfg.distributed.data_parallel else None
         n = pipeline.n_inputs(source.d, cfg.features.polynomial_degree, model.bias_column)

@@ -22,6 +22,7 @@ from logreg_jax.data.features import FeatureMap
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.loss import correct_predictions, l2_penalty, objective
 from logreg_jax.models.base import Model
+from logreg_jax.report import diagnose
 from logreg_jax.scale.pipeline import CHUNK_ROWS
 from logreg_jax.train import History, step
 
@@ -102,6 +103,7 @@ def train_minibatch(
         norm at the parameters each batch started from; final loss and gradient norm over all rows.
     """
     opt_state = optimizer.init(params)
+    start_loss = evaluate(model, params, source, feature_map, dtype, l2)[0]  # judged against at the end
     l2_arr, m_arr = jnp.asarray(l2, dtype), jnp.asarray(source.m, dtype)
     losses, norms, converged = [], [], False
     for epoch in range(epochs):
@@ -129,4 +131,5 @@ def train_minibatch(
     final_loss, final_norm, _ = evaluate(model, params, source, feature_map, dtype, l2)
     if not np.isfinite(final_loss):
         raise TrainingDiverged.at(f"after epoch {len(losses)}", final_loss, learning_rate)
+    diagnose.check_minibatch(start_loss, final_loss, len(losses), learning_rate)
     return params, History(np.asarray(losses), np.asarray(norms), final_loss, final_norm, bool(converged))
