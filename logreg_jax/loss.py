@@ -80,9 +80,17 @@ def mean_cross_entropy(z, y):
 
 
 def l2_penalty(weights, l2, m):
-    """(l2 / 2m) Σ w² over every leaf of the ``weights`` pytree."""
-    squares = sum(jnp.sum(w * w) for w in jax.tree_util.tree_leaves(weights))
-    return (l2 / (2 * m)) * squares
+    """(l2 / 2m) Σ w² over every leaf of the ``weights`` pytree.
+
+    ``l2`` is a scalar, or a (p,) vector of one strength per weight, in the order of the leaves
+    raveled and concatenated (:func:`jax.flatten_util.ravel_pytree` of ``weights``): Σ_j l2_j w_j² / 2m.
+    """
+    leaves = jax.tree_util.tree_leaves(weights)
+    if jnp.ndim(l2) == 0:
+        squares = sum(jnp.sum(w * w) for w in leaves)
+        return (l2 / (2 * m)) * squares
+    flat = jnp.concatenate([jnp.ravel(w) for w in leaves])
+    return jnp.sum(l2 * flat * flat) / (2 * m)
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -94,7 +102,7 @@ def objective(model: Model, params, X, y, l2=0.0):
         params: the model's parameter pytree.
         X: (m, n) inputs.
         y: (m,) labels in {0, 1}, or class numbers 0 … K−1 for a K-class model.
-        l2: penalty strength λ ≥ 0.
+        l2: penalty strength λ ≥ 0, or a (p,) vector of one per weight (see :func:`l2_penalty`).
 
     Returns:
         Scalar loss.
