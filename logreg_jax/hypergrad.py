@@ -26,8 +26,8 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from logreg_jax.errors import LogregError
-from logreg_jax.loss import cross_entropy_terms, l2_penalty
-from logreg_jax.model import Model
+from logreg_jax.loss import l2_penalty, sample_losses
+from logreg_jax.models.base import Model
 
 CHOLESKY_MAX = 2000  # parameters; above, H is never formed (n² memory, n³ factorization)
 NEWTON_STEPS = 100  # the most damped Newton steps of one inner solve
@@ -57,24 +57,16 @@ def training_objective(model: Model, params, X, y, l2, w=None):
     """
     z = model.logits(params, X)
     w = jnp.ones(X.shape[0], z.dtype) if w is None else w.astype(z.dtype)
-    if z.ndim == 2:
-        terms = jax.nn.logsumexp(z, axis=1) - jnp.take_along_axis(z, y.astype(jnp.int32)[:, None], axis=1)[:, 0]
-    else:
-        terms = cross_entropy_terms(z, y)
     m = jnp.sum(w)
-    gauge = 0.5 * jnp.sum(params["b"]) ** 2 if model.name == "softmax" else 0.0
-    return terms @ w / m + l2_penalty(model.weights(params), l2, m) + gauge
+    gauge = model.gauge(params) if model.gauge is not None else 0.0
+    return sample_losses(z, y) @ w / m + l2_penalty(model.weights(params), l2, m) + gauge
 
 
 def validation_loss(model: Model, params, X, y, w=None):
     """The (weighted) mean cross-entropy, unpenalized: what the held-out rows score."""
     z = model.logits(params, X)
     w = jnp.ones(X.shape[0], z.dtype) if w is None else w.astype(z.dtype)
-    if z.ndim == 2:
-        terms = jax.nn.logsumexp(z, axis=1) - jnp.take_along_axis(z, y.astype(jnp.int32)[:, None], axis=1)[:, 0]
-    else:
-        terms = cross_entropy_terms(z, y)
-    return terms @ w / jnp.sum(w)
+    return sample_losses(z, y) @ w / jnp.sum(w)
 
 
 def _flat_objective(model, unravel, X, y, w):

@@ -61,6 +61,14 @@ def cross_entropy_terms(z, y, valid=None):
     return softplus(sz)
 
 
+def sample_losses(z, y):
+    """Per-sample cross-entropy of any model: (m,) logits with 0/1 labels (:func:`cross_entropy_terms`),
+    or (m, K) scores with class numbers (logsumexp(z_i) − z_{i, y_i}) → (m,)."""
+    if z.ndim == 2:
+        return jax.nn.logsumexp(z, axis=1) - jnp.take_along_axis(z, y.astype(jnp.int32)[:, None], axis=1)[:, 0]
+    return cross_entropy_terms(z, y)
+
+
 def binary_cross_entropy(z, y):
     """The mean of :func:`cross_entropy_terms`: (m,) logits, (m,) 0/1 labels → scalar."""
     return jnp.mean(cross_entropy_terms(z, y))
@@ -70,8 +78,7 @@ def categorical_cross_entropy(z, y):
     """The mean of −log softmax(z_i)_{y_i} = logsumexp(z_i) − z_{i, y_i}: (m, K) scores, (m,) class
     numbers 0 … K−1 (any numeric dtype) → scalar. ``logsumexp`` subtracts the row maximum, so no
     e^z overflows, and the derivative with respect to z_i is softmax(z_i) − onehot(y_i)."""
-    picked = jnp.take_along_axis(z, y.astype(jnp.int32)[:, None], axis=1)[:, 0]
-    return jnp.mean(jax.nn.logsumexp(z, axis=1) - picked)
+    return jnp.mean(sample_losses(z, y))
 
 
 def mean_cross_entropy(z, y):

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from logreg_jax import hypergrad as hg
+from logreg_jax.config import ModelConfig
 from logreg_jax.loss import l2_penalty, objective
-from logreg_jax.model import get_model
+from logreg_jax.models.registry import get_model
 
 
 def _data(m, d, seed, classes=2):
@@ -26,8 +27,8 @@ def _problem(name):
     Xv, yv = _data(40, 3, 1, k)
     if name == "logistic":
         X, Xv = np.c_[np.ones(60), X], np.c_[np.ones(40), Xv]
-        return get_model("logistic"), jnp.zeros(4), X, y, Xv, yv
-    return get_model("softmax", 3), {"W": jnp.zeros((3, 3)), "b": jnp.zeros(3)}, X, y, Xv, yv
+        return get_model(ModelConfig()), jnp.zeros(4), X, y, Xv, yv
+    return get_model(ModelConfig(name="softmax"), 3), {"W": jnp.zeros((3, 3)), "b": jnp.zeros(3)}, X, y, Xv, yv
 
 
 def _V(name):

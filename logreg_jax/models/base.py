@@ -42,6 +42,9 @@ class Model(NamedTuple):
         config_problem: ``model_cfg -> (key, expected) | None``: a problem with the ``[model]`` keys this
             model reads (the MLP's ``hidden``, ``activation``, ``init``), found when the config loads.
         for_classes: ``K -> Model``, the same model for K classes (multiclass models only).
+        gauge: ``params -> scalar``, zero at one of several parameters with the same probabilities
+            (softmax's unpenalized biases: adding c to every b_k changes nothing), added where a
+            unique optimum is needed (:mod:`logreg_jax.hypergrad`); None when the optimum is unique.
         memory_bytes: ``(cfg, m, n_inputs, K) -> bytes`` one full-batch step needs beyond the data,
             checked before training (:mod:`logreg_jax.preflight`); None for models whose parameters
             are the size of one row (linear models).
@@ -60,4 +63,5 @@ class Model(NamedTuple):
     inference: bool = False
     config_problem: Callable[[Any], tuple[str, str] | None] | None = None
     for_classes: Callable[[int], Model] | None = None
+    gauge: Callable[[Any], Any] | None = None
     memory_bytes: Callable[[Any, int, int, int], float] | None = None

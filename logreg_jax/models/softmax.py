@@ -77,6 +77,12 @@ def analytic_gradient(params, X, y, l2=0.0):
     return {"W": X.T @ residual / m + (l2 / m) * W, "b": jnp.mean(residual, axis=0)}
 
 
+def bias_gauge(params):
+    """(Σ_k b_k)² / 2: zero at the one optimum whose biases sum to 0 (the K biases are unpenalized,
+    and adding the same c to each leaves every probability unchanged)."""
+    return 0.5 * jnp.sum(params["b"]) ** 2
+
+
 @functools.cache  # one Model per K: jitted functions take the Model as a static argument
 def for_classes(n_classes: int) -> Model:
     """Softmax regression over K classes."""
@@ -89,6 +95,7 @@ def for_classes(n_classes: int) -> Model:
         bias_column=False,
         n_classes=n_classes,
         multiclass=True,
+        gauge=bias_gauge,
         for_classes=for_classes,
     )
 
