@@ -138,7 +138,7 @@ RUN_ONLY = ("data.test_fraction", "data.test_path", "train.batch_size", "distrib
 
 MODELS = ("logistic", "softmax", "mlp")
 INITS = ("uniform", "zeros", "normal")
-OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
+OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton", "prox_newton")
 DTYPES = ("float32", "float64")
 COV_TYPES = ("nonrobust", "HC0")
 SEEDS = "an integer in [-2**63, 2**63 - 1] (what jax.random.key accepts)"
@@ -231,14 +231,16 @@ class ModelConfig:
 @dataclass(frozen=True)
 class LossConfig:
     l2: float = 0.0  # penalty (l2 / 2m) * sum of squared weights, bias excluded
+    l1: float = 0.0  # penalty (l1 / m) * sum of |weights|, bias excluded (optimizer prox_newton; docs/sparse.md)
 
     def __post_init__(self):
         require(math.isfinite(self.l2) and self.l2 >= 0, "l2", "a finite number >= 0")
+        require(math.isfinite(self.l1) and self.l1 >= 0, "l1", "a finite number >= 0")
 
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    name: str = "sgd"  # sgd, momentum, adam, lbfgs, newton
+    name: str = "sgd"  # sgd, momentum, adam, lbfgs, newton, prox_newton (the one for loss.l1 > 0)
     learning_rate: float = 1.0  # unused by lbfgs and newton, whose line searches pick each step
     momentum: float = 0.9  # used by "momentum"
     nesterov: bool = False  # used by "momentum"
@@ -388,6 +390,26 @@ class Config:
         require(self.name.strip() != "" and "/" not in self.name, "name", "a non-empty name without '/'")
         require(valid_seed(self.seed), "seed", SEEDS)
         require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
+        problem = sparse_problem(self)
+        require(problem is None, *(problem or ("", "")))
+
+
+def sparse_problem(cfg) -> tuple[str, str] | None:
+    """(section, what was expected) if ``loss.l1`` or ``prox_newton`` is asked of a model or optimizer
+    that cannot take it (issue 21), else None."""
+    l1, model, opt = cfg.loss.l1, cfg.model.name, cfg.optimizer.name
+    if opt == "prox_newton" and model == "mlp":
+        return "optimizer", 'optimizer.name other than "prox_newton" for the mlp (its Hessian is not convex)'
+    if l1 > 0 and model == "mlp":
+        return "loss", "loss.l1 = 0 for the mlp (the L1 penalty is for logistic and softmax regression)"
+    if l1 > 0 and opt == "newton":
+        return "loss", (
+            'loss.l1 = 0 with optimizer.name = "newton" (Newton needs a twice-differentiable objective; '
+            'use "prox_newton")'
+        )
+    if l1 > 0 and opt != "prox_newton":
+        return "loss", f'optimizer.name = "prox_newton" for loss.l1 = {l1:g} > 0 (not {opt!r})'
+    return None
 
 
 def _apply_overrides(raw: dict, overrides: typing.Sequence[str]) -> dict:

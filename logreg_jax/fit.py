@@ -193,6 +193,7 @@ def training_args(cfg: Config, callback=None) -> dict:
         epochs=cfg.train.epochs,
         l2=cfg.loss.l2,
         tol=cfg.train.tol,
+        **({"l1": cfg.loss.l1} if cfg.loss.l1 else {}),  # issue 21 hook
         chunk=cfg.train.log_every,
         learning_rate=cfg.optimizer.learning_rate,
         callback=callback,
@@ -218,6 +219,8 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
             the data, a non-finite loss (naming the epoch), or a full-batch loss that ended
             above its start.
     """
+    if cfg.loss.l1 and data is None and scale_reason(cfg) is not None:  # issue 21 hook
+        raise ConfigError(f"loss.l1 = {cfg.loss.l1:g} needs the data in memory, but {scale_reason(cfg)} asks for scale")
     if data is None and scale_reason(cfg) is not None:
         if needs_memory(cfg) is not None:
             raise ConfigError(
@@ -232,7 +235,11 @@ def fit(cfg: Config, data: Dataset | None = None, callback=None) -> Fit:
     check_plot_grid(cfg, data.X)
     k = n_classes(cfg, data.y)
     n = n_inputs(data.X.shape[1], cfg.features.polynomial_degree, get_model(cfg.model, k).bias_column)
-    if data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES and needs_memory(cfg, k) is None:
+    if (
+        data.X.shape[0] * n * np.dtype(cfg.dtype).itemsize >= FEATURE_MAJOR_BYTES
+        and needs_memory(cfg, k) is None
+        and not cfg.loss.l1
+    ):
         from logreg_jax import scale
 
         return scale.fit_at_scale(cfg, data, callback=callback)

@@ -24,6 +24,7 @@ import optax
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.loss import objective
 from logreg_jax.models.registry import Model
+from logreg_jax.proximal import Sparse, certify
 
 
 class History(NamedTuple):
@@ -44,7 +45,7 @@ class History(NamedTuple):
     converged: bool = False
 
 
-def step(loss_fn: Callable, optimizer, params, opt_state):
+def step(loss_fn: Callable, optimizer, params, opt_state, **extra):
     """One optimizer step on ``loss_fn(params) -> scalar``: returns (params, state, loss, grads).
 
     Line-search optimizers (L-BFGS, Newton) also need the loss itself, passed as extra arguments
@@ -56,11 +57,11 @@ def step(loss_fn: Callable, optimizer, params, opt_state):
         loss, grads = optax.value_and_grad_from_state(loss_fn)(params, state=opt_state)
     else:
         loss, grads = jax.value_and_grad(loss_fn)(params)
-    updates, opt_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn)
+    updates, opt_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=loss_fn, **extra)
     return optax.apply_updates(params, updates), opt_state, loss, grads
 
 
-def run_epochs(loss_fn: Callable, optimizer, params, opt_state, stopped, tol, steps: int):
+def run_epochs(loss_fn: Callable, optimizer, params, opt_state, stopped, tol, steps: int, sparse=None):
     """``steps`` iterations of :func:`step` as one ``lax.scan`` (call it inside ``jit`` or ``vmap``).
 
     An iteration whose starting gradient norm is ≤ ``tol`` (when ``tol`` > 0) sets ``stopped``;
@@ -72,6 +73,8 @@ def run_epochs(loss_fn: Callable, optimizer, params, opt_state, stopped, tol, st
         params, opt_state: where to start.
         stopped: () bool, whether training has already converged.
         tol: () gradient-norm threshold. steps: number of iterations (static).
+        sparse: an L1 term (:class:`~logreg_jax.proximal.Sparse`) or None; with it the loss is the
+            full objective and ``tol`` applies to the KKT violation instead of the gradient norm.
 
     Returns:
         (params, opt_state, stopped, losses, norms, active), the last three of shape (steps,):
@@ -80,8 +83,10 @@ def run_epochs(loss_fn: Callable, optimizer, params, opt_state, stopped, tol, st
 
     def epoch(carry, _):
         params, opt_state, stopped = carry
-        new_params, new_state, loss, grads = step(loss_fn, optimizer, params, opt_state)
-        norm = optax.tree.norm(grads)
+        extra = {} if sparse is None else {"sparse": sparse}
+        new_params, new_state, loss, grads = step(loss_fn, optimizer, params, opt_state, **extra)
+        # issue 21 hook: an L1 run reports F = f + λ‖w‖₁ and stops on its KKT violation.
+        loss, norm = (loss, optax.tree.norm(grads)) if sparse is None else certify(sparse, params, loss, grads)
         stopped = stopped | ((tol > 0) & (norm <= tol))
         # A select, not lax.cond: under vmap a cond becomes a select anyway. The step computed
         # after convergence is discarded; Python stops at the end of the chunk.
@@ -106,15 +111,22 @@ def _stores_value(opt_state) -> bool:
 COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
+def _sparse(model: Model, l1, m: int):  # issue 21 hook: None without an L1 penalty
+    return None if l1 is None else Sparse(l1 / m, model.weights)
+
+
 @functools.partial(jax.jit, static_argnames=("model", "optimizer", "steps"), compiler_options=COMPILER_OPTIONS)
-def _run_chunk(params, opt_state, stopped, X, y, l2, tol, *, model, optimizer, steps):
-    return run_epochs(lambda p: objective(model, p, X, y, l2), optimizer, params, opt_state, stopped, tol, steps)
+def _run_chunk(params, opt_state, stopped, X, y, l2, tol, l1=None, *, model, optimizer, steps):
+    loss_fn = lambda p: objective(model, p, X, y, l2)  # noqa: E731
+    sparse = _sparse(model, l1, X.shape[0])
+    return run_epochs(loss_fn, optimizer, params, opt_state, stopped, tol, steps, sparse)
 
 
 @functools.partial(jax.jit, static_argnames=("model",), compiler_options=COMPILER_OPTIONS)
-def _loss_and_norm(params, X, y, l2, *, model):
+def _loss_and_norm(params, X, y, l2, l1=None, *, model):
     loss, grads = jax.value_and_grad(lambda p: objective(model, p, X, y, l2))(params)
-    return loss, optax.tree.norm(grads)
+    sparse = _sparse(model, l1, X.shape[0])
+    return (loss, optax.tree.norm(grads)) if sparse is None else certify(sparse, params, loss, grads)
 
 
 def train(
@@ -127,6 +139,7 @@ def train(
     epochs: int,
     l2: float = 0.0,
     tol: float = 0.0,
+    l1: float = 0.0,
     chunk: int = 100,
     learning_rate: float | None = None,
     callback: Callable[[int, float, float], None] | None = None,
@@ -140,6 +153,8 @@ def train(
         optimizer: an optax gradient transformation.
         epochs: the most steps.
         l2: L2 penalty strength.
+        l1: L1 penalty strength (``loss.l1``; needs ``prox_newton``); > 0: the history's loss is the
+            full objective, its gradient norm the KKT violation, and ``tol`` applies to that.
         tol: stop at the first iteration whose gradient norm is ≤ tol (checked inside the compiled
             loop, every iteration); 0 never stops early.
         chunk: epochs per compiled call (and per ``callback``).
@@ -154,8 +169,9 @@ def train(
     """
     X = jnp.asarray(X)
     y, l2, tol = jnp.asarray(y, X.dtype), jnp.asarray(l2, X.dtype), jnp.asarray(tol, X.dtype)
-    chunk_fn = functools.partial(_run_chunk, X=X, y=y, l2=l2, tol=tol, model=model, optimizer=optimizer)
-    final_fn = functools.partial(_loss_and_norm, X=X, y=y, l2=l2, model=model)
+    l1 = jnp.asarray(l1, X.dtype) if l1 else None  # issue 21 hook
+    chunk_fn = functools.partial(_run_chunk, X=X, y=y, l2=l2, tol=tol, l1=l1, model=model, optimizer=optimizer)
+    final_fn = functools.partial(_loss_and_norm, X=X, y=y, l2=l2, l1=l1, model=model)
     return loop(
         chunk_fn,
         final_fn,
