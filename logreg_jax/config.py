@@ -398,10 +398,10 @@ def sparse_problem(cfg) -> tuple[str, str] | None:
     """(section, what was expected) if ``loss.l1`` or ``prox_newton`` is asked of a model or optimizer
     that cannot take it (issue 21), else None."""
     l1, model, opt = cfg.loss.l1, cfg.model.name, cfg.optimizer.name
-    if opt == "prox_newton" and model == "mlp":
-        return "optimizer", 'optimizer.name other than "prox_newton" for the mlp (its Hessian is not convex)'
     if l1 > 0 and model == "mlp":
         return "loss", "loss.l1 = 0 for the mlp (the L1 penalty is for logistic and softmax regression)"
+    if opt == "prox_newton" and model == "mlp":
+        return "optimizer", 'optimizer.name other than "prox_newton" for the mlp (its Hessian is not convex)'
     if l1 > 0 and opt == "newton":
         return "loss", (
             'loss.l1 = 0 with optimizer.name = "newton" (Newton needs a twice-differentiable objective; '
