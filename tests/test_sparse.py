@@ -188,3 +188,18 @@ def test_path_script_writes_the_run(tmp_path):
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "path.ratio" in bad.stderr
+
+
+def test_softmax_with_l1_matches_multinomial_saga(x64):
+    from sklearn.linear_model import LogisticRegression
+
+    overrides = ["loss.l1=2.0", "loss.l2=0.0", "optimizer.name=prox_newton", "dtype=float64", "train.tol=1e-12",
+                 "train.epochs=50", "model.init=zeros"]  # fmt: skip
+    fitted = lj.fit(lj.load_config("configs/iris_softmax.toml", overrides))
+    X, y = np.asarray(fitted.inputs[0]), np.asarray(fitted.inputs[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = LogisticRegression(solver="saga", C=0.5, l1_ratio=1.0, tol=1e-12, max_iter=500_000).fit(X, y)
+    assert fitted.history.converged
+    np.testing.assert_allclose(fitted.params["W"], clf.coef_.T, atol=1e-6)
+    np.testing.assert_array_equal(fitted.params["W"] != 0, clf.coef_.T != 0)  # exact zeros where saga has them
