@@ -65,6 +65,7 @@ def test_l1_max_is_exact_zero_above_and_nonzero_below(cancer, x64):
     assert np.sum(theta[1, 1:] != 0) >= 1
 
 
+@pytest.mark.slow  # saga at tol 1e-12: seconds
 def test_duality_gap_bounds_the_suboptimality_and_vanishes_at_saga_optimum(cancer, x64):
     X, y = cancer
     l1 = 0.1 * float(np.max(np.abs(X.T @ (y - y.mean()))))
@@ -89,6 +90,7 @@ def test_path_is_certified_and_matches_saga_on_a_few_lambdas(cancer, x64):
         np.testing.assert_array_equal(res.theta[i, 1:] != 0, ref[1:] != 0)
 
 
+@pytest.mark.slow  # saga at tol 1e-12: seconds
 def test_elastic_net_matches_saga(cancer, x64):
     X, y = cancer
     lmax, lams, l1s, l2s = study.grid(X, y, study.PathSection(points=20, ratio=0.05, l1_ratio=0.5))
@@ -190,6 +192,7 @@ def test_path_script_writes_the_run(tmp_path):
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "path.ratio" in bad.stderr
 
 
+@pytest.mark.slow  # saga at tol 1e-12: seconds
 def test_softmax_with_l1_matches_multinomial_saga(x64):
     from sklearn.linear_model import LogisticRegression
 
