@@ -48,8 +48,10 @@ def load(cfg):
 
 def main(argv=None):
     cfg, out = parse_args(argv, __doc__.splitlines()[0], cls=study.PathConfig)
-    if cfg.base.dtype != "float64":
-        raise lj.ConfigError(f"dtype = {cfg.base.dtype!r}: expected float64 (the path is certified to 1e-8)")
+    problem = study.base_problem(cfg.base)
+    if problem is not None:
+        source = next((a for a in (sys.argv[1:] if argv is None else argv) if a.endswith(".toml")), "config")
+        raise lj.ConfigError(f"{source}: {problem}")
     X, y, names, w_true = load(cfg)
     tol = cfg.base.train.tol or 1e-10
     with jax.enable_x64(True):

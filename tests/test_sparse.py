@@ -206,3 +206,12 @@ def test_softmax_with_l1_matches_multinomial_saga(x64):
     assert fitted.history.converged
     np.testing.assert_allclose(fitted.params["W"], clf.coef_.T, atol=1e-6)
     np.testing.assert_array_equal(fitted.params["W"] != 0, clf.coef_.T != 0)  # exact zeros where saga has them
+
+
+@pytest.mark.parametrize("override, words", [("dtype=float32", "expected float64"), ("model.name=mlp", '"logistic"')])
+def test_path_script_refuses_what_it_cannot_certify_before_solving(override, words, tmp_path):
+    from conftest import load_script
+
+    with pytest.raises(lj.ConfigError, match="breast_cancer_path.toml") as err:
+        load_script("path").main(["configs/breast_cancer_path.toml", "--set", override, "--out", str(tmp_path / "r")])
+    assert words in str(err.value) and not (tmp_path / "r").exists()

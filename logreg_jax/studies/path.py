@@ -67,8 +67,14 @@ class PathConfig:
     path: PathSection = field(default_factory=PathSection)
     sparse_synthetic: SparseSynthetic = field(default_factory=SparseSynthetic)
 
-    def __post_init__(self):
-        require(self.base.model.name == "logistic", "base", 'model.name = "logistic" (the path is binary)')
+
+def base_problem(base: Config) -> str | None:
+    """What in the base config the path cannot take (checked by the script, naming the file), or None."""
+    if base.model.name != "logistic":
+        return f'model.name = {base.model.name!r}: expected "logistic" (the path is binary logistic regression)'
+    if base.dtype != "float64":
+        return f"dtype = {base.dtype!r}: expected float64 (every point is certified to a gap of 1e-8)"
+    return None
 
 
 def sparse_synthetic(cfg: SparseSynthetic) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
