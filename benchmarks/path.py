@@ -45,14 +45,14 @@ def main():
     X, y = (X - X.mean(0)) / X.std(0), np.asarray(data.y, np.float64)
     jax.block_until_ready(jnp.zeros(1) + 1)  # backend start-up is the process's
     with jax.enable_x64(True):
-        lmax, lams, l1s, l2s = study.grid(X, y, study.PathSection(points=100, ratio=0.01))
+        lmax, lams, l1s, l2s = study.path_grid(X, y, study.PathSection(points=100, ratio=0.01))
         start = time.perf_counter()
         res = jax.block_until_ready(study.fit_path(jnp.asarray(X), jnp.asarray(y), jnp.ones(y.size),
                                                    jnp.asarray(l1s), jnp.asarray(l2s), 1e-10))  # fmt: skip
         t_path = time.perf_counter() - start
         folds = study.fold_weights(y, 5, jax.random.key(0))
         start = time.perf_counter()
-        _, cv = jax.block_until_ready(study.cross_validate(jnp.asarray(X), jnp.asarray(y), jnp.asarray(folds),
+        _, cv = jax.block_until_ready(study.cv_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray(folds),
                                                            jnp.asarray(l1s), jnp.asarray(l2s), 1e-10))  # fmt: skip
         t_cv = time.perf_counter() - start
     gap = float(np.max(np.asarray(res.gap) / np.asarray(res.objective)))

@@ -55,7 +55,7 @@ def main(argv=None):
     X, y, names, w_true = load(cfg)
     tol = cfg.base.train.tol or 1e-10
     with jax.enable_x64(True):
-        lmax, lams, l1s, l2s = study.grid(X, y, cfg.path)
+        lmax, lams, l1s, l2s = study.path_grid(X, y, cfg.path)
         args = (jnp.asarray(X), jnp.asarray(y))
         print(
             f"{cfg.base.name}: {X.shape[0]} × {X.shape[1]}, l1_max = {lmax:.10g}, {lams.size} λ, α = {cfg.path.l1_ratio:g}"
@@ -70,7 +70,7 @@ def main(argv=None):
         if cfg.path.folds:
             folds = study.fold_weights(y, cfg.path.folds, jax.random.key(cfg.path.seed))
             start = time.perf_counter()
-            dev, cv_res = study.cross_validate(
+            dev, cv_res = study.cv_path(
                 *args, jnp.asarray(folds), jnp.asarray(l1s), jnp.asarray(l2s), tol, max_iter=cfg.path.max_iter
             )
             print(f"{cfg.path.folds}-fold CV: {time.perf_counter() - start:.2f} s")

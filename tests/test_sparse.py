@@ -80,7 +80,7 @@ def test_duality_gap_bounds_the_suboptimality_and_vanishes_at_saga_optimum(cance
 
 def test_path_is_certified_and_matches_saga_on_a_few_lambdas(cancer, x64):
     X, y = cancer
-    lmax, lams, l1s, l2s = study.grid(X, y, study.PathSection(points=100, ratio=0.01))
+    lmax, lams, l1s, l2s = study.path_grid(X, y, study.PathSection(points=100, ratio=0.01))
     res = jax.tree_util.tree_map(np.asarray, study.fit_path(jnp.asarray(X), jnp.asarray(y), jnp.ones(y.size),
                                                             jnp.asarray(l1s), jnp.asarray(l2s), 1e-10))  # fmt: skip
     assert np.all(res.gap <= 1e-8 * res.objective) and np.all(res.gap >= -1e-15)
@@ -93,7 +93,7 @@ def test_path_is_certified_and_matches_saga_on_a_few_lambdas(cancer, x64):
 @pytest.mark.slow  # saga at tol 1e-12: seconds
 def test_elastic_net_matches_saga(cancer, x64):
     X, y = cancer
-    lmax, lams, l1s, l2s = study.grid(X, y, study.PathSection(points=20, ratio=0.05, l1_ratio=0.5))
+    lmax, lams, l1s, l2s = study.path_grid(X, y, study.PathSection(points=20, ratio=0.05, l1_ratio=0.5))
     res = jax.tree_util.tree_map(np.asarray, study.fit_path(jnp.asarray(X), jnp.asarray(y), jnp.ones(y.size),
                                                             jnp.asarray(l1s), jnp.asarray(l2s), 1e-10))  # fmt: skip
     assert np.all(res.gap <= 1e-8 * res.objective)
@@ -154,7 +154,7 @@ def test_whole_path_matches_warm_started_saga(cancer, x64):
     from sklearn.linear_model import LogisticRegression
 
     X, y = cancer
-    lmax, lams, l1s, l2s = study.grid(X, y, study.PathSection(points=100, ratio=0.01))
+    lmax, lams, l1s, l2s = study.path_grid(X, y, study.PathSection(points=100, ratio=0.01))
     res = jax.tree_util.tree_map(np.asarray, study.fit_path(jnp.asarray(X), jnp.asarray(y), jnp.ones(y.size),
                                                             jnp.asarray(l1s), jnp.asarray(l2s), 1e-10))  # fmt: skip
     clf = LogisticRegression(solver="saga", l1_ratio=1.0, tol=1e-12, max_iter=500_000, warm_start=True)

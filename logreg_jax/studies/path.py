@@ -96,7 +96,7 @@ def lambdas(lmax: float, section: PathSection, m: int, n: int) -> np.ndarray:
     return np.exp(np.linspace(math.log(top), math.log(top * ratio), section.points))
 
 
-def grid(X, y, section: PathSection) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+def path_grid(X, y, section: PathSection) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """(l1_max, λ, l1 = αλ, l2 = (1 − α)λ) for (m, n) standardized X and (m,) labels, each (points,)."""
     lmax = float(l1_max(jnp.asarray(X), jnp.asarray(y, X.dtype)))
     lams = lambdas(lmax, section, *X.shape)
@@ -170,7 +170,7 @@ def held_out_deviance(theta, X, y, v):
 
 
 @functools.partial(jax.jit, static_argnames=("max_iter",))
-def cross_validate(X, y, folds, l1s, l2s, tol, *, max_iter: int = 100):
+def cv_path(X, y, folds, l1s, l2s, tol, *, max_iter: int = 100):
     """(k, points) held-out deviance and the (k,)-batched :class:`PathResult`, the folds vmapped.
 
     Args:
