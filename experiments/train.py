@@ -41,6 +41,9 @@ def main(argv=None):
     metrics = lj.summarize(fitted)
     if cfg.inference.enabled and not fitted.model.inference:
         print(f"inference skipped: standard errors need a logistic model, not the {fitted.model.name}")
+    elif cfg.inference.enabled and cfg.loss.l1 > 0:  # issue 21: Wald standard errors assume a smooth optimum
+        print("inference skipped: standard errors after an L1 penalty (loss.l1 > 0) would ignore the selection")
+        metrics["inference"] = {"refused": "loss.l1 > 0: no standard errors after L1 selection"}
     elif cfg.inference.enabled and fitted.rows is None:
         print("inference skipped: it reads every row into memory in float64, and these data are read at scale")
     elif cfg.inference.enabled:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from logreg_jax.errors import ConfigError
-from logreg_jax.models.registry import model_config_problem
+from logreg_jax.models.registry import get_model, model_config_problem
 
 
 class Invalid(Exception):
@@ -102,6 +102,11 @@ def _build(cls: type, raw: dict, prefix: str, source: str, **given) -> Any:
         return cls(**kwargs)
     except Invalid as err:
         name, expected = err.args
+        head, dot, rest = name.partition(".")
+        if dot:  # a check across sections names the key in its section
+            raise ConfigError(
+                f"{source}: {prefix + name} = {getattr(kwargs[head], rest)!r}: expected {expected}"
+            ) from None
         if name not in raw and not hasattr(cls, name):  # no value, no plain default: the key is missing
             raise ConfigError(f"{source}: {prefix + name} is not set: expected {expected}") from None
         value = getattr(cls, name, None) if name not in raw else raw[name]
@@ -142,7 +147,7 @@ def read_toml(path: str | Path) -> dict:
 RUN_ONLY = ("data.test_fraction", "data.test_path", "train.batch_size", "distributed", "inference")
 
 INITS = ("uniform", "zeros", "normal")
-OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton")
+OPTIMIZERS = ("sgd", "momentum", "adam", "lbfgs", "newton", "prox_newton")
 DTYPES = ("float32", "float64")
 COV_TYPES = ("nonrobust", "HC0")
 SEEDS = "an integer in [-2**63, 2**63 - 1] (what jax.random.key accepts)"
@@ -237,14 +242,16 @@ class ModelConfig:
 @dataclass(frozen=True)
 class LossConfig:
     l2: float = 0.0  # penalty (l2 / 2m) * sum of squared weights, bias excluded
+    l1: float = 0.0  # penalty (l1 / m) * sum of |weights|, bias excluded (optimizer prox_newton; docs/sparse.md)
 
     def __post_init__(self):
         require(math.isfinite(self.l2) and self.l2 >= 0, "l2", "a finite number >= 0")
+        require(math.isfinite(self.l1) and self.l1 >= 0, "l1", "a finite number >= 0")
 
 
 @dataclass(frozen=True)
 class OptimizerConfig:
-    name: str = "sgd"  # sgd, momentum, adam, lbfgs, newton
+    name: str = "sgd"  # sgd, momentum, adam, lbfgs, newton, prox_newton (the one for loss.l1 > 0)
     learning_rate: float = 1.0  # unused by lbfgs and newton, whose line searches pick each step
     momentum: float = 0.9  # used by "momentum"
     nesterov: bool = False  # used by "momentum"
@@ -398,6 +405,29 @@ class Config:
         )
         require(valid_seed(self.seed), "seed", SEEDS)
         require(self.dtype in DTYPES, "dtype", f"one of {', '.join(DTYPES)}")
+        problem = sparse_problem(self)
+        require(problem is None, *(problem or ("", "")))
+
+
+def sparse_problem(cfg) -> tuple[str, str] | None:
+    """(section, what was expected) if ``loss.l1`` or ``prox_newton`` is asked of a model or optimizer
+    that cannot take it (issue 21), else None."""
+    l1, opt, convex = cfg.loss.l1, cfg.optimizer.name, get_model(cfg.model).convex
+    if l1 > 0 and not convex:
+        return (
+            "loss.l1",
+            f"0 for model.name = {cfg.model.name!r} (the L1 penalty is for convex models: logistic, softmax)",
+        )
+    if opt == "prox_newton" and not convex:
+        return "optimizer.name", f"another optimizer for model.name = {cfg.model.name!r} (its objective is not convex)"
+    if l1 > 0 and opt == "newton":
+        return (
+            "loss.l1",
+            '0 with optimizer.name = "newton" (Newton needs a twice-differentiable objective; use "prox_newton")',
+        )
+    if l1 > 0 and opt != "prox_newton":
+        return "loss.l1", f'0, or optimizer.name = "prox_newton" (not {opt!r}): the L1 term needs its proximal step'
+    return None
 
 
 def reads_a_source(cfg: Config) -> bool:

@@ -31,6 +31,7 @@ from logreg_jax.loss import accuracy, bound_objective
 from logreg_jax.models.base import Model
 from logreg_jax.models.registry import get_model, with_classes
 from logreg_jax.optimizers import make_optimizer
+from logreg_jax.proximal import l1_term
 from logreg_jax.report import diagnose
 from logreg_jax.train import History, train
 
@@ -206,7 +207,10 @@ def fit(cfg: Config, data: Dataset | None = None, *, model: Model | None = None,
     y = np.asarray(data.y, cfg.dtype)
     with precision(cfg):
         params = initial_params(model, cfg.seed, X.shape[1], cfg.model)
-        params, history = train(bound_objective(model, X, y, cfg.loss.l2), params, **training_args(cfg, callback))
+        sparse = l1_term(model, cfg.loss.l1, X.shape[0], X.dtype)  # loss.l1: the proximal part of the objective
+        params, history = train(
+            bound_objective(model, X, y, cfg.loss.l2), params, sparse=sparse, **training_args(cfg, callback)
+        )
     diagnose.check_divergence(history, cfg)  # finite but ended above its start: an error too
     params = jax.tree_util.tree_map(np.asarray, params)
     return Fit(cfg, data, model, feature_map, params, history, InMemory(X, y), test=test)

@@ -22,6 +22,8 @@ import jax.numpy as jnp
 import optax
 from jax.flatten_util import ravel_pytree
 
+from logreg_jax.proximal import prox_newton
+
 
 @functools.lru_cache(maxsize=64)
 def make_optimizer(cfg) -> optax.GradientTransformation:
@@ -63,6 +65,8 @@ def optimizer_from(
         return optax.lbfgs(memory_size=memory_size)
     if name == "newton":
         return newton(damping)
+    if name == "prox_newton":  # the L1 penalty arrives as update's extra argument sparse= (train.py)
+        return prox_newton()
     raise ValueError(f"unknown optimizer {name!r}")
 
 

@@ -29,9 +29,10 @@ FEATURE_MAJOR_BYTES = 4 << 20
 
 def needs_memory(cfg: Config, model: Model, k: int = 2) -> str | None:
     """What keeps a config off :mod:`logreg_jax.scale`, which trains binary models on every row:
-    a model with K scores per sample, K > 2 classes or a held-out set (named as a key), else None."""
+    a model with K scores per sample, K > 2 classes, an L1 penalty or a held-out set (named as a key), else None."""
     for key, asked in (
         (f'model.name = "{cfg.model.name}"', not _one_logit(cfg, model)),
+        (f"loss.l1 = {cfg.loss.l1:g}", cfg.loss.l1 > 0),
         (f"{k} classes", k > 2),
         ("data.test_fraction", cfg.data.test_fraction > 0),
         ("data.test_path", bool(cfg.data.test_path)),

@@ -23,6 +23,7 @@ import numpy as np
 import optax
 
 from logreg_jax.errors import TrainingDiverged
+from logreg_jax.proximal import Sparse, certify
 
 
 class History(NamedTuple):
@@ -43,24 +44,25 @@ class History(NamedTuple):
     converged: bool = False
 
 
-def step(objective: Callable, optimizer, params, opt_state, fresh: bool = False):
+def step(objective: Callable, optimizer, params, opt_state, fresh: bool = False, **extra):
     """One optimizer step on ``objective(params) -> scalar``: returns (params, state, loss, grads).
 
     Line-search optimizers (L-BFGS, Newton) also need the loss itself, passed as extra arguments
     that the others ignore. L-BFGS's line search stores the value and gradient at the step it
     accepted; they are reused (``optax.value_and_grad_from_state``), which saves a pass over the data,
-    unless ``fresh`` (minibatches: the stored value belongs to the previous batch).
+    unless ``fresh`` (minibatches: the stored value belongs to the previous batch). ``extra``
+    (the L1 term ``sparse`` of :mod:`logreg_jax.proximal`) goes to the update as is.
     """
     optimizer = optax.with_extra_args_support(optimizer)
     if not fresh and _stores_value(opt_state):
         loss, grads = optax.value_and_grad_from_state(objective)(params, state=opt_state)
     else:
         loss, grads = jax.value_and_grad(objective)(params)
-    updates, opt_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=objective)
+    updates, opt_state = optimizer.update(grads, opt_state, params, value=loss, grad=grads, value_fn=objective, **extra)
     return optax.apply_updates(params, updates), opt_state, loss, grads
 
 
-def run_epochs(objective: Callable, optimizer, params, opt_state, stopped, tol, steps: int):
+def run_epochs(objective: Callable, optimizer, params, opt_state, stopped, tol, steps: int, sparse=None):
     """``steps`` iterations of :func:`step` as one ``lax.scan`` (call it inside ``jit`` or ``vmap``).
 
     An iteration whose starting gradient norm is ≤ ``tol`` (when ``tol`` > 0) sets ``stopped``;
@@ -72,6 +74,8 @@ def run_epochs(objective: Callable, optimizer, params, opt_state, stopped, tol, 
         params, opt_state: where to start.
         stopped: () bool, whether training has already converged.
         tol: () gradient-norm threshold. steps: number of iterations (static).
+        sparse: an L1 term (:class:`~logreg_jax.proximal.Sparse`) or None; with it the loss is the
+            full objective and ``tol`` applies to the KKT violation instead of the gradient norm.
 
     Returns:
         (params, opt_state, stopped, losses, norms, active), the last three of shape (steps,):
@@ -80,8 +84,9 @@ def run_epochs(objective: Callable, optimizer, params, opt_state, stopped, tol, 
 
     def epoch(carry, _):
         params, opt_state, stopped = carry
-        new_params, new_state, loss, grads = step(objective, optimizer, params, opt_state)
-        norm = optax.tree.norm(grads)
+        extra = {} if sparse is None else {"sparse": sparse}
+        new_params, new_state, loss, grads = step(objective, optimizer, params, opt_state, **extra)
+        loss, norm = _report(sparse, params, loss, grads)
         stopped = stopped | ((tol > 0) & (norm <= tol))
         # A select, not lax.cond: under vmap a cond becomes a select anyway. The step computed
         # after convergence is discarded; Python stops at the end of the chunk.
@@ -110,11 +115,17 @@ COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 run_chunk = jax.jit(run_epochs, static_argnames=("optimizer", "steps"), compiler_options=COMPILER_OPTIONS)
 
 
+def _report(sparse, params, loss, grads):
+    """(loss, norm) a history records: the smooth loss and its gradient norm, or with an L1 term
+    the full objective and the KKT violation (:func:`logreg_jax.proximal.certify`)."""
+    return (loss, optax.tree.norm(grads)) if sparse is None else certify(sparse, params, loss, grads)
+
+
 @functools.partial(jax.jit, compiler_options=COMPILER_OPTIONS)
-def value_and_norm(objective, params):
-    """(loss, global gradient norm) at ``params``."""
+def value_and_norm(objective, params, sparse=None):
+    """(loss, global gradient norm) at ``params`` (with an L1 term: see :func:`_report`)."""
     loss, grads = jax.value_and_grad(objective)(params)
-    return loss, optax.tree.norm(grads)
+    return _report(sparse, params, loss, grads)
 
 
 def train(
@@ -127,6 +138,7 @@ def train(
     chunk: int = 100,
     learning_rate: float | None = None,
     callback: Callable[[int, float, float], None] | None = None,
+    sparse: Sparse | None = None,
 ) -> tuple[Any, History]:
     """Trains ``params`` for at most ``epochs`` full-batch steps on ``objective``: the one loop of
     every data layout (rows in memory, feature-major blocks, sharded arrays differ only in it).
@@ -143,6 +155,9 @@ def train(
         chunk: epochs per compiled call (and per ``callback``).
         learning_rate: only quoted in the divergence message.
         callback: called after each chunk with (iterations done, latest loss, latest gradient norm).
+        sparse: the L1 term (``loss.l1``, :func:`logreg_jax.proximal.l1_term`; needs ``prox_newton``):
+            the history's loss is then the full objective, its gradient norm the KKT violation,
+            and ``tol`` applies to that.
 
     Returns:
         (final params, :class:`History` of the iterations actually run).
@@ -155,7 +170,7 @@ def train(
     losses, norms, done = [], [], 0
     while done < epochs and not bool(stopped):
         params, opt_state, stopped, loss, norm, active = run_chunk(
-            objective, optimizer, params, opt_state, stopped, tol, steps=min(chunk, epochs - done)
+            objective, optimizer, params, opt_state, stopped, tol, steps=min(chunk, epochs - done), sparse=sparse
         )
         used = int(np.sum(np.asarray(active)))
         loss, norm = np.asarray(loss, np.float64)[:used], np.asarray(norm, np.float64)[:used]
@@ -167,7 +182,9 @@ def train(
         done += used
         if callback is not None and used:
             callback(done, float(loss[-1]), float(norm[-1]))
-    final_loss, final_norm = _stored_loss_and_norm(opt_state) or (float(v) for v in value_and_norm(objective, params))
+    final_loss, final_norm = (None if sparse is not None else _stored_loss_and_norm(opt_state)) or (
+        float(v) for v in value_and_norm(objective, params, sparse)
+    )
     if not np.isfinite(final_loss):
         raise TrainingDiverged.at(f"after epoch {done}", final_loss, learning_rate)
     return params, History(np.concatenate(losses), np.concatenate(norms), final_loss, final_norm, bool(stopped))

@@ -23,6 +23,8 @@ STUDIES = {
     "compare_optimizers": "optimizers.OptimizersConfig",
     "microchips_regularization": "regularization.RegularizationConfig",
     "sweep_lr": "sweeps.SweepConfig",
+    "breast_cancer_path": "path.PathConfig",
+    "sparse_synthetic_path": "path.PathConfig",
 }
 
 

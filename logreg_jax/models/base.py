@@ -37,6 +37,8 @@ class Model(NamedTuple):
             classes keeps its two columns).
         multiclass: whether it trains on class numbers 0 … K−1 (K read from the training labels,
             see ``for_classes``); False: binary 0/1 labels only.
+        convex: whether the loss is convex in the parameters (logits linear in them): one optimum
+            (up to ``gauge``), so the L1 path, influence functions and hypergradients apply.
         inference: whether the coefficient table (standard errors, tests, the separation check of
             :mod:`logreg_jax.report.inference`) applies: a logistic GLM, logits X θ.
         config_problem: ``model_cfg -> (key, expected) | None``: a problem with the ``[model]`` keys this
@@ -60,6 +62,7 @@ class Model(NamedTuple):
     logits_fm: Callable[[Any, Any], Any] | None = None
     n_classes: int = 2
     multiclass: bool = False
+    convex: bool = False
     inference: bool = False
     config_problem: Callable[[Any], tuple[str, str] | None] | None = None
     for_classes: Callable[[int], Model] | None = None

@@ -191,5 +191,6 @@ MODEL = Model(
     bias_column=True,
     describe=describe,
     logits_fm=logits_fm,
+    convex=True,
     inference=True,
 )

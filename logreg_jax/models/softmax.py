@@ -95,6 +95,7 @@ def for_classes(n_classes: int) -> Model:
         bias_column=False,
         n_classes=n_classes,
         multiclass=True,
+        convex=True,
         gauge=bias_gauge,
         for_classes=for_classes,
     )

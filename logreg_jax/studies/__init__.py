@@ -6,7 +6,9 @@
   against over- and underfitting, by cross-validation;
 - :mod:`~logreg_jax.studies.optimizers`: optimizers raced to the optimum;
 - :mod:`~logreg_jax.studies.sweeps`: a grid of configs trained at once under ``jax.vmap``;
-- :mod:`~logreg_jax.studies.models`: models side by side on one dataset.
+- :mod:`~logreg_jax.studies.models`: models side by side on one dataset;
+- :mod:`~logreg_jax.studies.path` (with :mod:`~logreg_jax.studies.path_figures`): the L1 /
+  elastic-net regularization path, certified and cross-validated.
 
 Each study's config composes the base :class:`~logreg_jax.config.Config` (field ``base``) with
 sections of its own; ``experiments/<script>.py`` loads it, calls the study and writes the run folder.
