@@ -182,3 +182,11 @@ def polish(model: Model, params, X, y, l2=0.0, steps: int = 8):
 
     theta = jax.lax.fori_loop(0, steps, step, theta)
     return unravel(theta), jnp.linalg.norm(jax.grad(total)(theta)) / X.shape[0]
+
+
+@functools.partial(jax.jit, static_argnames="model")
+def point_loss_changes(model: Model, params, deltas, x, y):
+    """The change of one held-out point's loss under each parameter change: (r, P) deltas, (n,) x → (r,)."""
+    theta, unravel = ravel_pytree(params)
+    loss = jax.vmap(lambda t: mean_loss(model, unravel(t), x[None], y[None]))
+    return loss(theta + deltas) - loss(theta[None])[0]
