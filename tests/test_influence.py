@@ -105,3 +105,60 @@ def test_softmax_refits_are_optima_of_the_reduced_objective():
         assert np.max(np.abs(X[keep].T @ (P - Y[keep]) + l2 * W)) <= 1e-9
         assert np.max(np.abs((P - Y[keep]).sum(0))) <= 1e-9
         assert abs(db.sum()) <= 1e-12  # the common bias shift stays that of the full fit
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("data.test_fraction=0.0", "needs a held-out set"),
+        ('model.name="mlp" --set model.init="normal"', "exact Hessian"),
+    ],
+)
+def test_bad_configs_are_refused_before_any_work(tmp_path, override, message, monkeypatch):
+    from conftest import load_script
+
+    monkeypatch.setattr(lj, "fit", lambda *a, **k: pytest.fail("trained before refusing"))
+    script = load_script("influence")
+    with pytest.raises(lj.ConfigError, match=message):
+        sets = [a for o in override.split(" --set ") for a in ("--set", o)]
+        script.main(["configs/exam_scores_influence.toml", *sets, "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
+
+
+def test_separable_data_without_penalty_is_refused(tmp_path):
+    from conftest import load_script, write_text
+
+    rows = "\n".join(f"{x},{x + 0.5},{int(x > 5)}" for x in range(12))
+    data = write_text(tmp_path, "separable.txt", rows + "\n")
+    script = load_script("influence")
+    with pytest.raises(lj.DataError, match="perfectly separated"):
+        script.main(
+            ["configs/exam_scores_influence.toml", "--set", f'data.path="{data}"', "--out", str(tmp_path / "out")]
+        )
+
+
+@pytest.mark.slow
+def test_script_writes_the_table_and_names_the_largest_effect(tmp_path):
+    import csv
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "exam"
+    done = subprocess.run(
+        [sys.executable, "experiments/influence.py", "configs/exam_scores_influence.toml", "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert {"influence.csv", "metrics.json", "scatter.png", "point.png"} <= {p.name for p in out.iterdir()}
+    table = list(csv.DictReader(open(out / "influence.csv")))
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert list(table[0]) == ["row", "label", "exact_loo", "influence", "newton_step", "leverage", "cooks_distance"]
+    assert len(table) == metrics["n_rows"] == 80
+    labels = np.loadtxt("data/exam_scores.txt", delimiter=",")[:, -1]
+    assert all(int(r["label"]) == labels[int(r["row"])] for r in table)  # `row` is the line in the file
+    largest = max(table, key=lambda r: abs(float(r["exact_loo"])))
+    assert metrics["largest_exact_row"] == int(largest["row"])
+    assert f"largest exact effect: row {largest['row']}" in done.stdout
+    assert metrics["pearson_newton"] > 0.99 and metrics["pearson_influence"] > 0.95

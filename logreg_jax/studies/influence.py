@@ -110,13 +110,13 @@ def influence_study(cfg: InfluenceConfig) -> Study:
         Xt = np.asarray(fitted.feature_map(np.asarray(fitted.test.X, np.float64)), np.float64)
         yt = np.asarray(fitted.test.y, np.float64)
         params = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64), fitted.params)
-        params, norm = inf.polish(fitted.model, params, X, y, l2)
         logistic = base.model.name == "logistic"
         if logistic and l2 == 0 and bool(separated(params, X, y)):
             raise lj.DataError(
                 f"{base.data.path}: the training rows are perfectly separated, so with loss.l2 = 0 there is no "
                 "finite optimum to remove rows from; set loss.l2 > 0"
             )
+        params, norm = inf.polish(fitted.model, params, X, y, l2)
         if not float(norm) <= 1e-10:
             raise lj.DataError(f"{base.data.path}: the fit did not reach the optimum (gradient norm {float(norm):.2g})")
         start = time.perf_counter()
