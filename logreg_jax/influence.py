@@ -6,10 +6,10 @@ does), with the feature map held fixed. H is ``jax.hessian`` of F at the optimum
 the per-example gradients (``jax.vmap`` of ``jax.grad``), and L the mean held-out loss.
 
 - exact: θ̂₋ᵢ minimizes F − ℓ_i; all m refits run as one vmapped Newton iteration warm-started at
-  θ̂, with the Hessian H₋ᵢ = H − h_i (h_i = G_iᵀ S_i G_i, G_i the row's logit Jacobian and S_i the
-  cross-entropy's curvature in the logits) applied by Woodbury's identity from one Cholesky factor
-  of H as the preconditioner of conjugate gradients on exact Hessian-vector products, until
-  ‖∇(F − ℓ_i)/(m − 1)‖ ≤ tol;
+  θ̂: first with the Hessian frozen at H₋ᵢ(θ̂) = H − h_i (h_i = G_iᵀ S_i G_i, G_i the row's logit
+  Jacobian and S_i the cross-entropy's curvature in the logits), applied by Woodbury's identity from
+  one Cholesky factor of H; rows not finished then take Newton steps solved by conjugate gradients
+  on exact Hessian-vector products, preconditioned by H₋ᵢ(θ̂)⁻¹; until ‖∇(F − ℓ_i)/(m − 1)‖ ≤ tol;
 - influence (Koh & Liang 2017): Δθ ≈ H⁻¹ g_i and ΔL ≈ ∇Lᵀ H⁻¹ g_i;
 - one-step Newton (Pregibon 1981): Δθ ≈ H₋ᵢ⁻¹ g_i, the influence step with the leverage correction
   (for logistic regression H⁻¹ g_i / (1 − h_ii)), and ΔL = L(θ̂ + Δθ) − L(θ̂), the loss evaluated.
@@ -32,7 +32,8 @@ from jax.scipy.linalg import cho_factor, cho_solve
 from logreg_jax.loss import l2_penalty, mean_cross_entropy
 from logreg_jax.model import Model
 
-MAX_ITERATIONS = 50  # Newton steps per refit at most
+CHORD_ITERATIONS = 30  # frozen-Hessian steps per refit at most, then
+MAX_ITERATIONS = 50  # Newton steps by conjugate gradients at most
 CG_ITERATIONS = 4  # per Newton step
 
 
@@ -124,13 +125,19 @@ def influence(model: Model, params, X, y, X_test, y_test, l2=0.0, tol=1e-10, chu
         def gradient(t):
             return grad_total(t, w)
 
-        def cond(state):
-            _, k, norm = state
-            return (norm > tol / 10) & (k < MAX_ITERATIONS)
+        def cond(limit):
+            return lambda state: (state[2] > tol / 10) & (state[1] < limit)
 
-        def step(state):
-            """One Newton step, H₋ᵢ(t) d = ∇, solved by conjugate gradients on exact Hessian-vector
-            products, preconditioned by H₋ᵢ(θ̂)⁻¹: a few iterations suffice near θ̂."""
+        def chord(state):
+            """A Newton step with the Hessian frozen at θ̂: cheap, and enough for most rows."""
+            t, k, _ = state
+            t = t - solve(gradient(t))
+            return t, k + 1, jnp.linalg.norm(gradient(t)) / (m - 1)
+
+        def newton_cg(state):
+            """A Newton step, H₋ᵢ(t) d = ∇, by conjugate gradients on exact Hessian-vector products
+            preconditioned by H₋ᵢ(θ̂)⁻¹: for the rows whose removal moves θ too far for the frozen one.
+            Under vmap a batch takes these steps only while one of its rows is unfinished."""
             t, k, _ = state
             g = gradient(t)
             d, _ = jax.scipy.sparse.linalg.cg(
@@ -141,7 +148,8 @@ def influence(model: Model, params, X, y, X_test, y_test, l2=0.0, tol=1e-10, chu
 
         newton = solve(grads[i])  # the first step from θ̂, where ∇(F − ℓ_i) = −g_i
         start = (theta + newton, 1, jnp.linalg.norm(gradient(theta + newton)) / (m - 1))
-        t, _, norm = jax.lax.while_loop(cond, step, start)
+        state = jax.lax.while_loop(cond(CHORD_ITERATIONS), chord, start)
+        t, _, norm = jax.lax.while_loop(cond(CHORD_ITERATIONS + MAX_ITERATIONS), newton_cg, state)
         return t - theta, test_loss(t) - base, norm <= tol, newton, test_loss(theta + newton) - base
 
     rows = jnp.arange(m)
