@@ -23,6 +23,9 @@ STUDIES = {
     "compare_optimizers": "optimizers.OptimizersConfig",
     "microchips_regularization": "regularization.RegularizationConfig",
     "sweep_lr": "sweeps.SweepConfig",
+    "breast_cancer_influence": "influence.InfluenceConfig",
+    "digits_influence": "influence.InfluenceConfig",
+    "exam_scores_influence": "influence.InfluenceConfig",
 }
 
 
