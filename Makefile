@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/layout.py
 	$(BIN)/python benchmarks/bootstrap.py
 	$(BIN)/python benchmarks/sweep.py
+	$(BIN)/python benchmarks/influence.py
 
 # Regenerates the figures committed under docs/ and shown in the README.
 figures: $(STAMP)
@@ -60,6 +61,11 @@ figures: $(STAMP)
 	done
 	$(BIN)/python experiments/compare_runs.py runs/compare/* --out runs/comparison
 	cp runs/comparison/curves.png docs/compare_runs_curves.png
+	$(BIN)/python experiments/influence.py configs/digits_influence.toml
+	cp runs/digits_influence/scatter.png docs/influence_digits_scatter.png
+	cp runs/digits_influence/point.png docs/influence_digits_point.png
+	$(BIN)/python experiments/influence.py configs/breast_cancer_influence.toml
+	cp runs/breast_cancer_influence/scatter.png docs/influence_breast_cancer_scatter.png
 
 # The gradient comparison at up to a million samples (about 8 minutes on 2 cores).
 figures-gradients: $(STAMP)

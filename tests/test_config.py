@@ -25,6 +25,9 @@ STUDIES = {
     "sweep_lr": "sweeps.SweepConfig",
     "breast_cancer_path": "path.PathConfig",
     "sparse_synthetic_path": "path.PathConfig",
+    "breast_cancer_influence": "influence.InfluenceConfig",
+    "digits_influence": "influence.InfluenceConfig",
+    "exam_scores_influence": "influence.InfluenceConfig",
 }
 
 

@@ -127,7 +127,7 @@ def test_choose_picks_min_and_one_standard_error():
         ("loss.l1=-1.0", "loss.l1 = -1.0: expected a finite number >= 0"),
         ("model.name=mlp", "loss.l1 = 1.0: expected 0 for model.name = 'mlp' (the L1 penalty is for convex models"),
         ("optimizer.name=newton", "Newton needs a twice-differentiable objective"),
-        ("optimizer.name=adam", 'loss.l1 = 1.0: expected 0, or optimizer.name = "prox_newton" (not \'adam\')'),
+        ("optimizer.name=adam", "loss.l1 = 1.0: expected 0, or optimizer.name = \"prox_newton\" (not 'adam')"),
     ],
 )
 def test_bad_l1_configs_are_one_line_errors(override, words):
