@@ -98,9 +98,9 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
     """Newton refits of the weighted fits, one per row of ``counts``, all members in one program.
 
     The members are the rows of an (n, k) matrix rather than a ``jax.vmap`` of one fit: every step
-    is two (n, m) × (m, k) products, one batched (n, k, k) Hessian, and a batched Cholesky solve,
-    a handful of primitives that trace and lower in milliseconds, whatever n, m and k are, so a
-    second process that finds the compiled program in the persistent cache starts it at once.
+    is two (n, m) × (m, k) products, one (n, m) × (m, k²) product for the Hessians and a batched
+    Cholesky solve: a handful of primitives that trace and lower in milliseconds, whatever n, m and
+    k are, so a second process that finds the compiled program in the persistent cache starts it at once.
 
     Args:
         theta: (k,) starting point, the full-data optimum.
@@ -114,6 +114,9 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
         for l2 = 0, not separated: such a resample has no finite estimate).
     """
     W = counts.astype(X.dtype)
+    k = X.shape[1]
+    # Row i's x_i x_iᵀ, flattened: every member's Hessian is then one (n, m) × (m, k²) product.
+    outer = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], k * k)
     mask = jnp.ones_like(theta).at[0].set(0)
 
     def gradient(T):  # (n, k) -> (n, k) gradients and (n, m) margins
@@ -124,7 +127,7 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
         G, Z = gradient(T)
         # σ(z) σ(−z) rather than p (1 − p): it keeps its relative accuracy where σ(z) rounds to 1.
         curvature = W * jax.nn.sigmoid(Z) * jax.nn.sigmoid(-Z)
-        H = jnp.einsum("nm,mi,mj->nij", curvature, X, X) + jnp.diag(l2 * mask)
+        H = (curvature @ outer).reshape(-1, k, k) + jnp.diag(l2 * mask)
         L = jax.lax.linalg.cholesky(H, symmetrize_input=False)
         half = jax.lax.linalg.triangular_solve(L, G[..., None], left_side=True, lower=True)
         return T - jax.lax.linalg.triangular_solve(L, half, left_side=True, lower=True, transpose_a=True)[..., 0]
