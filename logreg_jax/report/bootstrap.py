@@ -2,8 +2,8 @@
 
 Drawing m rows with replacement is the same as weighting each row by how often it was drawn, so
 every resample is the *weighted* summed negative log-likelihood on the same (m, k) inputs, and
-``jax.vmap`` refits all of them at once. Each member takes a fixed number of Newton steps from the
-full-data optimum: the member's own optimum is close by (about one standard error away), where
+one compiled program refits all of them at once, the members as the rows of a matrix. Each member
+takes a fixed number of Newton steps from the full-data optimum: the member's own optimum is close by (about one standard error away), where
 Newton converges quadratically, so a few steps reach float64 precision without a line search.
 The derivatives are hand-derived rather than autodiff here only because the program then compiles
 faster, and compiling is most of the bootstrap's time end to end (see benchmarks/RESULTS.md).
@@ -20,16 +20,12 @@ import numpy as np
 from logreg_jax.loss import cross_entropy_terms, l2_penalty
 from logreg_jax.models import logistic
 
-NEWTON_STEPS = 20  # from the full-data optimum a member reaches float64 precision in ~5
+NEWTON_STEPS = 10  # from the full-data optimum every non-separated exam-score member reaches |∇|/m ≤ 1e-10
 
-# The program is small and runs once per bootstrap, so its compile time is most of the bootstrap's
-# time end to end: XLA's cheapest CPU code generation (no fusion emitters, no expensive LLVM passes)
-# compiles it several times faster and runs it more slowly (docs/inference.md).
-_QUICK_COMPILE = {
-    "xla_cpu_use_fusion_emitters": False,
-    "xla_backend_optimization_level": 0,
-    "xla_llvm_disable_expensive_passes": True,
-}
+# Compiled without XLA's CPU fusion emitters: they make the compile several times slower and the
+# run barely faster, and the first process of a run pays the compile (later ones find it in the
+# persistent cache). Lower optimization levels compile faster still but run several times slower.
+_QUICK_COMPILE = {"xla_cpu_use_fusion_emitters": False}
 
 
 def weighted_nll(theta, X, y, w, l2=0.0):
@@ -99,7 +95,12 @@ def resample_counts(key, n: int, m: int) -> np.ndarray:
 
 @functools.partial(jax.jit, static_argnames="steps", compiler_options=_QUICK_COMPILE)
 def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
-    """Newton refits of the weighted fits, one per row of ``counts``, all in one vmapped program.
+    """Newton refits of the weighted fits, one per row of ``counts``, all members in one program.
+
+    The members are the rows of an (n, k) matrix rather than a ``jax.vmap`` of one fit: every step
+    is two (n, m) × (m, k) products, one (n, m) × (m, k²) product for the Hessians and a batched
+    Cholesky solve: a handful of primitives that trace and lower in milliseconds, whatever n, m and
+    k are, so a second process that finds the compiled program in the persistent cache starts it at once.
 
     Args:
         theta: (k,) starting point, the full-data optimum.
@@ -112,19 +113,32 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
         (n, k) refitted θ, and (n,) bool: the member converged (finite, mean gradient ≤ 1e-8, and,
         for l2 = 0, not separated: such a resample has no finite estimate).
     """
+    W = counts.astype(X.dtype)
+    k = X.shape[1]
+    # Row i's x_i x_iᵀ, flattened: every member's Hessian is then one (n, m) × (m, k²) product.
+    outer = (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], k * k)
+    mask = jnp.ones_like(theta).at[0].set(0)
 
-    def one(w):
-        def step(_, t):
-            g, H = newton_terms(t, X, y, w, l2)
-            return t - jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(H), g)
+    def gradient(T):  # (n, k) -> (n, k) gradients and (n, m) margins
+        Z = T @ X.T
+        return (W * (jax.nn.sigmoid(Z) - y)) @ X + l2 * mask * T, Z
 
-        # A fixed count (no early exit): a while_loop compiles slower than the steps it would save.
-        t = jax.lax.fori_loop(0, steps, step, theta)
-        small = jnp.max(jnp.abs(newton_terms(t, X, y, w, l2)[0])) <= 1e-8 * X.shape[0]
-        ok = jnp.all(jnp.isfinite(t)) & small & ((l2 > 0) | ~separated(t, X, y, w))
-        return t, ok
+    def step(_, T):
+        G, Z = gradient(T)
+        # σ(z) σ(−z) rather than p (1 − p): it keeps its relative accuracy where σ(z) rounds to 1.
+        curvature = W * jax.nn.sigmoid(Z) * jax.nn.sigmoid(-Z)
+        H = (curvature @ outer).reshape(-1, k, k) + jnp.diag(l2 * mask)
+        L = jax.lax.linalg.cholesky(H, symmetrize_input=False)
+        half = jax.lax.linalg.triangular_solve(L, G[..., None], left_side=True, lower=True)
+        return T - jax.lax.linalg.triangular_solve(L, half, left_side=True, lower=True, transpose_a=True)[..., 0]
 
-    return jax.vmap(one)(counts.astype(X.dtype))
+    # A fixed count (no early exit): a while_loop compiles slower than the steps it would save.
+    T = jax.lax.fori_loop(0, steps, step, jnp.broadcast_to(theta, (W.shape[0], theta.shape[0])))
+    G, Z = gradient(T)
+    small = jnp.max(jnp.abs(G), axis=1) <= 1e-8 * X.shape[0]
+    right = ((2 * y - 1) * Z > 0) | (W == 0)  # separated: every drawn row on its own side (see separated)
+    ok = jnp.all(jnp.isfinite(T), axis=1) & small & ((l2 > 0) | ~jnp.all(right, axis=1))
+    return T, ok
 
 
 def bootstrap(key, theta, X, y, n: int, l2=0.0, steps: int = NEWTON_STEPS):
