@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import jax
+
 from logreg_jax.config import Config, load_config
 from logreg_jax.errors import ConfigError, LogregError
 from logreg_jax.runs.folder import check_out
@@ -46,9 +48,32 @@ def parse_args(argv: Sequence[str] | None, description: str, cls: type = Config)
     )
     args = parser.parse_args(argv)
     cfg = load_config(args.config, args.set, cls)
+    base = getattr(cfg, "base", cfg)  # a study's config holds the base Config
+    if getattr(base, "distributed", None) is None or base.distributed.num_processes <= 1:
+        check_backend()  # (several processes must call jax.distributed.initialize before any backend)
     # Checked now, before any training: a path that must not or cannot be written (docs/errors.md).
-    name = getattr(cfg, "base", cfg).name  # a study's config holds the base Config
-    return cfg, check_out(args.out if args.out is not None else Path("runs") / name)
+    return cfg, check_out(args.out if args.out is not None else Path("runs") / base.name)
+
+
+def check_backend() -> None:
+    """The backend ``JAX_PLATFORMS`` names must exist here: one line before the script prints anything.
+
+    Raises:
+        LogregError: e.g. ``JAX_PLATFORMS=tpu`` on a machine without one (JAX's own message is a
+            long traceback).
+    """
+    platforms = os.environ.get("JAX_PLATFORMS", "")
+    if not platforms:
+        return
+    try:
+        jax.devices()
+    except RuntimeError as err:
+        if "Unable to initialize backend" not in str(err):
+            raise
+        raise LogregError(
+            f"JAX_PLATFORMS={platforms!r}: {str(err).splitlines()[0]}; unset it or name a backend "
+            "this machine has (e.g. cpu)"
+        ) from None
 
 
 def enable_compilation_cache(folder: str | Path | None = None) -> Path | None:
@@ -124,17 +149,6 @@ def run_main(main: Callable[[], None]) -> None:
         sys.exit(2)
     except OSError as err:
         print(f"error: {os_error_message(err)}", file=sys.stderr)
-        sys.exit(2)
-    except RuntimeError as err:
-        if "Unable to initialize backend" not in str(err):
-            raise
-        # e.g. JAX_PLATFORMS=tpu on a machine without one: JAX's own message is a long traceback
-        platforms = os.environ.get("JAX_PLATFORMS", "")
-        print(
-            f"error: JAX_PLATFORMS={platforms!r}: {str(err).splitlines()[0]}; unset it or name a backend "
-            "this machine has (e.g. cpu)",
-            file=sys.stderr,
-        )
         sys.exit(2)
     except KeyboardInterrupt:
         _ignore_signals()  # a second Ctrl-C during interpreter shutdown must not print a traceback
