@@ -77,9 +77,9 @@ def fit_config(cfg: Config, data: Dataset | None = None, *, model: Model | None 
     spec = model or get_model(cfg.model)
     reason = scale_reason(cfg) if data is None else None
     if reason is not None:
-        if needs_memory(cfg, spec) is not None:
+        if (keeps := needs_memory(cfg, spec)) is not None:
             raise ConfigError(
-                f"{needs_memory(cfg, spec)} needs the data in memory, but {reason} asks for the "
+                f"{keeps} needs the data in memory, but {reason} asks for the "
                 "large-data path (logreg_jax.scale: binary models on every row)"
             )
         return _scale().fit_at_scale(cfg, model=spec, callback=callback)
