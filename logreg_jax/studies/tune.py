@@ -1,0 +1,248 @@
+"""Choosing λ by gradient: descent on ln λ through the implicit solution map, checked on a grid.
+
+The validation loss V(u) (u = ln λ) is the mean over folds of the held-out cross-entropy at
+θ*_f(e^u), each θ*_f from :func:`logreg_jax.hypergrad.solution`. The folds are vmapped: with k-fold
+CV each fold is the full row set with 0/1 row weights and its own feature map (standardization
+statistics of its training rows); with ``data.test_path`` there is one "fold", the training file
+against the held-out file. :func:`descend` runs an optax optimizer on u, warm-starting every inner
+solve from the previous optimum; :func:`grid` scores a dense grid of λ in one vmapped call.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from logreg_jax.config import RUN_ONLY, Config, require
+from logreg_jax.data.features import FeatureMap, polynomial_names
+from logreg_jax.data.files import Dataset
+from logreg_jax.data.splits import stratified_kfold
+from logreg_jax.fit import prepare
+from logreg_jax.hypergrad import GRAD_TOL, NotConverged, optimum_report, solution, unrolled_solution, validation_loss
+from logreg_jax.models.base import Model
+
+
+@dataclass(frozen=True)
+class TuneTable:
+    """The ``[tune]`` table."""
+
+    folds: int = 5  # stratified k-fold CV; unused when data.test_path names a held-out file
+    seed: int = 0  # the fold shuffle
+    l2_start: float = 1.0  # λ of the first outer step
+    steps: int = 30  # the most outer steps (gradient evaluations)
+    learning_rate: float = 0.5  # optax.adam's step on ln λ
+    per_feature: bool = False  # one λ per weight (the bias never penalized)
+    grid_points: int = 200  # the dense check grid, log-spaced over grid_range
+    grid_range: tuple[float, float] = (1e-4, 1e2)
+    unrolled_steps: tuple[int, ...] = (10, 30, 100, 300, 1000, 3000)  # N of the unrolled reference
+    unrolled_learning_rate: float = 1.0  # its optax.sgd step
+
+    def __post_init__(self):
+        pos = lambda v: math.isfinite(v) and v > 0  # noqa: E731
+        require(self.folds >= 2, "folds", "an integer >= 2")
+        require(pos(self.l2_start), "l2_start", "a finite number > 0")
+        require(self.steps >= 1, "steps", "an integer >= 1")
+        require(pos(self.learning_rate), "learning_rate", "a finite number > 0")
+        require(self.grid_points >= 2, "grid_points", "an integer >= 2")
+        ok = len(self.grid_range) == 2 and all(pos(v) for v in self.grid_range)
+        require(ok and self.grid_range[0] < self.grid_range[1], "grid_range", "[low, high] with 0 < low < high")
+        require(all(n >= 1 for n in self.unrolled_steps), "unrolled_steps", "a list of integers >= 1")
+        require(pos(self.unrolled_learning_rate), "unrolled_learning_rate", "a finite number > 0")
+
+
+@dataclass(frozen=True)
+class TuneConfig:
+    """The base config (model, data, features, dtype; ``loss.l2`` is what is tuned) and ``[tune]``."""
+
+    IGNORES: ClassVar[tuple[str, ...]] = (
+        "loss.l2",
+        "optimizer",
+        "train",
+        *(k for k in RUN_ONLY if k != "data.test_path"),
+    )
+    base: Config = field(default_factory=Config)
+    tune: TuneTable = field(default_factory=TuneTable)
+
+
+class Problem(NamedTuple):
+    """The folds, stacked: F folds of m training rows (weights w) and m' validation rows (weights v).
+
+    Attributes:
+        model: the :class:`Model`; init: its zero-or-random start (one pytree, shared by the folds).
+        X: (F, m, n) training inputs per fold; y: (m,); w: (F, m).
+        Xv: (F, m', n) validation inputs per fold; yv: (m',); v: (F, m').
+        names: the model input names of the penalized weights (figures).
+    """
+
+    model: Model
+    init: object
+    X: jax.Array
+    y: jax.Array
+    w: jax.Array
+    Xv: jax.Array
+    yv: jax.Array
+    v: jax.Array
+    names: tuple[str, ...]
+
+
+def make_problem(cfg: Config, data: Dataset, test: Dataset | None, *, folds: int, key) -> Problem:
+    """Stacks the folds of ``data`` (or the one split data/test) for vmapped solves.
+
+    Each fold's feature map is fitted on its training rows alone, so nothing of the validation
+    rows leaks into the standardization.
+    """
+    model, fmap, _ = prepare(cfg, data)
+    names = tuple(fmap_names(fmap, data.feature_names))
+    raw = np.asarray(data.X, np.float64)
+    if test is not None:
+        maps, trains, vals = [fmap], [np.ones(raw.shape[0])], [np.ones(test.X.shape[0])]
+        Xv_raw, yv = np.asarray(test.X, np.float64), test.y
+    else:
+        maps, trains, vals = [], [], []
+        for train_idx, _ in stratified_kfold(data.y, folds, key=key):
+            maps.append(prepare(cfg, Dataset(raw[train_idx], data.y[train_idx], data.feature_names))[1])
+            w = np.zeros(raw.shape[0])
+            w[train_idx] = 1.0
+            trains.append(w)
+            vals.append(1.0 - w)
+        Xv_raw, yv = raw, data.y
+    dtype = cfg.dtype
+    stack = lambda arrays: jnp.asarray(np.stack(arrays), dtype)  # noqa: E731
+    init = jax.tree.map(jnp.zeros_like, model.init(jax.random.key(cfg.seed), stack([maps[0](raw)]).shape[2], cfg.model))
+    return Problem(
+        model,
+        init,
+        stack([m(raw) for m in maps]),
+        jnp.asarray(data.y),
+        stack(trains),
+        stack([m(Xv_raw) for m in maps]),
+        jnp.asarray(yv),
+        stack(vals),
+        names,
+    )
+
+
+def fmap_names(fmap: FeatureMap, names) -> list[str]:
+    """The names of the non-bias model inputs (polynomial monomials of the raw feature names)."""
+    return list(polynomial_names(tuple(names), fmap.degree))
+
+
+def _fold_losses(p: Problem, u, inits):
+    """(F,) validation losses and the F optima at λ = e^u (u scalar or (p,))."""
+
+    def one(init, X, w, Xv, v):
+        params = solution(p.model, init, X, p.y, jnp.exp(u), w)
+        return validation_loss(p.model, params, Xv, p.yv, v), params
+
+    return jax.vmap(one)(inits, p.X, p.w, p.Xv, p.v)
+
+
+def value(p: Problem, u, inits):
+    """V(u), the mean validation loss over folds, and the optima (aux)."""
+    losses, params = _fold_losses(p, u, inits)
+    return jnp.mean(losses), params
+
+
+def _report(p: Problem, u, params):
+    """(F,) ‖∇C‖∞ and smallest Hessian eigenvalue of each fold's optimum."""
+    return jax.vmap(lambda q, X, w: optimum_report(p.model, q, X, p.y, jnp.exp(u), w))(params, p.X, p.w)
+
+
+def check(l2, gnorm, low) -> None:
+    """One-line :class:`NotConverged` naming λ, the fold and ‖∇C‖∞ (or the Hessian's eigenvalue)."""
+    gnorm, low = np.atleast_1d(np.asarray(gnorm)), np.atleast_1d(np.asarray(low))
+    where = f"λ = {np.round(np.asarray(l2), 10).tolist()}"
+    for f in range(gnorm.size):
+        if not gnorm[f] <= 10 * GRAD_TOL:
+            raise NotConverged(
+                f"{where}, fold {f}: the inner solve stopped at ‖∇C‖∞ = {gnorm[f]:.3g}; no hypergradient"
+            )
+        if not low[f] > 0:
+            raise NotConverged(f"{where}, fold {f}: the Hessian is not positive definite (eigenvalue {low[f]:.3g})")
+
+
+class Path(NamedTuple):
+    """The outer descent: per step λ ((p,) each with per_feature), V and dV/d ln λ."""
+
+    l2: list
+    loss: list
+    grad: list
+
+
+def descend(p: Problem, t: TuneTable, callback=None) -> Path:
+    """Adam on u = ln λ from ``t.l2_start`` for ``t.steps`` evaluations, warm-starting the inner solves.
+
+    Raises:
+        NotConverged: an inner solve that did not reach the optimum (λ, fold and ‖∇C‖∞ named).
+    """
+    shape = (p.model.weights(p.init).size,) if t.per_feature else ()
+    u = jnp.full(shape, math.log(t.l2_start), p.X.dtype)
+    # b1 = 0.5, not 0.9: with long momentum the path overshoots the minimum of V and swings back for 20 steps.
+    opt = optax.adam(t.learning_rate, b1=0.5)
+
+    @jax.jit
+    def step(u, state, inits):
+        (v, params), g = jax.value_and_grad(value, argnums=1, has_aux=True)(p, u, inits)
+        updates, state = opt.update(g, state, u)
+        return optax.apply_updates(u, updates), state, params, v, g, _report(p, u, params)
+
+    state, inits = opt.init(u), jax.vmap(lambda _: p.init)(p.w)
+    path = Path([], [], [])
+    for _ in range(t.steps):
+        u_new, state, inits, v, g, report = step(u, state, inits)
+        check(np.exp(np.asarray(u)), *report)
+        path.l2.append(np.exp(np.asarray(u)).tolist())
+        path.loss.append(float(v))
+        path.grad.append(np.asarray(g).tolist())
+        if callback is not None:
+            callback(path)
+        u = u_new
+    return path
+
+
+def grid(p: Problem, t: TuneTable) -> tuple[np.ndarray, np.ndarray]:
+    """(grid_points,) λ log-spaced over ``t.grid_range`` and V at each, one vmapped call (cold starts)."""
+    l2 = np.geomspace(*t.grid_range, t.grid_points)
+    inits = jax.vmap(lambda _: p.init)(p.w)
+
+    @jax.jit
+    def run(us):
+        def one(u):
+            v, params = value(p, u, inits)
+            return v, _report(p, u, params)
+
+        return jax.vmap(one)(us)
+
+    losses, (gnorm, low) = run(jnp.log(jnp.asarray(l2, p.X.dtype)))
+    for i in range(l2.size):
+        check(l2[i], gnorm[i], low[i])
+    return l2, np.asarray(losses)
+
+
+def unrolled_errors(p: Problem, t: TuneTable, l2) -> tuple[list[int], list[float]]:
+    """Relative error ‖g_N − g‖ / ‖g‖ of the unrolled hypergradient (N steps of optax.sgd from the
+    zero init, differentiated through the ``lax.scan``) against the implicit one g, at ``l2``."""
+    u = jnp.log(jnp.asarray(l2, p.X.dtype))
+    inits = jax.vmap(lambda _: p.init)(p.w)
+    exact = jax.grad(lambda u: value(p, u, inits)[0])(u)
+
+    def unrolled(u, n):
+        def one(X, w, Xv, v):
+            params = unrolled_solution(
+                p.model, p.init, X, p.y, jnp.exp(u), w, steps=n, learning_rate=t.unrolled_learning_rate
+            )
+            return validation_loss(p.model, params, Xv, p.yv, v)
+
+        return jnp.mean(jax.vmap(one)(p.X, p.w, p.Xv, p.v))
+
+    errors = []
+    for n in t.unrolled_steps:
+        g = jax.jit(jax.grad(unrolled), static_argnums=1)(u, n)
+        errors.append(float(jnp.linalg.norm(g - exact) / jnp.linalg.norm(exact)))
+    return list(t.unrolled_steps), errors
