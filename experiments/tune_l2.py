@@ -28,8 +28,9 @@ from logreg_jax.cli.args import parse_args, run_main
 from logreg_jax.cli.progress import Progress
 from logreg_jax.fit import precision, read_dataset, split_data
 from logreg_jax.runs.store import save_figure, staged_folder, write_config, write_json
-from logreg_jax.studies.tune import TuneConfig, descend, grid, make_problem, unrolled_errors
+from logreg_jax.studies.tune import TuneConfig, descend, grid, unrolled_errors
 from logreg_jax.studies.tune_figures import path_figure, strengths_figure, unrolled_figure
+from logreg_jax.studies.tune_problem import make_problem
 
 
 def _shown(l2) -> str:

@@ -23,6 +23,8 @@ STUDIES = {
     "compare_optimizers": "optimizers.OptimizersConfig",
     "microchips_regularization": "regularization.RegularizationConfig",
     "sweep_lr": "sweeps.SweepConfig",
+    "tune_l2": "tune.TuneConfig",
+    "tune_l2_breast_cancer": "tune.TuneConfig",
 }
 
 

@@ -1,10 +1,8 @@
 """Choosing λ by gradient: descent on ln λ through the implicit solution map, checked on a grid.
 
 The validation loss V(u) (u = ln λ) is the mean over folds of the held-out cross-entropy at
-θ*_f(e^u), each θ*_f from :func:`logreg_jax.hypergrad.solution`. The folds are vmapped: with k-fold
-CV each fold is the full row set with 0/1 row weights and its own feature map (standardization
-statistics of its training rows); with ``data.test_path`` there is one "fold", the training file
-against the held-out file. :func:`descend` runs an optax optimizer on u, warm-starting every inner
+θ*_f(e^u), each θ*_f from :func:`logreg_jax.hypergrad.solution`, the folds vmapped
+(:mod:`~logreg_jax.studies.tune_problem`: k-fold CV by row weights, or ``data.test_path``). :func:`descend` runs an optax optimizer on u, warm-starting every inner
 solve from the previous optimum; :func:`grid` scores a dense grid of λ in one vmapped call.
 """
 
@@ -20,12 +18,8 @@ import numpy as np
 import optax
 
 from logreg_jax.config import RUN_ONLY, Config, require
-from logreg_jax.data.features import FeatureMap, polynomial_names
-from logreg_jax.data.files import Dataset
-from logreg_jax.data.splits import stratified_kfold
-from logreg_jax.fit import prepare
-from logreg_jax.hypergrad import GRAD_TOL, NotConverged, optimum_report, solution, unrolled_solution, validation_loss
-from logreg_jax.models.base import Model
+from logreg_jax.hypergrad import GRAD_TOL, NotConverged, unrolled_solution, validation_loss
+from logreg_jax.studies.tune_problem import Problem, report, value
 
 
 @dataclass(frozen=True)
@@ -70,90 +64,6 @@ class TuneConfig:
     tune: TuneTable = field(default_factory=TuneTable)
 
 
-class Problem(NamedTuple):
-    """The folds, stacked: F folds of m training rows (weights w) and m' validation rows (weights v).
-
-    Attributes:
-        model: the :class:`Model`; init: its zero-or-random start (one pytree, shared by the folds).
-        X: (F, m, n) training inputs per fold; y: (m,); w: (F, m).
-        Xv: (F, m', n) validation inputs per fold; yv: (m',); v: (F, m').
-        names: the model input names of the penalized weights (figures).
-    """
-
-    model: Model
-    init: object
-    X: jax.Array
-    y: jax.Array
-    w: jax.Array
-    Xv: jax.Array
-    yv: jax.Array
-    v: jax.Array
-    names: tuple[str, ...]
-
-
-def make_problem(cfg: Config, data: Dataset, test: Dataset | None, *, folds: int, key) -> Problem:
-    """Stacks the folds of ``data`` (or the one split data/test) for vmapped solves.
-
-    Each fold's feature map is fitted on its training rows alone, so nothing of the validation
-    rows leaks into the standardization.
-    """
-    model, fmap, _ = prepare(cfg, data)
-    names = tuple(fmap_names(fmap, data.feature_names))
-    raw = np.asarray(data.X, np.float64)
-    if test is not None:
-        maps, trains, vals = [fmap], [np.ones(raw.shape[0])], [np.ones(test.X.shape[0])]
-        Xv_raw, yv = np.asarray(test.X, np.float64), test.y
-    else:
-        maps, trains, vals = [], [], []
-        for train_idx, _ in stratified_kfold(data.y, folds, key=key):
-            maps.append(prepare(cfg, Dataset(raw[train_idx], data.y[train_idx], data.feature_names))[1])
-            w = np.zeros(raw.shape[0])
-            w[train_idx] = 1.0
-            trains.append(w)
-            vals.append(1.0 - w)
-        Xv_raw, yv = raw, data.y
-    dtype = cfg.dtype
-    stack = lambda arrays: jnp.asarray(np.stack(arrays), dtype)  # noqa: E731
-    init = jax.tree.map(jnp.zeros_like, model.init(jax.random.key(cfg.seed), stack([maps[0](raw)]).shape[2], cfg.model))
-    return Problem(
-        model,
-        init,
-        stack([m(raw) for m in maps]),
-        jnp.asarray(data.y),
-        stack(trains),
-        stack([m(Xv_raw) for m in maps]),
-        jnp.asarray(yv),
-        stack(vals),
-        names,
-    )
-
-
-def fmap_names(fmap: FeatureMap, names) -> list[str]:
-    """The names of the non-bias model inputs (polynomial monomials of the raw feature names)."""
-    return list(polynomial_names(tuple(names), fmap.degree))
-
-
-def _fold_losses(p: Problem, u, inits):
-    """(F,) validation losses and the F optima at λ = e^u (u scalar or (p,))."""
-
-    def one(init, X, w, Xv, v):
-        params = solution(p.model, init, X, p.y, jnp.exp(u), w)
-        return validation_loss(p.model, params, Xv, p.yv, v), params
-
-    return jax.vmap(one)(inits, p.X, p.w, p.Xv, p.v)
-
-
-def value(p: Problem, u, inits):
-    """V(u), the mean validation loss over folds, and the optima (aux)."""
-    losses, params = _fold_losses(p, u, inits)
-    return jnp.mean(losses), params
-
-
-def _report(p: Problem, u, params):
-    """(F,) ‖∇C‖∞ and smallest Hessian eigenvalue of each fold's optimum."""
-    return jax.vmap(lambda q, X, w: optimum_report(p.model, q, X, p.y, jnp.exp(u), w))(params, p.X, p.w)
-
-
 def check(l2, gnorm, low) -> None:
     """One-line :class:`NotConverged` naming λ, the fold and ‖∇C‖∞ (or the Hessian's eigenvalue)."""
     gnorm, low = np.atleast_1d(np.asarray(gnorm)), np.atleast_1d(np.asarray(low))
@@ -190,13 +100,13 @@ def descend(p: Problem, t: TuneTable, callback=None) -> Path:
     def step(u, state, inits):
         (v, params), g = jax.value_and_grad(value, argnums=1, has_aux=True)(p, u, inits)
         updates, state = opt.update(g, state, u)
-        return optax.apply_updates(u, updates), state, params, v, g, _report(p, u, params)
+        return optax.apply_updates(u, updates), state, params, v, g, report(p, u, params)
 
     state, inits = opt.init(u), jax.vmap(lambda _: p.init)(p.w)
     path = Path([], [], [])
     for _ in range(t.steps):
-        u_new, state, inits, v, g, report = step(u, state, inits)
-        check(np.exp(np.asarray(u)), *report)
+        u_new, state, inits, v, g, optimum = step(u, state, inits)
+        check(np.exp(np.asarray(u)), *optimum)
         path.l2.append(np.exp(np.asarray(u)).tolist())
         path.loss.append(float(v))
         path.grad.append(np.asarray(g).tolist())
@@ -215,7 +125,7 @@ def grid(p: Problem, t: TuneTable) -> tuple[np.ndarray, np.ndarray]:
     def run(us):
         def one(u):
             v, params = value(p, u, inits)
-            return v, _report(p, u, params)
+            return v, report(p, u, params)
 
         return jax.vmap(one)(us)
 
