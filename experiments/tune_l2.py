@@ -94,7 +94,10 @@ def main(argv=None):
         )
         save_figure(
             unrolled_figure(
-                steps, errors, t.unrolled_learning_rate, f"{base.name}: unrolled vs implicit at λ = l2_start"
+                steps,
+                errors,
+                t.unrolled_learning_rate,
+                f"{base.name}: unrolled vs implicit at λ = tune.l2_start = {t.l2_start:g}",
             ),
             folder / "unrolled.png",
         )
@@ -105,6 +108,9 @@ def main(argv=None):
             )
     print(f"best λ by descent: {_shown(best_l2)} (step {best}), V = {path.loss[best]:.8f}")
     print(f"grid minimum: λ = {grid_l2[g]:.6g}, V = {grid_loss[g]:.8f}; relative gap {metrics['relative_gap']:.2e}")
+    if t.per_feature:
+        above = sum(v > metrics["grid_best_l2"] for v in best_l2)
+        print(f"λ per weight: {min(best_l2):.3g} … {max(best_l2):.3g}, {above} of {len(best_l2)} above the grid's best")
     print("unrolled vs implicit: " + ", ".join(f"N = {n}: {e:.2e}" for n, e in zip(steps, errors)))
     print(f"wrote {out}/")
 
