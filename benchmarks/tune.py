@@ -32,7 +32,7 @@ from sklearn.linear_model import LogisticRegressionCV  # noqa: E402
 
 import logreg_jax as lj  # noqa: E402
 from logreg_jax.fit import read_dataset, split_data  # noqa: E402
-from logreg_jax.studies.tune import TuneConfig, descend, grid  # noqa: E402
+from logreg_jax.studies.tune import TuneConfig, descend, score_grid  # noqa: E402
 from logreg_jax.studies.tune_problem import make_problem  # noqa: E402
 
 GOAL = 5.0
@@ -68,7 +68,7 @@ def main(argv=None):
         train_rows, test = split_data(base, read_dataset(base))
         p = make_problem(base, train_rows, test, folds=t.folds, key=jax.random.key(t.seed))
         path, descent_s = timed(lambda: descend(p, t))
-        (l2, V), grid_s = timed(lambda: grid(p, t))
+        (l2, V), grid_s = timed(lambda: score_grid(p, t))
         sk_l2, sk_s = timed(lambda: sklearn_cv(p, l2))
         # The λ scikit-learn picked is one of the grid's: score it by the project's V there.
         sk_V = float(V[int(np.argmin(np.abs(np.log(l2) - np.log(sk_l2))))])

@@ -28,7 +28,7 @@ from logreg_jax.cli.args import parse_args, run_main
 from logreg_jax.cli.progress import Progress
 from logreg_jax.fit import precision, read_dataset, split_data
 from logreg_jax.runs.store import save_figure, staged_folder, write_config, write_json
-from logreg_jax.studies.tune import TuneConfig, descend, grid, unrolled_errors
+from logreg_jax.studies.tune import TuneConfig, descend, score_grid, unrolled_errors
 from logreg_jax.studies.tune_figures import path_figure, strengths_figure, unrolled_figure
 from logreg_jax.studies.tune_problem import make_problem
 
@@ -67,7 +67,7 @@ def main(argv=None):
             )
         descent_s = time.perf_counter() - start
         start = time.perf_counter()
-        grid_l2, grid_loss = grid(problem, t)
+        grid_l2, grid_loss = score_grid(problem, t)
         grid_s = time.perf_counter() - start
         best = int(np.argmin(path.loss))
         best_l2 = path.l2[best]

@@ -11,7 +11,7 @@ from conftest import load_script
 import logreg_jax as lj
 from logreg_jax.fit import read_dataset, split_data
 from logreg_jax.hypergrad import NotConverged
-from logreg_jax.studies.tune import TuneConfig, check, descend, grid
+from logreg_jax.studies.tune import TuneConfig, check_folds, descend, score_grid
 from logreg_jax.studies.tune_problem import make_problem, value
 
 CONFIG = "configs/tune_l2.toml"
@@ -30,7 +30,7 @@ def test_descent_reaches_the_grid_minimum():
     with jax.enable_x64(True):
         cfg, p = _problem(SMALL)
         path = descend(p, cfg.tune)
-        l2, V = grid(p, cfg.tune)
+        l2, V = score_grid(p, cfg.tune)
     assert len(path.loss) == 14 and path.l2[0] == 1.0
     assert V.min() < path.loss[0] and min(path.loss) <= V.min() * (1 + 1e-4)
 
@@ -41,7 +41,7 @@ def test_the_grid_is_the_cv_loss_of_scikit_learn_refits_and_the_slope_its_differ
 
     with jax.enable_x64(True):
         cfg, p = _problem(SMALL)
-        l2, V = grid(p, cfg.tune)
+        l2, V = score_grid(p, cfg.tune)
         path = descend(p, replace(cfg.tune, steps=1))
         # The grid's V at one λ against 5 scikit-learn refits on the same folds (C = 1/λ, bias unpenalized).
         i = 8
@@ -63,9 +63,9 @@ def test_the_grid_is_the_cv_loss_of_scikit_learn_refits_and_the_slope_its_differ
 
 def test_an_unconverged_fold_is_an_error_naming_lambda_and_the_gradient_norm():
     with pytest.raises(NotConverged, match=r"λ = 0.5, fold 1: the inner solve stopped at ‖∇C‖∞ = 0.003"):
-        check(0.5, np.array([1e-13, 3e-3]), np.array([1.0, 1.0]))
+        check_folds(0.5, np.array([1e-13, 3e-3]), np.array([1.0, 1.0]))
     with pytest.raises(NotConverged, match="not positive definite"):
-        check(0.5, np.array([1e-13]), np.array([-1e-3]))
+        check_folds(0.5, np.array([1e-13]), np.array([-1e-3]))
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,9 @@
 
 The validation loss V(u) (u = ln λ) is the mean over folds of the held-out cross-entropy at
 θ*_f(e^u), each θ*_f from :func:`logreg_jax.hypergrad.solution`, the folds vmapped
-(:mod:`~logreg_jax.studies.tune_problem`: k-fold CV by row weights, or ``data.test_path``). :func:`descend` runs an optax optimizer on u, warm-starting every inner
-solve from the previous optimum; :func:`grid` scores a dense grid of λ in one vmapped call.
+(:mod:`~logreg_jax.studies.tune_problem`: k-fold CV by row weights, or ``data.test_path``).
+:func:`descend` runs optax.adam on u, warm-starting every inner solve from the previous optimum;
+:func:`score_grid` scores a dense grid of λ in one vmapped call.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import optax
 
 from logreg_jax.config import RUN_ONLY, Config, require
 from logreg_jax.hypergrad import GRAD_TOL, NotConverged, unrolled_solution, validation_loss
-from logreg_jax.studies.tune_problem import Problem, report, value
+from logreg_jax.studies.tune_problem import TuneProblem, report, value
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class TuneConfig:
     tune: TuneTable = field(default_factory=TuneTable)
 
 
-def check(l2, gnorm, low) -> None:
+def check_folds(l2, gnorm, low) -> None:
     """One-line :class:`NotConverged` naming λ, the fold and ‖∇C‖∞ (or the Hessian's eigenvalue)."""
     gnorm, low = np.atleast_1d(np.asarray(gnorm)), np.atleast_1d(np.asarray(low))
     where = f"λ = {np.round(np.asarray(l2), 10).tolist()}"
@@ -77,7 +78,7 @@ def check(l2, gnorm, low) -> None:
             raise NotConverged(f"{where}, fold {f}: the Hessian is not positive definite (eigenvalue {low[f]:.3g})")
 
 
-class Path(NamedTuple):
+class DescentPath(NamedTuple):
     """The outer descent: per step λ ((p,) each with per_feature), V and dV/d ln λ."""
 
     l2: list
@@ -85,7 +86,7 @@ class Path(NamedTuple):
     grad: list
 
 
-def descend(p: Problem, t: TuneTable, callback=None) -> Path:
+def descend(p: TuneProblem, t: TuneTable, callback=None) -> DescentPath:
     """Adam on u = ln λ from ``t.l2_start`` for ``t.steps`` evaluations, warm-starting the inner solves.
 
     Raises:
@@ -103,10 +104,10 @@ def descend(p: Problem, t: TuneTable, callback=None) -> Path:
         return optax.apply_updates(u, updates), state, params, v, g, report(p, u, params)
 
     state, inits = opt.init(u), jax.vmap(lambda _: p.init)(p.w)
-    path = Path([], [], [])
+    path = DescentPath([], [], [])
     for _ in range(t.steps):
         u_new, state, inits, v, g, optimum = step(u, state, inits)
-        check(np.exp(np.asarray(u)), *optimum)
+        check_folds(np.exp(np.asarray(u)), *optimum)
         path.l2.append(np.exp(np.asarray(u)).tolist())
         path.loss.append(float(v))
         path.grad.append(np.asarray(g).tolist())
@@ -116,7 +117,7 @@ def descend(p: Problem, t: TuneTable, callback=None) -> Path:
     return path
 
 
-def grid(p: Problem, t: TuneTable) -> tuple[np.ndarray, np.ndarray]:
+def score_grid(p: TuneProblem, t: TuneTable) -> tuple[np.ndarray, np.ndarray]:
     """(grid_points,) λ log-spaced over ``t.grid_range`` and V at each, one vmapped call (cold starts)."""
     l2 = np.geomspace(*t.grid_range, t.grid_points)
     inits = jax.vmap(lambda _: p.init)(p.w)
@@ -131,11 +132,11 @@ def grid(p: Problem, t: TuneTable) -> tuple[np.ndarray, np.ndarray]:
 
     losses, (gnorm, low) = run(jnp.log(jnp.asarray(l2, p.X.dtype)))
     for i in range(l2.size):
-        check(l2[i], gnorm[i], low[i])
+        check_folds(l2[i], gnorm[i], low[i])
     return l2, np.asarray(losses)
 
 
-def unrolled_errors(p: Problem, t: TuneTable, l2) -> tuple[list[int], list[float]]:
+def unrolled_errors(p: TuneProblem, t: TuneTable, l2) -> tuple[list[int], list[float]]:
     """Relative error ‖g_N − g‖ / ‖g‖ of the unrolled hypergradient (N steps of optax.sgd from the
     zero init, differentiated through the ``lax.scan``) against the implicit one g, at ``l2``."""
     u = jnp.log(jnp.asarray(l2, p.X.dtype))

@@ -21,7 +21,7 @@ from logreg_jax.hypergrad import optimum_report, solution, validation_loss
 from logreg_jax.models.base import Model
 
 
-class Problem(NamedTuple):
+class TuneProblem(NamedTuple):
     """The folds, stacked: F folds of m training rows (weights w) and m' validation rows (weights v).
 
     Attributes:
@@ -42,7 +42,7 @@ class Problem(NamedTuple):
     names: tuple[str, ...]
 
 
-def make_problem(cfg: Config, data: Dataset, test: Dataset | None, *, folds: int, key) -> Problem:
+def make_problem(cfg: Config, data: Dataset, test: Dataset | None, *, folds: int, key) -> TuneProblem:
     """Stacks the folds of ``data`` (or the one split data/test) for vmapped solves.
 
     Each fold's feature map is fitted on its training rows alone, so nothing of the validation
@@ -66,7 +66,7 @@ def make_problem(cfg: Config, data: Dataset, test: Dataset | None, *, folds: int
     dtype = cfg.dtype
     stack = lambda arrays: jnp.asarray(np.stack(arrays), dtype)  # noqa: E731
     init = jax.tree.map(jnp.zeros_like, model.init(jax.random.key(cfg.seed), stack([maps[0](raw)]).shape[2], cfg.model))
-    return Problem(
+    return TuneProblem(
         model,
         init,
         stack([m(raw) for m in maps]),
@@ -84,7 +84,7 @@ def fmap_names(fmap: FeatureMap, names) -> list[str]:
     return list(polynomial_names(tuple(names), fmap.degree))
 
 
-def fold_losses(p: Problem, u, inits):
+def fold_losses(p: TuneProblem, u, inits):
     """(F,) validation losses and the F optima at λ = e^u (u scalar or (p,))."""
 
     def one(init, X, w, Xv, v):
@@ -94,12 +94,12 @@ def fold_losses(p: Problem, u, inits):
     return jax.vmap(one)(inits, p.X, p.w, p.Xv, p.v)
 
 
-def value(p: Problem, u, inits):
+def value(p: TuneProblem, u, inits):
     """V(u), the mean validation loss over folds, and the optima (aux)."""
     losses, params = fold_losses(p, u, inits)
     return jnp.mean(losses), params
 
 
-def report(p: Problem, u, params):
+def report(p: TuneProblem, u, params):
     """(F,) ‖∇C‖∞ and smallest Hessian eigenvalue of each fold's optimum."""
     return jax.vmap(lambda q, X, w: optimum_report(p.model, q, X, p.y, jnp.exp(u), w))(params, p.X, p.w)
