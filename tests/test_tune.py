@@ -81,6 +81,11 @@ def test_bad_tune_keys_are_named(override, message):
         lj.load_config(CONFIG, [override], cls=TuneConfig)
 
 
+def test_more_folds_than_the_smallest_class_is_named_by_its_key():
+    with pytest.raises(lj.ConfigError, match=r"tune.folds = 100 folds: expected an integer with 2 <= k <= 58"):
+        _problem(["tune.folds=100"])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("config", ["configs/tune_l2.toml", "configs/tune_l2_breast_cancer.toml"])
 def test_script_finds_lambda_by_gradient_within_1e4_of_the_grid_minimum(tmp_path, config):

@@ -16,6 +16,7 @@ from logreg_jax.config import Config
 from logreg_jax.data.features import FeatureMap, polynomial_names
 from logreg_jax.data.files import Dataset
 from logreg_jax.data.splits import stratified_kfold
+from logreg_jax.errors import ConfigError
 from logreg_jax.fit import prepare
 from logreg_jax.hypergrad import optimum_report, solution, validation_loss
 from logreg_jax.models.base import Model
@@ -56,7 +57,11 @@ def make_problem(cfg: Config, data: Dataset, test: Dataset | None, *, folds: int
         Xv_raw, yv = np.asarray(test.X, np.float64), test.y
     else:
         maps, trains, vals = [], [], []
-        for train_idx, _ in stratified_kfold(data.y, folds, key=key):
+        try:
+            splits = stratified_kfold(data.y, folds, key=key)
+        except ConfigError as err:  # the splitter names the [cv] table's key; this study's is tune.folds
+            raise ConfigError(str(err).replace("cv.k", "tune.folds", 1)) from None
+        for train_idx, _ in splits:
             maps.append(prepare(cfg, Dataset(raw[train_idx], data.y[train_idx], data.feature_names))[1])
             w = np.zeros(raw.shape[0])
             w[train_idx] = 1.0
