@@ -81,6 +81,24 @@ def test_bad_tune_keys_are_named(override, message):
         lj.load_config(CONFIG, [override], cls=TuneConfig)
 
 
+@pytest.mark.slow  # its own shapes: another compilation of the solves
+def test_a_held_out_file_is_the_validation_set(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    rows = np.loadtxt("data/microchips.txt", delimiter=",")
+    np.savetxt(tmp_path / "train.txt", rows[::2], delimiter=",")
+    np.savetxt(tmp_path / "test.txt", rows[1::2], delimiter=",")
+    over = [f'data.path="{tmp_path}/train.txt"', f'data.test_path="{tmp_path}/test.txt"']
+    with jax.enable_x64(True):
+        cfg, p = _problem(over + ["tune.grid_points=3", "tune.grid_range=[0.1, 10.0]"])
+        l2, V = score_grid(p, cfg.tune)
+    assert p.X.shape[:2] == (1, 59) and p.Xv.shape[:2] == (1, 59)
+    X, Xv = np.asarray(p.X[0])[:, 1:], np.asarray(p.Xv[0])[:, 1:]
+    clf = LogisticRegression(C=1 / l2[1], tol=1e-12, max_iter=10000).fit(X, rows[::2, 2])
+    q, yv = clf.predict_proba(Xv)[:, 1], rows[1::2, 2]
+    assert abs(V[1] - np.mean(-(yv * np.log(q) + (1 - yv) * np.log1p(-q)))) <= 1e-6 * V[1]
+
+
 def test_more_folds_than_the_smallest_class_is_named_by_its_key():
     with pytest.raises(lj.ConfigError, match=r"tune.folds = 100 folds: expected an integer with 2 <= k <= 58"):
         _problem(["tune.folds=100"])
@@ -96,7 +114,7 @@ def test_script_finds_lambda_by_gradient_within_1e4_of_the_grid_minimum(tmp_path
     assert {"path", "best_l2", "grid", "grid_best_l2"} <= m.keys() and len(m["grid"]["l2"]) == 200
     assert len(m["path"]["l2"]) == len(m["path"]["loss"]) == len(m["path"]["grad"]) <= 30
     assert m["path"]["l2"][0] == ([1.0] * 30 if per_feature else 1.0)
-    assert min(m["path"]["loss"]) <= min(m["grid"]["loss"]) * (1 + 1e-4)
+    assert min(m["path"]["loss"]) <= min(m["grid"]["loss"]) * (1 + 1e-4) and m["reached_grid_minimum"] is True
     assert m["grid_best_l2"] == m["grid"]["l2"][int(np.argmin(m["grid"]["loss"]))]
     assert m["unrolled"]["error"][-1] < 1e-8 < m["unrolled"]["error"][0]
     figures = {"path.png", "unrolled.png"} | ({"strengths.png"} if per_feature else set())
