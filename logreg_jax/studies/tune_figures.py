@@ -71,7 +71,9 @@ def strengths_figure(l2: Sequence[float], names: Sequence[str], grid_best: float
     ax = fig.add_subplot()
     order = np.arange(l2.size)[::-1]
     ax.barh(np.arange(l2.size), l2[order], color="C1")
-    ax.set_yticks(np.arange(l2.size), [names[i] for i in order], fontsize="small")
+    # One name per input for a binary model; a K-class model has K weights per input.
+    labels = [names[i] if len(names) == l2.size else f"weight {i}" for i in order]
+    ax.set_yticks(np.arange(l2.size), labels, fontsize="small")
     ax.set_xscale("log")
     ax.axvline(grid_best, color="0.3", ls="--", label=f"grid's best shared λ = {grid_best:.4g}")
     ax.set(xlabel="λ_j (per-weight L2 strength, log scale)", title=title)

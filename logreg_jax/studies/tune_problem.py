@@ -17,7 +17,7 @@ from logreg_jax.data.features import FeatureMap, polynomial_names
 from logreg_jax.data.files import Dataset
 from logreg_jax.data.splits import stratified_kfold
 from logreg_jax.errors import ConfigError
-from logreg_jax.fit import prepare
+from logreg_jax.fit import initial_params, prepare
 from logreg_jax.hypergrad import optimum_report, solution, validation_loss
 from logreg_jax.models.base import Model
 
@@ -70,7 +70,8 @@ def make_problem(cfg: Config, data: Dataset, test: Dataset | None, *, folds: int
         Xv_raw, yv = raw, data.y
     dtype = cfg.dtype
     stack = lambda arrays: jnp.asarray(np.stack(arrays), dtype)  # noqa: E731
-    init = jax.tree.map(jnp.zeros_like, model.init(jax.random.key(cfg.seed), stack([maps[0](raw)]).shape[2], cfg.model))
+    n = maps[0](raw[:1]).shape[1]
+    init = initial_params(model, cfg.seed, n, cfg.model)  # the run's named init key; θ* does not depend on it
     return TuneProblem(
         model,
         init,
