@@ -76,6 +76,7 @@ def main(argv=None):
         # At l2_start, where dV/d ln λ is far from 0 (at the optimum a relative error means nothing).
         steps, errors = unrolled_errors(problem, t, np.asarray(path.l2[0]))
     g = int(np.argmin(grid_loss))
+    bad = [n for n, e in zip(steps, errors) if not np.isfinite(e)]
     metrics = {
         "path": path._asdict(),
         "best_l2": best_l2,
@@ -86,7 +87,7 @@ def main(argv=None):
         "relative_gap": (path.loss[best] - float(grid_loss[g])) / float(grid_loss[g]),
         # The study's claim, checked: a descent that stopped short of the grid's minimum says so.
         "reached_grid_minimum": bool(path.loss[best] <= float(grid_loss[g]) * (1 + GAP_TOL)),
-        "unrolled": {"steps": steps, "error": errors, "learning_rate": t.unrolled_learning_rate},
+        "unrolled": {"steps": steps, "error": errors, "learning_rate": t.unrolled_learning_rate, "diverged_at": bad},
         "seconds": {"descent": descent_s, "grid": grid_s},
     }
     with staged_folder(out, "tune_l2") as folder:
@@ -117,6 +118,8 @@ def main(argv=None):
     if t.per_feature:
         above = sum(v > metrics["grid_best_l2"] for v in best_l2)
         print(f"λ per weight: {min(best_l2):.3g} … {max(best_l2):.3g}, {above} of {len(best_l2)} above the grid's best")
+    if bad:
+        print(f"unrolled reference DIVERGED at N = {bad}: lower tune.unrolled_learning_rate")
     print("unrolled vs implicit: " + ", ".join(f"N = {n}: {e:.2e}" for n, e in zip(steps, errors)))
     print(f"wrote {out}/")
 
