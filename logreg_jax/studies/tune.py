@@ -55,11 +55,12 @@ class TuneTable:
 class TuneConfig:
     """The base config (model, data, features, dtype; ``loss.l2`` is what is tuned) and ``[tune]``."""
 
+    # It trains by its own Newton solves (no optimizer, train) and scores folds or data.test_path.
     IGNORES: ClassVar[tuple[str, ...]] = (
         "loss.l2",
         "optimizer",
         "train",
-        *(k for k in RUN_ONLY if k != "data.test_path"),
+        *(k for k in RUN_ONLY if k not in ("data.test_path", "train.batch_size")),
     )
     base: Config = field(default_factory=Config)
     tune: TuneTable = field(default_factory=TuneTable)
