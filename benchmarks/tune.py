@@ -18,6 +18,7 @@ import os
 import platform
 import sys
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,7 +45,9 @@ def sklearn_cv(p, l2):
     X, y = np.asarray(p.X[0])[:, 1:], np.asarray(p.y)
     folds = [(np.flatnonzero(np.asarray(w) > 0), np.flatnonzero(np.asarray(v) > 0)) for w, v in zip(p.w, p.v)]
     clf = LogisticRegressionCV(Cs=list(1 / l2), cv=folds, scoring="neg_log_loss", tol=1e-8, max_iter=100000)
-    clf.fit(X, y)
+    with warnings.catch_warnings():  # scikit-learn 1.9's notices of 1.10's new defaults, not about this fit
+        warnings.simplefilter("ignore", FutureWarning)
+        clf.fit(X, y)
     return float(1 / clf.C_[0])
 
 
