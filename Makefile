@@ -32,6 +32,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bootstrap.py
 	$(BIN)/python benchmarks/sweep.py
 	$(BIN)/python benchmarks/influence.py
+	$(BIN)/python benchmarks/tune.py
+	$(BIN)/python benchmarks/path.py
+	$(BIN)/python benchmarks/first_result.py
 
 # Regenerates the figures committed under docs/ and shown in the README.
 figures: $(STAMP)
@@ -55,6 +58,12 @@ figures: $(STAMP)
 	$(BIN)/python experiments/train.py configs/exam_scores_inference.toml
 	cp runs/exam_scores_inference/coefficients.png docs/exam_scores_coefficients.png
 	$(BIN)/python experiments/multiclass_figures.py --out docs
+	$(BIN)/python experiments/tune_l2.py configs/tune_l2.toml
+	cp runs/tune_l2/path.png docs/tune_l2_path.png
+	cp runs/tune_l2/unrolled.png docs/tune_l2_unrolled.png
+	$(BIN)/python experiments/tune_l2.py configs/tune_l2_breast_cancer.toml
+	cp runs/tune_l2_breast_cancer/path.png docs/tune_l2_breast_cancer_path.png
+	cp runs/tune_l2_breast_cancer/strengths.png docs/tune_l2_breast_cancer_strengths.png
 	for run in sgd:1 sgd:0.3 momentum:0.3 adam:0.1; do \
 	  $(BIN)/python experiments/train.py configs/exam_scores.toml --out runs/compare/$${run%%:*}_lr$${run##*:} \
 	    --set optimizer.name=$${run%%:*} --set optimizer.learning_rate=$${run##*:} --set inference.enabled=false || exit 1; \

@@ -99,6 +99,13 @@ CASES = [
     ("regularization", ["configs/microchips_regularization.toml", "--out", "{t}/file.txt"], "exists and is a file"),
     ("compare_optimizers", ["configs/compare_optimizers.toml", "--out", "configs"], "did not write it"),
     ("compare_gradients", ["configs/compare_gradients.toml", "--out", "{t}/mine"], "did not write it"),
+    ("tune_l2", ["configs/tune_l2.toml", "--out", "{t}/file.txt"], "exists and is a file"),
+    ("tune_l2", ["configs/tune_l2.toml", "--out", "{t}/new", "--set", "tune.folds=100"], "tune.folds = 100 folds"),
+    (
+        "tune_l2",
+        ["configs/tune_l2.toml", "--out", "{t}/new", "--set", "optimizer.name=adam"],
+        "optimizer is set, but this experiment does not use it",
+    ),
     ("replot", ["{t}/mine"], f"no {MARKER} file inside"),
     ("replot", ["{t}/file.txt"], "is a file; expected a run folder"),
     # 2. values out of the run's dtype

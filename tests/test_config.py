@@ -28,6 +28,8 @@ STUDIES = {
     "breast_cancer_influence": "influence.InfluenceConfig",
     "digits_influence": "influence.InfluenceConfig",
     "exam_scores_influence": "influence.InfluenceConfig",
+    "tune_l2": "tune.TuneConfig",
+    "tune_l2_breast_cancer": "tune.TuneConfig",
 }
 
 

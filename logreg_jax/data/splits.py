@@ -57,7 +57,7 @@ def stratified_split(key, y: np.ndarray, fraction: float) -> tuple[np.ndarray, n
     return train, test
 
 
-def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
+def stratified_kfold(y, k: int, *, key, name: str = "cv.k") -> list[tuple[np.ndarray, np.ndarray]]:
     """Splits row indices into ``k`` folds with (nearly) the class proportions of ``y``.
 
     The rows of :func:`class_order` (classes end to end, each shuffled) are dealt round-robin to
@@ -67,6 +67,7 @@ def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
         y: (m,) class labels (any values; typically 0/1).
         k: number of folds, 2 ≤ k ≤ the size of the smallest class.
         key: a JAX PRNG key; the same key gives the same folds.
+        name: the config key that sets ``k``, for the error message.
 
     Returns:
         ``k`` pairs (train indices, validation indices), each sorted int64; the validation sets
@@ -81,7 +82,7 @@ def stratified_kfold(y, k: int, *, key) -> list[tuple[np.ndarray, np.ndarray]]:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 2 <= k <= smallest:
         which = f"class {classes[counts.argmin()]:g} has {smallest} samples" if counts.size else "no samples"
         raise ConfigError(
-            f"cv.k = {k!r} folds: expected an integer with 2 <= k <= {smallest}, "
+            f"{name} = {k!r} folds: expected an integer with 2 <= k <= {smallest}, "
             f"the size of the smallest class ({which}), so every fold holds every class"
         )
     fold_of = np.empty(y.size, dtype=np.int64)
