@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from logreg_jax.config import RUN_ONLY, Config, require, valid_seed
+from logreg_jax.data.splits import stratified_kfold
 from logreg_jax.loss import cross_entropy_terms
 from logreg_jax.models.logistic import MODEL as LOGISTIC
 from logreg_jax.models.registry import get_model
@@ -183,13 +184,11 @@ def cv_path(X, y, folds, l1s, l2s, tol, *, max_iter: int = 100):
 
 
 def fold_weights(y: np.ndarray, k: int, key) -> np.ndarray:
-    """(k, m) 0/1 training-row weights of a stratified k-fold split (row i is held out in one fold)."""
-    folds = np.zeros(y.size, int)
-    for label in (0, 1):
-        idx = np.flatnonzero(y == label)
-        idx = idx[np.asarray(jax.random.permutation(jax.random.fold_in(key, label), idx.size))]
-        folds[idx] = np.arange(idx.size) % k
-    return (folds[None, :] != np.arange(k)[:, None]).astype(np.float64)
+    """(k, m) 0/1 training-row weights of the stratified k-fold split (row i is held out in one fold)."""
+    rows = np.arange(y.size)
+    return np.stack([np.isin(rows, train) for train, _ in stratified_kfold(y, k, key=key, name="path.folds")]).astype(
+        np.float64
+    )
 
 
 def choose(lams: np.ndarray, deviance: np.ndarray) -> dict:
