@@ -115,6 +115,12 @@ class ProxNewtonState(NamedTuple):
     step_size: jax.Array
 
 
+def takes_l1(opt_state) -> bool:
+    """Whether an optimizer state is (or chains) :func:`prox_newton`'s, the one update that uses ``sparse``."""
+    states = jax.tree_util.tree_leaves(opt_state, is_leaf=lambda s: isinstance(s, ProxNewtonState))
+    return any(isinstance(s, ProxNewtonState) for s in states)
+
+
 def prox_newton(max_backtracking_steps: int = 40, max_sweeps: int = 200) -> optax.GradientTransformationExtraArgs:
     """Proximal Newton for f + λ‖w‖₁: a coordinate-descent direction and an Armijo backtracking step.
 

@@ -22,8 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from logreg_jax.errors import TrainingDiverged
-from logreg_jax.proximal import Sparse, certify
+from logreg_jax.errors import ConfigError, TrainingDiverged
+from logreg_jax.proximal import Sparse, certify, takes_l1
 
 
 class History(NamedTuple):
@@ -167,6 +167,8 @@ def train(
     """
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
     opt_state, stopped, tol = optimizer.init(params), jnp.asarray(False), jnp.asarray(tol, dtype)
+    if sparse is not None and not takes_l1(opt_state):
+        raise ConfigError('loss.l1 > 0: expected optimizer.name = "prox_newton" (the L1 term needs its proximal step)')
     losses, norms, done = [], [], 0
     while done < epochs and not bool(stopped):
         params, opt_state, stopped, loss, norm, active = run_chunk(

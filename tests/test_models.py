@@ -91,3 +91,20 @@ def test_every_script_works_on_the_users_model(user_folder):
     run("train", str(ROOT / "configs" / "exam_scores.toml"), "--out", "runs/logistic")
     table = run("compare_runs", "runs/probit", "runs/logistic", "--out", "cmp")
     assert "my_models:probit" in table and Path(user_folder / "cmp").is_dir()
+
+
+def test_a_model_factory_gives_one_model_per_config(monkeypatch):
+    """A function ``cfg -> Model`` that builds new partials each call must not cost a recompilation
+    per fit: the registry builds each config's model once (jitted code keys on the Model)."""
+    import functools
+    import types
+
+    from logreg_jax.config import ModelConfig
+    from logreg_jax.models import logistic
+
+    module = types.ModuleType("factory_models")
+    module.make = lambda cfg: logistic.MODEL._replace(logits=functools.partial(logistic.logits))
+    monkeypatch.setitem(sys.modules, "factory_models", module)
+    cfg = ModelConfig(name="factory_models:make")
+    assert lj.get_model(cfg) is lj.get_model(cfg)
+    registry._resolve.cache_clear()

@@ -1,14 +1,19 @@
 """L1 / elastic-net logistic regression: soft thresholding, l1_max, the duality gap, proximal Newton
 and the path, against float64 NumPy formulas and scikit-learn's saga."""
 
+import importlib
 import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import logreg_jax as lj
+from logreg_jax import proximal
+from logreg_jax.loss import bound_objective
+from logreg_jax.models.logistic import MODEL as LOGISTIC
 from logreg_jax.proximal import kkt_violation, soft_threshold
 from logreg_jax.report.sparse import duality_gap, l1_max
 from logreg_jax.studies import path as study
@@ -215,3 +220,35 @@ def test_path_script_refuses_what_it_cannot_certify_before_solving(override, wor
     with pytest.raises(lj.ConfigError, match="breast_cancer_path.toml") as err:
         load_script("path").main(["configs/breast_cancer_path.toml", "--set", override, "--out", str(tmp_path / "r")])
     assert words in str(err.value) and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    "config, cls",
+    [
+        ("configs/sweep_lr.toml", "sweeps.SweepConfig"),
+        ("configs/compare_optimizers.toml", "optimizers.OptimizersConfig"),
+        ("configs/tune_l2.toml", "tune.TuneConfig"),
+        ("configs/exam_scores_influence.toml", "influence.InfluenceConfig"),
+    ],
+)
+def test_studies_of_the_smooth_objective_refuse_an_l1_penalty(config, cls):
+    """A study that trains or differentiates the smooth objective must not drop loss.l1 silently."""
+    module, name = cls.split(".")
+    study_cls = getattr(importlib.import_module(f"logreg_jax.studies.{module}"), name)
+    with pytest.raises(lj.ConfigError, match="loss.l1") as err:
+        lj.load_config(config, ["loss.l1=1.0", "optimizer.name=prox_newton"], cls=study_cls)
+    assert "\n" not in str(err.value)
+
+
+def test_train_refuses_an_l1_term_for_an_optimizer_that_ignores_it(x64):
+    data = lj.load_dataset("data/exam_scores.txt")
+    X = lj.add_bias((data.X - data.X.mean(0)) / data.X.std(0))
+    sparse = proximal.l1_term(LOGISTIC, 1.0, X.shape[0], X.dtype)
+    with pytest.raises(lj.ConfigError, match="prox_newton"):
+        lj.train(
+            bound_objective(LOGISTIC, X, data.y),
+            np.zeros(3, X.dtype),
+            optimizer=optax.sgd(0.1),
+            epochs=1,
+            sparse=sparse,
+        )

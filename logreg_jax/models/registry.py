@@ -54,12 +54,21 @@ def model_config_problem(cfg) -> tuple[str, str] | None:
     if problem is not None:
         return "name", problem
     try:
-        model = entry if isinstance(entry, Model) else entry(cfg)
+        model = _built(entry, cfg)
     except Exception as err:  # noqa: BLE001 - a user's function: its failure is the config's error
         return "name", f"{EXPECTED}; calling it with the [model] config raised {_first_line(err)}"
     if not isinstance(model, Model):
         return "name", f"{EXPECTED}; it returned a {type(model).__name__}"
     return model.config_problem(cfg) if model.config_problem is not None else None
+
+
+@functools.cache
+def _built(entry, cfg) -> Model:
+    """The Model of a registry entry for a (frozen, hashable) ``[model]`` config, built once: jitted
+    code takes the Model as a static argument, so a function that returns an equal-but-new Model
+    (new partials) for the same config would otherwise recompile every program on every call."""
+    model = entry if isinstance(entry, Model) else entry(cfg)
+    return model if not isinstance(model, Model) or model.name == cfg.name else model._replace(name=cfg.name)
 
 
 def lookup(name: str):
@@ -86,12 +95,11 @@ def get_model(cfg, n_classes: int | None = None) -> Model:
     problem = model_config_problem(cfg)
     if problem is not None:
         raise ConfigError(f"model.{problem[0]} = {getattr(cfg, problem[0])!r}: expected {problem[1]}")
-    entry = lookup(cfg.name)
-    model = entry if isinstance(entry, Model) else entry(cfg)
-    model = model if model.name == cfg.name else model._replace(name=cfg.name)
+    model = _built(lookup(cfg.name), cfg)
     return model if n_classes is None else with_classes(model, n_classes)
 
 
+@functools.cache  # one Model per (model, K), for the reason of _built
 def with_classes(model: Model, n_classes: int) -> Model:
     """``model`` for K = ``n_classes`` classes (itself when it has them).
 

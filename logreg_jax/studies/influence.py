@@ -1,7 +1,7 @@
 """Which training rows a fit rests on: every leave-one-out refit beside its two approximations.
 
 :func:`check_study` refuses what has no answer before any work; :func:`influence_study` fits the config,
-refits it without each training row (:mod:`logreg_jax.influence`) and returns the table's rows
+refits it without each training row (:mod:`logreg_jax.report.influence`) and returns the table's rows
 and the metrics; :func:`scatter_figure` and :func:`point_figure` draw them.
 """
 
@@ -41,7 +41,8 @@ class InfluenceSection:
 class InfluenceConfig:
     """The training config (with its held-out set) and the ``[influence]`` table."""
 
-    IGNORES: ClassVar[tuple[str, ...]] = ("train.batch_size", "distributed", "inference")
+    # loss.l1: the approximations need the Hessian of a smooth objective.
+    IGNORES: ClassVar[tuple[str, ...]] = ("loss.l1", "train.batch_size", "distributed", "inference")
     base: Config = field(default_factory=Config)
     influence: InfluenceSection = field(default_factory=InfluenceSection)
 

@@ -61,7 +61,14 @@ class OptimizersConfig:
     """The base config (each problem's shared sections) and the ``[compare]`` table."""
 
     # Each optimizer brings its own name and learning rate; nothing is predicted or drawn.
-    IGNORES: ClassVar[tuple[str, ...]] = ("optimizer.name", "optimizer.learning_rate", "predict", "plot", *RUN_ONLY)
+    IGNORES: ClassVar[tuple[str, ...]] = (
+        "optimizer.name",
+        "optimizer.learning_rate",
+        "loss.l1",  # the race is of smooth optimizers (an L1 term needs prox_newton)
+        "predict",
+        "plot",
+        *RUN_ONLY,
+    )
     base: Config = field(default_factory=Config)
     compare: RaceSettings = field(default_factory=RaceSettings)
 

@@ -71,8 +71,8 @@ class SweepGrid:
 class SweepConfig:
     """The base config every member starts from, and the ``[sweep]`` grid."""
 
-    # Every member trains full batch on one device, in one vmapped call.
-    IGNORES: ClassVar[tuple[str, ...]] = RUN_ONLY
+    # Every member trains full batch on one device, in one vmapped call, on the smooth objective.
+    IGNORES: ClassVar[tuple[str, ...]] = ("loss.l1", *RUN_ONLY)
     base: Config = field(default_factory=Config)
     sweep: SweepGrid = field(default_factory=SweepGrid)
 
@@ -173,7 +173,7 @@ def hyperparameters(cfg: Config, values: dict[str, np.ndarray], dtype) -> dict[s
 def run_sweep(cfg: SweepConfig, data: Dataset | None = None, callback=None) -> SweepResult:
     """Trains every member of ``cfg``'s grid in one compiled, vmapped call.
 
-    The data are read once, as :func:`~logreg_jax.fit.load_data` reads them for ``cfg``,
+    The data are read once, as :func:`~logreg_jax.route.load_data` reads them for ``cfg``,
     and shared by every member. For generated data (``"xor"``, ``data.synthetic``) that draw uses
     ``cfg.base.seed``: a swept seed then changes only a member's θ init, while ``lj.fit`` on that
     member's config would also draw other data.

@@ -58,6 +58,7 @@ class TuneConfig:
     # It trains by its own Newton solves (no optimizer, train) and scores folds or data.test_path.
     IGNORES: ClassVar[tuple[str, ...]] = (
         "loss.l2",
+        "loss.l1",  # the hypergradient is of the smooth objective's optimum
         "optimizer",
         "train",
         *(k for k in RUN_ONLY if k not in ("data.test_path", "train.batch_size")),
