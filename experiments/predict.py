@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from logreg_jax.cli.args import ArgumentParser, run_main
 from logreg_jax.data.rows import read_rows
 from logreg_jax.errors import DataError
+from logreg_jax.runs.folder import claim
 from logreg_jax.runs.predictor import label_scores, load_run, prediction_table
 from logreg_jax.runs.store import staged_file, write_csv
 
@@ -48,9 +49,12 @@ def main(argv=None):
             line += ", ROC AUC " + ("undefined (one class only)" if s["auc"] is None else f"{s['auc']:.4f}")
         print(line)
     out = args.out if args.out is not None else args.run / "predictions" / f"{args.data.stem}.csv"
+    created = not out.parent.exists()
     out.parent.mkdir(parents=True, exist_ok=True)
     with staged_file(out) as partial:
         write_csv(partial, table, columns)
+    if args.out is None and created:  # the run's own folder of predictions (a user's own is kept on retraining)
+        claim(args.run, out.parent.name)
     print(f"wrote {out}")
 
 

@@ -4,6 +4,17 @@ Scripts catch :class:`LogregError` and print its message on one line; every mess
 file, line, key or value at fault and what was expected.
 """
 
+# The interrupts (Ctrl-C, SIGTERM) a script's signal handlers raised, whether or not some callback
+# swallowed the exception: a run folder is committed only while this is empty (raise_pending).
+pending: list[type[BaseException]] = []
+
+
+def raise_pending() -> None:
+    """Raises the first interrupt recorded in :data:`pending`, if any: called where work becomes
+    permanent, so that a Ctrl-C a library callback caught still stops the script there."""
+    if pending:
+        raise pending[0]()
+
 
 class LogregError(Exception):
     """Base class of the errors a user can fix (bad data, bad config, diverged training)."""

@@ -269,6 +269,45 @@ def test_retraining_keeps_files_the_user_added(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
+def test_retraining_replaces_the_predictions_of_the_old_model(tmp_path):
+    """predict.py's predictions/ were made by the model a retrained run replaces: they go with it
+    (stale predictions must not sit beside a new model); a predictions/ folder the user made stays."""
+    from logreg_jax.runs.folder import claim
+
+    mine, ours = tmp_path / "mine", tmp_path / "ours"
+    for out in (mine, ours):
+        with staged_folder(out, "train") as folder:
+            (folder / "params.npz").write_bytes(b"1")
+        (out / "predictions").mkdir()
+        (out / "predictions" / "new.csv").write_text("p\n")
+    claim(ours, "predictions")
+    for out in (mine, ours):
+        with staged_folder(out, "train") as folder:
+            (folder / "params.npz").write_bytes(b"2")
+    assert (mine / "predictions" / "new.csv").read_text() == "p\n"
+    assert not (ours / "predictions").exists() and (ours / "params.npz").read_bytes() == b"2"
+
+
+def test_a_swallowed_ctrl_c_writes_no_run_folder(tmp_path):
+    """Issue 18: a Ctrl-C that a callback (matplotlib's) swallowed while the run folder was being
+    written must not let the folder (or a predictions file) be committed: the commit raises it."""
+    from logreg_jax import errors
+    from logreg_jax.runs.store import staged_file
+
+    out = tmp_path / "run"
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with staged_folder(out, "train") as folder:
+                (folder / "metrics.json").write_text("{}\n")
+                errors.pending.append(KeyboardInterrupt)  # what the handler records, then raises
+        with pytest.raises(KeyboardInterrupt):
+            with staged_file(tmp_path / "p.csv") as partial:
+                partial.write_text("p\n")
+    finally:
+        errors.pending.clear()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_folder_created_during_the_run_is_never_replaced(tmp_path):
     """Issue 18: --out was free at the check, the user made it (with files) while the script ran: the
     final move refuses and the user's folder is untouched; no staging folder is left."""

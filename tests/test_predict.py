@@ -12,7 +12,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 import logreg_jax as lj
 from logreg_jax.cli.args import run_main
-from logreg_jax.runs.folder import MARKER
+from logreg_jax.runs.folder import MARKER, run_files
 from logreg_jax.runs.predictor import label_scores
 from logreg_jax.runs.store import load_fit
 
@@ -83,6 +83,7 @@ def test_npy_input_and_the_default_output_path(run64, tmp_path, capsys):
     assert header == ["x1", "x2", "p_0", "p_1", "predicted"]
     np.testing.assert_allclose(table[:, 3], lj.predict_proba(load_fit(run64), EXAM[:5, :2])[:, 1], rtol=0, atol=1e-12)
     assert [p.name for p in out.parent.iterdir()] == ["points.csv"]  # no partial file left behind
+    assert "predictions" in run_files(run64)  # the run's own: a retrained run replaces it
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jax
 
+from logreg_jax import errors
 from logreg_jax.config import Config, load_config
 from logreg_jax.errors import ConfigError, LogregError
 from logreg_jax.runs.folder import check_out
@@ -111,16 +112,13 @@ class Terminated(BaseException):
     """SIGTERM, raised like KeyboardInterrupt so that ``finally`` blocks (staged folders) clean up."""
 
 
-_signalled: list[type[BaseException]] = []  # the interrupts raised during main, swallowed or not
-
-
 def _terminate(signum, frame):
-    _signalled.append(Terminated)
+    errors.pending.append(Terminated)
     raise Terminated
 
 
 def _interrupt(signum, frame):
-    _signalled.append(KeyboardInterrupt)
+    errors.pending.append(KeyboardInterrupt)
     raise KeyboardInterrupt
 
 
@@ -138,12 +136,11 @@ def run_main(main: Callable[[], None]) -> None:
     print one line; the run folder being written is removed, any earlier one left as it was."""
     signal.signal(signal.SIGINT, _interrupt)  # the scripts quiet it while importing
     signal.signal(signal.SIGTERM, _terminate)
-    _signalled.clear()
+    errors.pending.clear()
     try:
         enable_compilation_cache()
         main()
-        if _signalled:  # raised inside a callback that swallowed it (e.g. matplotlib's): still stop
-            raise _signalled[0]()
+        errors.raise_pending()  # raised inside a callback that swallowed it (e.g. matplotlib's): still stop
     except LogregError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
@@ -158,6 +155,8 @@ def run_main(main: Callable[[], None]) -> None:
         _ignore_signals()
         print("terminated", file=sys.stderr)
         sys.exit(143)
+    finally:
+        errors.pending.clear()  # handled here; a caller that goes on (a test, a notebook) starts clean
 
 
 def _ignore_signals() -> None:

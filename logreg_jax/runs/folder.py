@@ -41,6 +41,15 @@ def run_files(folder: Path) -> set[str] | None:
     return {*files, MARKER} if isinstance(files, list) else None
 
 
+def claim(folder: Path, name: str) -> None:
+    """Records entry ``name``, which a script has just created inside run folder ``folder`` (e.g.
+    predict.py's ``predictions/``), as the run's own: derived from the run's model, it is replaced
+    with the run instead of being carried into a retrained one as a user's file would be."""
+    files = run_files(folder)
+    if files is not None:
+        write_marker(folder, run_kind(folder) or "run", sorted(files | {name}))
+
+
 def check_not_input(out: Path, inputs: list[Path], text: str) -> None:
     """Raises ConfigError if run folder ``out`` is one of ``inputs`` or holds one: replacing it
     would delete what the script reads."""

@@ -25,7 +25,7 @@ import numpy as np
 
 from logreg_jax.config import Config, config_from_dict, config_to_dict, reads_a_source
 from logreg_jax.data.features import FeatureMap, Standardizer, n_inputs
-from logreg_jax.errors import DataError, LogregError
+from logreg_jax.errors import DataError, LogregError, raise_pending
 from logreg_jax.fit import Fit, n_classes, predict_proba, split_data
 from logreg_jax.models.registry import get_model
 from logreg_jax.report.fit_figures import coefficients_figure, decision_boundary_figure, training_figure
@@ -94,6 +94,7 @@ def staged_file(path: str | Path) -> Iterator[Path]:
     os.chmod(partial, 0o644)  # mkstemp makes it private; the result is an ordinary file
     try:
         yield Path(partial)
+        raise_pending()
         os.replace(partial, path)
     finally:
         if os.path.exists(partial):
@@ -104,7 +105,9 @@ def _replace(stage: Path, out: Path) -> None:
     """Renames ``stage`` to ``out``, checking ``out`` again now: something created there while the
     script ran is refused (never replaced). An existing run folder is moved aside first; entries
     in it that its script did not write (the user's notes, plots) are carried into the new one;
-    if the rename fails everything is put back, and no ``.old`` folder is left either way."""
+    if the rename fails everything is put back, and no ``.old`` folder is left either way. An
+    interrupt a callback swallowed while the run was written stops it here, before anything moves."""
+    raise_pending()
     write_marker(stage, run_kind(stage) or "run", [p.name for p in stage.iterdir()])
     if not out.exists() and not out.is_symlink():
         try:
