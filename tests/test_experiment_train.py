@@ -151,3 +151,38 @@ def test_replot_of_an_incomplete_folder_is_one_line(exam_run, tmp_path, capsys):
         run_main(lambda: replot_script.main([str(run)]))
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and err.count("\n") == 1 and "params.npz" in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "config,stated",
+    [
+        ("exam_scores", ["0.2101", "0.89", "0.708"]),
+        ("iris_softmax", ["0.962", "1.000"]),
+        ("digits_softmax", ["1.000", "0.964"]),
+    ],
+)
+def test_float32_numbers_in_the_readme_survive_other_rounding(config, stated):
+    """The README states these float32 convex fits to digits that another CPU's rounding cannot
+    move: inputs perturbed by one or two float32 roundings (another summation order) print the same.
+    [final loss], training accuracy, [held-out accuracy], [P of the first predicted point]."""
+    from logreg_jax.loss import mean_cross_entropy
+
+    cfg = lj.load_config(f"configs/{config}.toml")
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith(f"| `{config}.toml`"))
+    assert all(s in row for s in stated), row
+    data = lj.load_data(cfg)
+    rng = np.random.default_rng(0)
+    for trial in range(3):
+        ulps = rng.integers(-2, 3, data.X.shape) * np.finfo(np.float32).eps * (trial > 0)
+        fitted = lj.fit(cfg, data._replace(X=data.X * (1 + ulps)))
+        X, y = fitted.inputs
+        accuracy = np.mean(np.argmax(lj.predict_proba(fitted, fitted.data.X), axis=1) == fitted.data.y)
+        printed = [f"{accuracy:.2f}" if config == "exam_scores" else f"{accuracy:.3f}"]
+        if config == "exam_scores":
+            loss = mean_cross_entropy(fitted.model.logits(fitted.params, X), y)
+            printed = [f"{float(loss):.4f}", *printed, f"{lj.predict_proba(fitted, cfg.predict.points)[0, 1]:.3f}"]
+        if fitted.test is not None:
+            held_out = np.argmax(lj.predict_proba(fitted, fitted.test.X), axis=1) == fitted.test.y
+            printed.append(f"{np.mean(held_out):.3f}")
+        assert printed == stated, (trial, printed)
