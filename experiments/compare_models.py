@@ -27,7 +27,8 @@ from logreg_jax.cli.args import parse_args, run_main
 from logreg_jax.cli.progress import Progress
 from logreg_jax.data.splits import stratified_kfold
 from logreg_jax.report.fit_figures import panels_figure
-from logreg_jax.runs.store import save_figure, staged_folder, write_config, write_csv, write_json
+from logreg_jax.runs.staging import staged_folder, write_csv, write_json
+from logreg_jax.runs.store import save_figure, write_config
 from logreg_jax.studies.models import COLUMNS, ModelsConfig, compare_models
 
 

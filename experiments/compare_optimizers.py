@@ -21,7 +21,8 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
 
 from logreg_jax.cli.args import parse_args, run_main
 from logreg_jax.cli.progress import Progress
-from logreg_jax.runs.store import save_figure, staged_folder, write_config, write_csv, write_json
+from logreg_jax.runs.staging import staged_folder, write_csv, write_json
+from logreg_jax.runs.store import save_figure, write_config
 from logreg_jax.studies.optimizers import COLUMNS, OptimizersConfig, convergence_figure, gap_rows, race_all, race_table
 
 

@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 from logreg_jax.cli.args import ArgumentParser, run_main
 from logreg_jax.runs.compare import collect, comparison_rows, curves_figure, markdown_table
 from logreg_jax.runs.folder import check_not_input, check_out, run_kind
-from logreg_jax.runs.store import save_figure, staged_folder, write_csv
+from logreg_jax.runs.staging import staged_folder, write_csv
+from logreg_jax.runs.store import save_figure
 
 
 def main(argv=None):

@@ -25,7 +25,8 @@ import numpy as np
 
 import logreg_jax as lj
 from logreg_jax.cli.args import parse_args, run_main
-from logreg_jax.runs.store import save_figure, staged_folder, write_config, write_csv, write_json
+from logreg_jax.runs.staging import staged_folder, write_csv, write_json
+from logreg_jax.runs.store import save_figure, write_config
 from logreg_jax.studies import path as study
 from logreg_jax.studies.path_figures import coefficient_figure, cv_figure
 

@@ -19,7 +19,7 @@ from logreg_jax.data.rows import read_rows
 from logreg_jax.errors import DataError
 from logreg_jax.runs.folder import claim
 from logreg_jax.runs.predictor import label_scores, load_run, prediction_table
-from logreg_jax.runs.store import staged_file, write_csv
+from logreg_jax.runs.staging import staged_file, write_csv
 
 
 def main(argv=None):

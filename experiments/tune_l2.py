@@ -27,7 +27,8 @@ import numpy as np
 from logreg_jax.cli.args import parse_args, run_main
 from logreg_jax.cli.progress import Progress
 from logreg_jax.fit import precision, read_dataset, split_data
-from logreg_jax.runs.store import save_figure, staged_folder, write_config, write_json
+from logreg_jax.runs.staging import staged_folder, write_json
+from logreg_jax.runs.store import save_figure, write_config
 from logreg_jax.studies.tune import TuneConfig, descend, score_grid, unrolled_errors
 from logreg_jax.studies.tune_figures import path_figure, strengths_figure, unrolled_figure
 from logreg_jax.studies.tune_problem import make_problem

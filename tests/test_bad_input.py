@@ -23,7 +23,7 @@ from conftest import ROOT, load_script
 from logreg_jax.cli import args as cli
 from logreg_jax.errors import LogregError
 from logreg_jax.runs.folder import MARKER
-from logreg_jax.runs.store import staged_folder
+from logreg_jax.runs.staging import staged_folder
 
 EXAM = "configs/exam_scores.toml"
 OPT = "configs/compare_optimizers.toml"
@@ -292,7 +292,7 @@ def test_a_swallowed_ctrl_c_writes_no_run_folder(tmp_path):
     """Issue 18: a Ctrl-C that a callback (matplotlib's) swallowed while the run folder was being
     written must not let the folder (or a predictions file) be committed: the commit raises it."""
     from logreg_jax import errors
-    from logreg_jax.runs.store import staged_file
+    from logreg_jax.runs.staging import staged_file
 
     out = tmp_path / "run"
     try:
