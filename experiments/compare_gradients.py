@@ -24,14 +24,8 @@ from logreg_jax.cli.args import parse_args, run_main
 from logreg_jax.cli.progress import Progress
 from logreg_jax.runs.staging import staged_folder, write_csv
 from logreg_jax.runs.store import save_figure, write_config
-from logreg_jax.studies.gradients import (
-    GradientsConfig,
-    build_problems,
-    errors_figure,
-    report_markdown,
-    run,
-    timing_figure,
-)
+from logreg_jax.studies.gradient_figures import errors_figure, timing_figure
+from logreg_jax.studies.gradients import GradientsConfig, build_problems, report_markdown, run
 
 
 def main(argv=None):

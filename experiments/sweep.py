@@ -24,15 +24,8 @@ from logreg_jax.cli.args import parse_args, run_main
 from logreg_jax.cli.progress import Progress
 from logreg_jax.runs.staging import staged_folder, write_csv, write_json
 from logreg_jax.runs.store import save_figure, write_config
-from logreg_jax.studies.sweeps import (
-    SweepConfig,
-    best_setting,
-    curve_rows,
-    member_curves_figure,
-    member_rows,
-    run_sweep,
-    sweep_figure,
-)
+from logreg_jax.studies.sweep_figures import member_curves_figure, sweep_figure
+from logreg_jax.studies.sweeps import SweepConfig, best_setting, curve_rows, member_rows, run_sweep
 
 
 def main(argv=None):

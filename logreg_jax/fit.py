@@ -18,14 +18,8 @@ import numpy as np
 from logreg_jax.config import Config, scale_reason
 from logreg_jax.data import splits
 from logreg_jax.data.features import FeatureMap
-from logreg_jax.data.files import (
-    Dataset,
-    check_classes,
-    check_rows,
-    count_classes,
-    load_dataset,
-    xor_dataset,
-)
+from logreg_jax.data.files import Dataset, check_classes, check_rows, count_classes, load_dataset
+from logreg_jax.data.generators import xor_dataset
 from logreg_jax.errors import ConfigError
 from logreg_jax.loss import accuracy, bound_objective
 from logreg_jax.models.base import Model

@@ -9,7 +9,7 @@ from jax.test_util import check_grads
 
 import logreg_jax as lj
 from logreg_jax.config import ModelConfig, config_from_dict
-from logreg_jax.data.files import xor_dataset
+from logreg_jax.data.generators import xor_dataset
 from logreg_jax.models import mlp
 from logreg_jax.models.logistic import MODEL as LOGISTIC
 from logreg_jax.models.mlp import ACTIVATIONS

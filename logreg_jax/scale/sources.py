@@ -23,7 +23,8 @@ import jax
 import numpy as np
 
 from logreg_jax.config import data_name
-from logreg_jax.data.files import Dataset, default_feature_names, load_dataset, synthetic_chunk, xor_dataset
+from logreg_jax.data.files import Dataset, default_feature_names, load_dataset
+from logreg_jax.data.generators import synthetic_chunk, xor_dataset
 from logreg_jax.errors import DataError
 
 
