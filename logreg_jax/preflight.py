@@ -9,6 +9,7 @@ held-out rows that are training rows, belong to the data: :mod:`logreg_jax.data.
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 from pathlib import Path
@@ -88,6 +89,8 @@ def check(cfg: Config, model: Model, m: int, d: int, k: int, name: str, X_raw: n
         check_plot_grid(cfg, X_raw)
     n = n_inputs(d, cfg.features.polynomial_degree, model.bias_column)
     if model.memory_bytes is not None:
-        check_memory("model.hidden", list(cfg.model.hidden), model.memory_bytes(cfg, m, n, k))
+        need, key = model.memory_bytes(cfg, m, n, k)
+        value = functools.reduce(getattr, key.split("."), cfg)
+        check_memory(key, list(value) if isinstance(value, tuple) else value, need)
     if cfg.inference.enabled and cfg.inference.bootstrap > 0 and model.inference:
         check_memory("inference.bootstrap", cfg.inference.bootstrap, bootstrap_bytes(cfg, m, n))

@@ -47,7 +47,8 @@ def test_a_huge_mlp_is_refused_before_training():
     # parameters: (n+1)·200000 + 200001·200000 + 200001·1, 4 copies, float32
     data = lj.load_dataset(ROOT / "data" / "microchips.txt")
     n = n_inputs(2, cfg.features.polynomial_degree, False)
-    need = mlp.memory_bytes(cfg, 118, n, 2)
+    need, key = mlp.memory_bytes(cfg, 118, n, 2)
+    assert key == "model.hidden"
     assert need >= 4 * 200001 * 200000 * np.dtype(cfg.dtype).itemsize
     with pytest.raises(lj.ConfigError, match=r"model.hidden = \[200000, 200000\]: needs about"):
         lj.fit_config(cfg)  # refused before training
@@ -59,3 +60,13 @@ def test_available_memory_is_at_most_physical_memory():
     import os
 
     assert 0 < preflight.available_memory() <= os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_the_memory_refusal_names_the_key_the_model_says_sets_it():
+    """A model of one's own with a memory estimate is refused by the key it names, not the MLP's."""
+    from logreg_jax.models.logistic import MODEL
+
+    cfg = lj.load_config(ROOT / "configs" / "exam_scores.toml")
+    huge = MODEL._replace(memory_bytes=lambda cfg, m, n, k: (1e30, "model.init"))
+    with pytest.raises(lj.ConfigError, match=r"^model.init = 'uniform': needs about"):
+        preflight.check(cfg, huge, 100, 2, 2, "exam_scores")

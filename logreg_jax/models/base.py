@@ -47,7 +47,8 @@ class Model(NamedTuple):
         gauge: ``params -> scalar``, zero at one of several parameters with the same probabilities
             (softmax's unpenalized biases: adding c to every b_k changes nothing), added where a
             unique optimum is needed (:mod:`logreg_jax.hypergrad`); None when the optimum is unique.
-        memory_bytes: ``(cfg, m, n_inputs, K) -> bytes`` one full-batch step needs beyond the data,
+        memory_bytes: ``(cfg, m, n_inputs, K) -> (bytes, key)``: the memory one full-batch step
+            needs beyond the data, and the config key that sets it (named when it is too much),
             checked before training (:mod:`logreg_jax.preflight`); None for models whose parameters
             are the size of one row (linear models).
     """
@@ -67,4 +68,4 @@ class Model(NamedTuple):
     config_problem: Callable[[Any], tuple[str, str] | None] | None = None
     for_classes: Callable[[int], Model] | None = None
     gauge: Callable[[Any], Any] | None = None
-    memory_bytes: Callable[[Any, int, int, int], float] | None = None
+    memory_bytes: Callable[[Any, int, int, int], tuple[float, str]] | None = None

@@ -178,12 +178,13 @@ def config_problem(cfg) -> tuple[str, str] | None:
     return None
 
 
-def memory_bytes(cfg, m: int, n: int, k: int) -> float:
+def memory_bytes(cfg, m: int, n: int, k: int) -> tuple[float, str]:
     """Memory of one full-batch MLP step: the parameters with their gradient and optimizer state
-    (4 copies), and the (m, width) activations of every layer kept for the backward pass (2 copies)."""
+    (4 copies), and the (m, width) activations of every layer kept for the backward pass (2 copies);
+    ``model.hidden`` sets it."""
     widths = [n, *cfg.model.hidden, 1 if k == 2 else k]
     params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
-    return (4 * params + 2 * m * sum(widths)) * np.dtype(cfg.dtype).itemsize
+    return (4 * params + 2 * m * sum(widths)) * np.dtype(cfg.dtype).itemsize, "model.hidden"
 
 
 @functools.cache
