@@ -101,7 +101,7 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
     """Newton refits of the weighted fits, one per row of ``counts``, all members in one program.
 
     The members are the rows of an (n, k) matrix rather than a ``jax.vmap`` of one fit: every step
-    is two (n, m) × (m, k) products, one (n, m) × (m, k²) product for the Hessians, one exponential
+    is two (n, m) × (m, k) products, one (n, m) × (m, k (k + 1) / 2) product for the Hessians, one exponential
     per (member, row) and a batched Cholesky solve: a handful of primitives that trace and lower in
     milliseconds, whatever n, m and k are, so a second process that finds the compiled program in
     the persistent cache starts it at once.
@@ -119,8 +119,13 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
     """
     W = counts.astype(X.dtype)
     m, k = X.shape
-    # Row i's x_i x_iᵀ, flattened: every member's Hessian is then one (n, m) × (m, k²) product.
-    outer = (X[:, :, None] * X[:, None, :]).reshape(m, k * k)
+    # Row i's x_i x_iᵀ, its k (k + 1) / 2 distinct entries: every member's Hessian is then one
+    # (n, m) × (m, k (k + 1) / 2) product (about half the work of all k² entries), spread back to
+    # (k, k) by ``spread``, a gather.
+    rows, cols = np.tril_indices(k)
+    outer = X[:, rows] * X[:, cols]
+    spread = np.zeros((k, k), np.int32)
+    spread[rows, cols] = spread[cols, rows] = np.arange(rows.size)
     mask = jnp.ones_like(theta).at[0].set(0)
 
     def terms(T):  # (n, k) -> (n, k) gradients, (n, m) curvatures and margins
@@ -134,7 +139,7 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
 
     def step(_, T):
         G, C, _ = terms(T)
-        H = (C @ outer).reshape(-1, k, k) + jnp.diag(l2 * mask)
+        H = (C @ outer)[:, spread] + jnp.diag(l2 * mask)
         # Cholesky and two triangular solves: lax primitives that trace in milliseconds, where
         # jnp.linalg.solve's LU takes a large share of the first call's time.
         L = jax.lax.linalg.cholesky(H, symmetrize_input=False)
