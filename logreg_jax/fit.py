@@ -9,6 +9,7 @@ prediction points) are :mod:`logreg_jax.preflight`'s; the choice of the large-da
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple, Protocol
 
 import jax
@@ -107,11 +108,13 @@ class Keys(NamedTuple):
     bootstrap: jax.Array  # inference.bootstrap resamples
 
 
+@jax.jit
 def run_keys(seed) -> Keys:
     """The one split of ``jax.random.key(seed)`` into named keys (seed an int, or traced in a sweep).
 
     A key split into n takes the same first keys for any n, so adding a consumer at the end
-    leaves every earlier key, and every earlier result, unchanged.
+    leaves every earlier key, and every earlier result, unchanged. Compiled as one program (op by
+    op, the seed, the split and the unstacking would each lower one).
     """
     return Keys(*jax.random.split(jax.random.key(seed), len(Keys._fields)))
 
@@ -174,8 +177,10 @@ def training_args(cfg: Config, callback=None) -> dict:
     )
 
 
+@functools.partial(jax.jit, static_argnums=(0, 2, 3))
 def initial_params(model: Model, seed, n: int, model_cfg):
-    """The initial parameters for ``seed`` (an int, or a traced one inside ``vmap``)."""
+    """The initial parameters for ``seed`` (an int, or a traced one inside ``vmap``): one compiled
+    program for the key split and the draw, which op by op would lower several."""
     return model.init(run_keys(seed).init, n, model_cfg)
 
 
@@ -216,11 +221,18 @@ def model_inputs(fitted: Fit, X_raw) -> jax.Array:
     return jnp.asarray(fitted.feature_map(np.asarray(X_raw, dtype=np.float64)), fitted.cfg.dtype)
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def class_probabilities(model: Model, params, X) -> jax.Array:
+    """(k, K) class probabilities of (k, n) model inputs (see :func:`predict_proba`), one compiled
+    program per model and shape rather than one per operation."""
+    z = model.logits(params, X)
+    # σ(−z) for class 0 keeps a tiny 1 − p exact instead of rounding it to 0.
+    return jax.nn.softmax(z, axis=1) if z.ndim == 2 else jax.nn.sigmoid(jnp.stack([-z, z], axis=1))
+
+
 def predict_proba(fitted: Fit, X_raw) -> np.ndarray:
     """The class probabilities of (k, d) raw feature rows, through the stored feature map: (k, K)
     columns P(y = 0), …, P(y = K−1), for binary models too (K = 2: [1 − p, p])."""
     with precision(fitted.cfg):
-        z = fitted.model.logits(fitted.params, model_inputs(fitted, X_raw))
-        # σ(−z) for class 0 keeps a tiny 1 − p exact instead of rounding it to 0.
-        p = jax.nn.softmax(z, axis=1) if z.ndim == 2 else jax.nn.sigmoid(jnp.stack([-z, z], axis=1))
-        return np.asarray(p, dtype=np.float64)
+        X = fitted.feature_map(np.asarray(X_raw, dtype=np.float64)).astype(fitted.cfg.dtype)
+        return np.asarray(class_probabilities(fitted.model, fitted.params, X), dtype=np.float64)

@@ -13,7 +13,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from logreg_jax.report.classification import calibration_bins, confusion_matrix, roc_auc, roc_curve
-from logreg_jax.report.fit_figures import grid_axes
+from logreg_jax.report.fit_figures import CHAR_WIDTH, fixed_margins, grid_axes
 
 
 def class_color(k: int):
@@ -48,7 +48,11 @@ def draw_confusion(ax, matrix: np.ndarray, class_names, title: str = ""):
 def confusion_figure(matrix: np.ndarray, class_names, title: str = "") -> Figure:
     """One confusion matrix (:func:`draw_confusion`) with its colorbar."""
     size = 2.2 + 0.45 * np.asarray(matrix).shape[0]
-    fig = Figure(figsize=(size + 1.2, size), layout="constrained")
+    longest = CHAR_WIDTH * max(map(len, class_names))  # x labels turn 45° past 3 characters (draw_confusion)
+    bottom = 0.5 + (longest * 0.71 if max(map(len, class_names)) > 3 else 0.1)
+    fig = fixed_margins(
+        Figure(figsize=(size + 1.5 + longest, size + bottom)), left=0.45 + longest, right=0.4, bottom=bottom, top=0.3
+    )
     ax = fig.add_subplot()
     fig.colorbar(draw_confusion(ax, matrix, class_names, title), ax=ax, label="share of the true class", shrink=0.8)
     return fig
@@ -56,7 +60,7 @@ def confusion_figure(matrix: np.ndarray, class_names, title: str = "") -> Figure
 
 def roc_figure(curves, title: str = "") -> Figure:
     """ROC curves: ``curves`` is a list of (label, y, score) with 0/1 labels y; the legend gives each area."""
-    fig = Figure(figsize=(5.2, 5), layout="constrained")
+    fig = fixed_margins(Figure(figsize=(5.2, 5)), left=0.65, right=0.12, bottom=0.5, top=0.3)
     ax = fig.add_subplot()
     for label, y, score in curves:
         fpr, tpr, _ = roc_curve(y, score)
@@ -82,7 +86,7 @@ def calibration_figure(sets, n_bins: int = 10, title: str = "") -> Figure:
     Args:
         sets: a list of (label, y, prob) with 0/1 labels y and predicted P(y = 1).
     """
-    fig = Figure(figsize=(5.2, 5), layout="constrained")
+    fig = fixed_margins(Figure(figsize=(5.2, 5)), left=0.65, right=0.12, bottom=0.5, top=0.3)
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfectly calibrated")
     for i, (label, y, prob) in enumerate(sets):

@@ -1,7 +1,10 @@
 """Figures of a trained model: the probability map over two raw features, and training curves.
 
 Functions return :class:`matplotlib.figure.Figure` objects built without pyplot (no global
-state, no display needed); callers save them.
+state, no display needed); callers save them. Figures whose labels have a known extent (numbers,
+fixed axis titles) get fixed margins (:func:`fixed_margins`) instead of a layout engine:
+constrained layout measures every text on the figure before drawing it, which was the largest
+share of a short run's figure time (benchmarks/RESULTS.md, "Profile of the demo run").
 """
 
 from __future__ import annotations
@@ -15,6 +18,28 @@ from matplotlib.lines import Line2D
 # The tutorial's colours: positives in blue, negatives in red.
 POSITIVE_COLOR = (28 / 255, 159 / 255, 251 / 255)
 NEGATIVE_COLOR = (252 / 255, 81 / 255, 80 / 255)
+
+
+CHAR_WIDTH = 0.085  # inches per character of a 10-point DejaVu Sans label, on average: margins for names
+
+
+def fixed_margins(fig: Figure, left=0.8, right=0.15, bottom=0.55, top=0.4, wspace=0.25) -> Figure:
+    """Places the figure's subplots with margins given in inches (room for tick labels, axis
+    labels and a title), so that saving it needs no layout pass: one draw per figure.
+
+    Args:
+        fig: a figure without a layout engine.
+        left, right, bottom, top: margins in inches.
+        wspace: the gap between subplots side by side, as a fraction of their mean width.
+
+    Returns:
+        ``fig``.
+    """
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(
+        left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height, wspace=wspace
+    )
+    return fig
 
 
 def grid_axes(X_raw: np.ndarray, plot_cfg) -> tuple[np.ndarray, np.ndarray]:
@@ -89,10 +114,10 @@ def decision_boundary_figure(
     prob_fn, X_raw, y, plot_cfg, title: str = "", feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")
 ) -> Figure:
     """One probability map with a colorbar, a legend naming the P = 0.5 line, and a title."""
-    fig = Figure(figsize=(7, 5.6), layout="constrained")
+    fig = fixed_margins(Figure(figsize=(7, 5.6)), left=0.7, right=0.45, bottom=0.5, top=0.3)
     ax = fig.add_subplot()
     filled = probability_map(ax, prob_fn, X_raw, y, plot_cfg, feature_names, class_names)
-    fig.colorbar(filled, ax=ax, label="P(y = 1)", ticks=np.linspace(0, 1, 6))
+    fig.colorbar(filled, ax=ax, label="P(y = 1)", ticks=np.linspace(0, 1, 6), fraction=0.1, pad=0.04)
     boundary_legend(ax)
     ax.set_title(title)
     return fig
@@ -100,7 +125,7 @@ def decision_boundary_figure(
 
 def training_figure(loss: np.ndarray, grad_norm: np.ndarray, title: str = "") -> Figure:
     """Loss and gradient norm against epoch, side by side (gradient norm on a log scale)."""
-    fig = Figure(figsize=(10, 4), layout="constrained")
+    fig = fixed_margins(Figure(figsize=(10, 4)), left=0.7, right=0.1, bottom=0.5, top=0.55, wspace=0.18)
     ax_loss, ax_grad = fig.subplots(1, 2)
     epochs = np.arange(1, loss.size + 1)
     ax_loss.plot(epochs, loss, color="C0")
@@ -149,7 +174,14 @@ def coefficients_figure(
         title, xlabel: the figure's title and the x-axis label.
     """
     k = len(names)
-    fig = Figure(figsize=(7, 1.2 + 0.45 * k), layout="constrained")
+    top = 0.35 + 0.2 * title.count("\n")
+    fig = fixed_margins(
+        Figure(figsize=(7, 1.2 + 0.45 * k)),
+        left=0.2 + CHAR_WIDTH * max(map(len, names)),
+        right=0.2,
+        bottom=0.5,
+        top=top,
+    )
     ax = fig.add_subplot()
     rows = np.arange(k)[::-1].astype(float)
     coef = np.asarray(block["coef"])

@@ -1,7 +1,8 @@
 """Statistical inference for a fitted logistic regression, as statsmodels' ``Logit(...).fit().summary()``.
 
-- Covariance: the inverse of the observed information H, the ``jax.hessian`` of the *summed*
-  negative log-likelihood (m × the mean loss training minimizes). With l2 > 0, H is the penalized
+- Covariance: the inverse of the observed information H, the Hessian of the *summed* negative
+  log-likelihood (m × the mean loss training minimizes; hand-derived in
+  :func:`~logreg_jax.report.bootstrap.newton_terms`, tested against ``jax.hessian``). With l2 > 0, H is the penalized
   Hessian: its inverse is the Laplace approximation of the posterior under the Gaussian prior
   θ_j ~ N(0, 1/λ) the penalty is. ``"HC0"`` is the sandwich H⁻¹ (Σ_i s_i s_iᵀ) H⁻¹ with the
   per-sample scores s_i = (σ(z_i) − y_i) x_i, valid even when the Bernoulli variance is wrong.
@@ -17,18 +18,22 @@
 
 from __future__ import annotations
 
+import functools
+import math
+from statistics import NormalDist
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.scipy.stats import chi2, norm
+from jax.scipy.stats import chi2
 
 from logreg_jax.data.features import FeatureMap, polynomial_names, theta_in_raw_units
 from logreg_jax.errors import DataError
 from logreg_jax.report.bootstrap import bootstrap as bootstrap_refits
-from logreg_jax.report.bootstrap import separated, weighted_nll
+from logreg_jax.report.bootstrap import newton_terms, weighted_nll
 from logreg_jax.report.diagnose import quasi_separated
+from logreg_jax.train import COMPILER_OPTIONS
 
 PER_COEFFICIENT = (
     "coef",
@@ -108,55 +113,37 @@ def raw_map(feature_map: FeatureMap, k: int) -> np.ndarray:
 
 
 def _coefficients(theta, cov, level, draws=None) -> Coefficients:
-    se = jnp.sqrt(jnp.diag(cov))
-    half = norm.ppf(0.5 + level / 2) * se
-    out = [theta, se, theta / se, 2 * norm.sf(jnp.abs(theta / se)), theta - half, theta + half, jnp.exp(theta)]
-    out += [jnp.exp(theta - half), jnp.exp(theta + half)]
+    """The per-coefficient table from θ and its (k, k) covariance, in NumPy on the host: k numbers,
+    which a compiled program would take longer to trace and lower than to compute."""
+    theta = np.asarray(theta, np.float64)
+    se = np.sqrt(np.diag(cov))
+    z = theta / se
+    half = NormalDist().inv_cdf(0.5 + level / 2) * se
+    p = np.array([math.erfc(abs(v) / math.sqrt(2)) for v in z])  # 2 Φ(−|z|), accurate far in the tail
+    with np.errstate(over="ignore"):  # exp(θ) of a large raw-unit coefficient is inf (written as null)
+        out = [theta, se, z, p, theta - half, theta + half, np.exp(theta), np.exp(theta - half), np.exp(theta + half)]
     if draws is not None:  # (n, k), NaN rows for resamples without a finite estimate
         tail = 50 * (1 - level)
-        out += [jnp.nanstd(draws, axis=0, ddof=1), *jnp.nanpercentile(draws, jnp.array([tail, 100 - tail]), axis=0)]
+        out += [np.nanstd(draws, axis=0, ddof=1), *np.nanpercentile(draws, [tail, 100 - tail], axis=0)]
     return Coefficients(*out)
 
 
-@jax.jit
-def _analyze(theta, X, y, A, l2, level, draws, robust):
-    """Everything but the bootstrap, in one compiled call: coefficients in both units, covariances,
-    whether H is positive definite, the distance to the optimum in standard errors (one Newton
-    step, H⁻¹∇, over se), and the model statistics."""
+@functools.partial(jax.jit, compiler_options=COMPILER_OPTIONS)
+def _information(theta, X, y, l2):
+    """The passes over the m rows, in one compiled call: the gradient and observed information H of
+    the summed penalized negative log-likelihood, the sandwich's meat Σ_i s_i s_iᵀ, the
+    log-likelihoods and the LR test's p-value, and whether θ separates the data. The (k, k)
+    algebra on them is NumPy's (:func:`inference`)."""
     m, k = X.shape
     ones = jnp.ones(m, X.dtype)
-    chol = jnp.linalg.cholesky(jax.hessian(weighted_nll)(theta, X, y, ones, l2))
-    cov = jax.scipy.linalg.cho_solve((chol, True), jnp.eye(k, dtype=X.dtype))
-    gap = jnp.max(jnp.abs(cov @ jax.grad(weighted_nll)(theta, X, y, ones, l2)) / jnp.sqrt(jnp.diag(cov)))
-    residual = jax.nn.sigmoid(X @ theta) - y  # d(cross-entropy_i)/dz_i: the score s_i is residual_i x_i
-    cov = jnp.where(robust, cov @ ((X.T * residual**2) @ X) @ cov, cov)  # traced: one program for both
-    cov_raw = A @ cov @ A.T
+    grad, hessian = newton_terms(theta, X, y, ones, l2)
+    z = X @ theta
+    residual = jax.nn.sigmoid(z) - y  # d(cross-entropy_i)/dz_i: the score s_i is residual_i x_i
     ll = -weighted_nll(theta, X, y, ones)
     p = jnp.mean(y)  # the intercept-only fit predicts ȳ for every row
     ll0 = m * (p * jnp.log(p) + (1 - p) * jnp.log1p(-p))
-    llr = 2 * (ll - ll0)
-    model = dict(
-        log_likelihood=ll,
-        null_log_likelihood=ll0,
-        llr=llr,
-        llr_p_value=chi2.sf(llr, k - 1),
-        pseudo_r2=1 - ll / ll0,
-        aic=2 * k - 2 * ll,
-        bic=k * jnp.log(m) - 2 * ll,
-    )
-    return (
-        _coefficients(A @ theta, cov_raw, level, None if draws is None else draws @ A.T),
-        _coefficients(theta, cov, level, draws),
-        cov_raw,
-        cov,
-        jnp.all(jnp.isfinite(chol)),
-        gap,
-        model,
-    )
-
-
-def _numpy(c: Coefficients) -> Coefficients:
-    return Coefficients(*(None if a is None else np.asarray(a, np.float64) for a in c))
+    separates = jnp.all((2 * y - 1) * z > 0)  # as report.bootstrap.separated
+    return grad, hessian, (X.T * residual**2) @ X, ll, ll0, chi2.sf(2 * (ll - ll0), k - 1), separates
 
 
 def inference(
@@ -191,11 +178,12 @@ def inference(
     if bootstrap and key is None:
         raise ValueError("inference: bootstrap > 0 needs a PRNG key")
     with jax.enable_x64(True):
-        X = jnp.asarray(feature_map(np.asarray(X_raw, np.float64)))
-        y = jnp.asarray(y, jnp.float64)
-        theta = jnp.asarray(theta, jnp.float64)
+        X = np.asarray(feature_map(np.asarray(X_raw, np.float64)), np.float64)
+        y = np.asarray(y, np.float64)
+        theta = np.asarray(theta, np.float64)
         m, k = X.shape
-        if l2 == 0 and (bool(separated(theta, X, y)) or quasi_separated(X, y, theta)):
+        grad, hessian, meat, *stats, separates = _information(theta, X, y, l2)
+        if l2 == 0 and (bool(separates) or quasi_separated(X, y, theta)):
             raise DataError(
                 f"inference: the {m} training points are perfectly separated, or separated but for points "
                 "on the boundary (quasi-complete separation), so no finite maximum-likelihood estimate exists; "
@@ -204,14 +192,36 @@ def inference(
         draws, converged = None, 0
         if bootstrap:
             thetas, ok = bootstrap_refits(key, theta, X, y, bootstrap, l2)
-            draws, converged = jnp.where(ok[:, None], thetas, jnp.nan), int(jnp.sum(ok))
-        A = jnp.asarray(raw_map(feature_map, k))
-        raw, std, cov_raw, cov, ok, gap, model = _analyze(theta, X, y, A, l2, level, draws, cov_type == "HC0")
-        if not ok:
+            ok = np.asarray(ok)
+            draws, converged = np.where(ok[:, None], np.asarray(thetas), np.nan), int(np.sum(ok))
+        try:
+            chol = np.linalg.cholesky(np.asarray(hessian))
+        except np.linalg.LinAlgError:
+            chol = None
+        if chol is None or not np.all(np.isfinite(chol)):
             raise DataError(
                 "inference: the observed information matrix is singular (collinear features, or "
                 "quasi-complete separation); set loss.l2 > 0, or inference.enabled = false"
             )
+        cov = np.linalg.solve(chol.T, np.linalg.solve(chol, np.eye(k)))  # H⁻¹ from its Cholesky factor
+        gap = np.max(np.abs(cov @ np.asarray(grad)) / np.sqrt(np.diag(cov)))  # one Newton step, in standard errors
+        if cov_type == "HC0":
+            cov = cov @ np.asarray(meat) @ cov
+        A = raw_map(feature_map, k)
+        cov_raw = A @ cov @ A.T
+        raw = _coefficients(A @ theta, cov_raw, level, None if draws is None else draws @ A.T)
+        std = _coefficients(theta, cov, level, draws)
+        ll, ll0, llr_p = (float(v) for v in stats)
+        llr = 2 * (ll - ll0)
+        model = dict(
+            log_likelihood=ll,
+            null_log_likelihood=ll0,
+            llr=llr,
+            llr_p_value=llr_p,
+            pseudo_r2=1 - ll / ll0,
+            aic=2 * k - 2 * ll,
+            bic=k * math.log(m) - 2 * ll,
+        )
         notes = []
         if gap > 1e-3:
             notes.append(
@@ -233,11 +243,11 @@ def inference(
             names = [f"x{j + 1}" for j in range(np.shape(X_raw)[1])]
         return Inference(
             names=coefficient_names(names, feature_map.degree),
-            raw=_numpy(raw),
-            standardized=_numpy(std),
-            cov_raw=np.asarray(cov_raw),
-            cov_standardized=np.asarray(cov),
-            **{key: float(value) for key, value in model.items()},
+            raw=raw,
+            standardized=std,
+            cov_raw=cov_raw,
+            cov_standardized=cov,
+            **model,
             llr_df=k - 1,
             nobs=m,
             cov_type=cov_type,
@@ -245,7 +255,7 @@ def inference(
             bootstrap=bootstrap,
             bootstrap_converged=converged,
             notes=tuple(notes),
-            bootstrap_draws=None if draws is None else np.asarray(draws),
+            bootstrap_draws=draws,
         )
 
 

@@ -7,6 +7,8 @@ by batch after minibatch training, so metrics make no second full-size copy of t
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -25,18 +27,21 @@ def sample_inputs(fitted: Fit) -> tuple[np.ndarray, np.ndarray]:
     return fitted.inputs.sample(CHECK_ROWS)
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _gradient_gap(model, params, X, y, l2):
+    auto = jax.grad(objective, argnums=1)(model, params, X, y, l2)
+    diffs = jax.tree_util.tree_map(lambda a, b: jnp.max(jnp.abs(a - b)), model.gradient(params, X, y, l2), auto)
+    return jnp.max(jnp.stack(jax.tree_util.tree_leaves(diffs)))
+
+
 def gradient_check(fitted: Fit) -> float | None:
     """max |hand-derived − autodiff| gradient at the trained params (None if no hand gradient),
-    on the prepared training inputs (their first ``CHECK_ROWS`` samples)."""
+    on the prepared training inputs (their first ``CHECK_ROWS`` samples), in one compiled program."""
     if fitted.model.gradient is None:
         return None
     X, y = sample_inputs(fitted)
     with precision(fitted.cfg):
-        args = (fitted.params, jnp.asarray(X), jnp.asarray(y, X.dtype), fitted.cfg.loss.l2)
-        auto = jax.grad(objective, argnums=1)(fitted.model, *args)
-        hand = fitted.model.gradient(*args)
-        diffs = jax.tree_util.tree_map(lambda a, b: jnp.max(jnp.abs(a - b)), hand, auto)
-        return float(max(jax.tree_util.tree_leaves(diffs)))
+        return float(_gradient_gap(fitted.model, fitted.params, X, np.asarray(y, X.dtype), fitted.cfg.loss.l2))
 
 
 def train_accuracy(fitted: Fit) -> float:
