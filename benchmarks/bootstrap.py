@@ -38,6 +38,7 @@ import statsmodels.api as sm  # noqa: E402
 from results import write_sections  # noqa: E402  (benchmarks/results.py)
 
 import logreg_jax as lj  # noqa: E402
+from logreg_jax.cli.args import freeze_imports  # noqa: E402
 from logreg_jax.cli.progress import Progress  # noqa: E402
 from logreg_jax.report.bootstrap import NEWTON_STEPS, bootstrap, resample_counts  # noqa: E402
 
@@ -120,6 +121,7 @@ def first_call(n: int):
     """Times the first bootstrap call of this process (the JAX backend already started): (seconds, θ, ok)."""
     X, y, theta = inputs()
     jax.block_until_ready(jax.numpy.zeros(1) + 1)  # backend start-up is the process's, not the call's
+    freeze_imports()  # as every script's run_main does before its work (the whole process, statsmodels too)
     with jax.enable_x64(True):
         start = time.perf_counter()
         thetas, ok = jax.block_until_ready(bootstrap(jax.random.key(0), theta, X, y, n))

@@ -34,9 +34,9 @@ PY = sys.executable
 
 BOOT = f"""
 import sys, time; sys.path.insert(0, {str(ROOT / "benchmarks")!r})
-from logreg_jax.cli.args import enable_compilation_cache; enable_compilation_cache(sys.argv[1])
+from logreg_jax.cli.args import enable_compilation_cache, freeze_imports; enable_compilation_cache(sys.argv[1])
 import jax, bootstrap as b
-X, y, theta = b.inputs(); jax.block_until_ready(jax.numpy.zeros(1) + 1)
+X, y, theta = b.inputs(); jax.block_until_ready(jax.numpy.zeros(1) + 1); freeze_imports()  # as run_main does
 with jax.enable_x64(True):
     times = []
     for _ in range(2):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import ROOT, load_script, write_text
@@ -261,3 +262,17 @@ def test_train_script_writes_the_table_and_figure(tmp_path, capsys):
     assert block["cov_type"] == "nonrobust" and block["nobs"] == raw.nobs == 100
     assert len(block["bootstrap_std_err"]) == 3
     assert (out / "coefficients.png").stat().st_size > 10_000
+
+
+def test_the_bootstraps_batched_solve_equals_numpy():
+    """bootstrap.solve_spd (Gauss–Jordan in a fori_loop, no LAPACK) against numpy.linalg.solve."""
+    from logreg_jax.report.bootstrap import solve_spd
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(50, 11, 11))
+    H = A @ A.transpose(0, 2, 1) + 0.1 * np.eye(11)  # (50, 11, 11) positive definite, some ill-conditioned
+    g = rng.normal(size=(50, 11))
+    with jax.enable_x64(True):
+        x = np.asarray(solve_spd(jnp.asarray(H), jnp.asarray(g)))
+    expected = np.linalg.solve(H, g[..., None])[..., 0]
+    np.testing.assert_allclose(x, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())

@@ -142,11 +142,7 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
     def step(_, T):
         G, C, _ = terms(T)
         H = ((C @ outer) @ spread).reshape(-1, k, k) + jnp.diag(l2 * mask)
-        # Cholesky and two triangular solves: lax primitives that trace in milliseconds, where
-        # jnp.linalg.solve's LU takes a large share of the first call's time.
-        L = jax.lax.linalg.cholesky(H, symmetrize_input=False)
-        half = jax.lax.linalg.triangular_solve(L, G[..., None], left_side=True, lower=True)
-        return T - jax.lax.linalg.triangular_solve(L, half, left_side=True, lower=True, transpose_a=True)[..., 0]
+        return T - solve_spd(H, G)
 
     # A fixed count (no early exit): a while_loop compiles slower than the steps it would save.
     T = jax.lax.fori_loop(0, steps, step, jnp.broadcast_to(theta, (W.shape[0], k)))
@@ -155,6 +151,29 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
     right = ((2 * y - 1) * Z > 0) | (W == 0)  # separated: every drawn row on its own side (see separated)
     ok = jnp.all(jnp.isfinite(T), axis=1) & small & ((l2 > 0) | ~jnp.all(right, axis=1))
     return T, ok
+
+
+def solve_spd(H, G):
+    """x = H⁻¹ g for a batch of small symmetric positive-definite systems: (n, k, k), (n, k) → (n, k).
+
+    Gauss–Jordan elimination without pivoting (stable for positive-definite matrices: every pivot is
+    a positive Schur complement), k eliminations in a ``fori_loop`` of elementwise (n, k, k + 1)
+    products. Not ``jnp.linalg.solve`` or a Cholesky: the first LAPACK call a process lowers imports
+    ``scipy.linalg`` for its kernels, which costs more than the whole compiled bootstrap.
+    """
+    k = H.shape[-1]
+    A = jnp.concatenate([H, G[..., None]], axis=-1)  # (n, k, k + 1): [H | g]
+    rows = jnp.arange(k)
+
+    def eliminate(j, A):
+        e = (rows == j).astype(A.dtype)  # (k,) selects row j
+        pivot_row = jnp.einsum("i,nic->nc", e, A)  # (n, k + 1)
+        r = pivot_row / jnp.einsum("nc,c->n", pivot_row[:, :k], e)[:, None]
+        column = jnp.einsum("nic,c->ni", A[:, :, :k], e)  # (n, k): column j of every row
+        A = A - ((1 - e) * column)[:, :, None] * r[:, None, :]
+        return A * (1 - e)[:, None] + e[:, None] * r[:, None, :]
+
+    return jax.lax.fori_loop(0, k, eliminate, A)[..., k]
 
 
 def bootstrap(key, theta, X, y, n: int, l2=0.0, steps: int = NEWTON_STEPS):
