@@ -75,6 +75,9 @@ figures: $(STAMP)
 	cp runs/digits_influence/point.png docs/influence_digits_point.png
 	$(BIN)/python experiments/influence.py configs/breast_cancer_influence.toml
 	cp runs/breast_cancer_influence/scatter.png docs/influence_breast_cancer_scatter.png
+	$(BIN)/python experiments/path.py configs/breast_cancer_path.toml
+	cp runs/breast_cancer_path/coefficients.png docs/path_breast_cancer_coefficients.png
+	cp runs/breast_cancer_path/cv.png docs/path_breast_cancer_cv.png
 
 # The gradient comparison at up to a million samples (about 8 minutes on 2 cores).
 figures-gradients: $(STAMP)

@@ -1,12 +1,12 @@
-"""The L1 penalty's proximal machinery: soft thresholding and proximal Newton as an optax transformation.
+"""The L1 penalty's proximal machinery: the penalty, its certificate, and proximal Newton as an optax transformation.
 
 The objective is the smooth part f (mean cross-entropy + L2, what ``jax.value_and_grad`` differentiates)
 plus λ Σⱼ |wⱼ| over the penalized entries (``model.weights``; the bias is free), λ = ``loss.l1`` / m.
 Proximal Newton (Lee, Sun & Saunders, 2014) minimizes, at each iterate p with gradient g and Hessian H
 of f, the model g·d + ½ dᵀHd + λ‖p + d‖₁ by cyclic coordinate descent, each coordinate an exact soft
-threshold (so a weight the threshold sets to zero is 0.0, not 1e-17), then backtracks on the full
-objective. The KKT violation certifies convergence without another pass over the data.
-"""
+threshold (so a weight the threshold sets to zero is 0.0, not 1e-17), optionally on a working set of
+entries only (:mod:`logreg_jax.subproblem`), then backtracks on the full objective. The KKT violation
+over every entry certifies convergence without another pass over the data."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ import jax
 import jax.numpy as jnp
 import optax
 from jax.flatten_util import ravel_pytree
+
+from logreg_jax.subproblem import coordinate_descent, hessian_block, select_working_set
 
 
 @functools.partial(jax.tree_util.register_dataclass, data_fields=["l1"], meta_fields=["weights"])
@@ -40,11 +42,6 @@ class Sparse:
 def l1_term(model, l1: float, m: int, dtype) -> Sparse | None:
     """The :class:`Sparse` term of ``loss.l1 = l1`` on m rows, or None without an L1 penalty."""
     return Sparse(jnp.asarray(l1 / m, dtype), model.weights) if l1 else None
-
-
-def soft_threshold(x, t):
-    """argminᵤ ½(u − x)² + t|u| = sign(x)·max(|x| − t, 0), elementwise; exactly 0 where |x| ≤ t."""
-    return jnp.sign(x) * jnp.maximum(jnp.abs(x) - t, 0)
 
 
 def penalty_mask(weights, params) -> jax.Array:
@@ -76,39 +73,6 @@ def certify(sparse: Sparse, params, loss, grads) -> tuple[jax.Array, jax.Array]:
     return loss + l1_value(sparse, params), kkt_violation(flat_p, ravel_pytree(grads)[0], lam)
 
 
-def coordinate_descent(H, g, p, lam, max_sweeps: int = 200):
-    """argmin_z g·(z − p) + ½(z − p)ᵀH(z − p) + Σⱼ λⱼ|zⱼ| by cyclic coordinate descent.
-
-    Args:
-        H: (n, n) positive semidefinite Hessian. g, p, lam: (n,).
-        max_sweeps: the most passes over the coordinates; fewer once no coordinate moves by more
-            than eps^¾ (relative), e.g. 1.8e-12 in float64.
-
-    Returns:
-        (n,) z; every entry with λⱼ > 0 that the threshold zeroes is exactly 0.
-    """
-    tol = jnp.finfo(p.dtype).eps ** 0.75
-    diag = jnp.maximum(jnp.diag(H), jnp.finfo(p.dtype).tiny)
-
-    def coordinate(j, carry):
-        z, r, move = carry  # r = H (z − p), kept up to date
-        new = soft_threshold(diag[j] * z[j] - g[j] - r[j], lam[j]) / diag[j]
-        delta = new - z[j]
-        return z.at[j].set(new), r + H[:, j] * delta, jnp.maximum(move, jnp.abs(delta))
-
-    def sweep(carry):
-        z, r, _, k = carry
-        z, r, move = jax.lax.fori_loop(0, p.size, coordinate, (z, r, jnp.zeros((), p.dtype)))
-        return z, r, move, k + 1
-
-    def going(carry):
-        z, _, move, k = carry
-        return (move > tol * (1 + jnp.max(jnp.abs(z)))) & (k < max_sweeps)
-
-    start = (p, jnp.zeros_like(p), jnp.asarray(jnp.inf, p.dtype), jnp.asarray(0))
-    return jax.lax.while_loop(going, sweep, start)[0]
-
-
 class ProxNewtonState(NamedTuple):
     """The step the line search took last (1 = the full proximal Newton step), for inspection."""
 
@@ -121,20 +85,27 @@ def takes_l1(opt_state) -> bool:
     return any(isinstance(s, ProxNewtonState) for s in states)
 
 
-def prox_newton(max_backtracking_steps: int = 40, max_sweeps: int = 200) -> optax.GradientTransformationExtraArgs:
+def prox_newton(
+    max_backtracking_steps: int = 40, max_sweeps: int = 200, working_set: int | None = None
+) -> optax.GradientTransformationExtraArgs:
     """Proximal Newton for f + λ‖w‖₁: a coordinate-descent direction and an Armijo backtracking step.
 
-    The Hessian of f is ``jax.hessian`` of the ``value_fn`` training passes (any model, flattened with
-    ``ravel_pytree``). With ``sparse`` absent (or λ = 0) this is Newton's method with an exact solve.
+    Each step solves the quadratic model on a working set of at most ``working_set`` entries
+    (:func:`~logreg_jax.subproblem.select_working_set`; None = all of them, the exact Newton model).
+    Its Hessian block is ``curvature(params, idx)`` when the caller knows the structure (e.g.
+    Xᵀ diag(σ(1 − σ)) X for a model linear in its features), else ``jax.hessian`` of ``value_fn``
+    restricted to those entries (any model, flattened with ``ravel_pytree``). With ``sparse`` absent
+    (or λ = 0) this is Newton's method with an exact solve.
 
     Returns:
-        A transformation whose ``update`` takes ``value`` (f at params), ``value_fn`` and ``sparse``.
+        A transformation whose ``update`` takes ``value`` (f at params), ``value_fn``, ``sparse`` and
+        optionally ``curvature``: (params, (k,) flat indices) → (k, k) Hessian block of f.
     """
 
     def init(params):
         return ProxNewtonState(step_size=jnp.ones((), ravel_pytree(params)[0].dtype))
 
-    def update(updates, state, params=None, *, value, value_fn, sparse: Sparse | None = None, **extra):
+    def update(updates, state, params=None, *, value, value_fn, sparse: Sparse | None = None, curvature=None, **extra):
         del state, extra
         flat_g, unravel = ravel_pytree(updates)
         flat_p, unravel_p = ravel_pytree(params)
@@ -144,9 +115,15 @@ def prox_newton(max_backtracking_steps: int = 40, max_sweeps: int = 200) -> opta
         def full(flat):  # f + λ‖w‖₁
             return value_fn(unravel_p(flat)) + jnp.sum(lam * jnp.abs(flat))
 
-        hessian = jax.hessian(lambda flat: value_fn(unravel_p(flat)))(flat_p)
-        z = coordinate_descent(hessian, flat_g, flat_p, lam, max_sweeps)
-        d = z - flat_p
+        size = flat_p.size if working_set is None else min(working_set, flat_p.size)
+        idx = jnp.arange(size) if size == flat_p.size else select_working_set(flat_p, flat_g, lam, size)
+        if curvature is None:
+            hessian = hessian_block(lambda flat: value_fn(unravel_p(flat)), flat_p, idx)
+        else:
+            hessian = curvature(params, idx)
+        sub = coordinate_descent(hessian, flat_g[idx], flat_p[idx], lam[idx], max_sweeps)
+        d = jnp.zeros_like(flat_p).at[idx].set(sub - flat_p[idx])  # 0 outside the working set
+        z = flat_p + d
         start = value + jnp.sum(lam * jnp.abs(flat_p))
         decrease = jnp.vdot(flat_g, d) + jnp.sum(lam * (jnp.abs(z) - jnp.abs(flat_p)))
         # Near the optimum the predicted decrease is at the rounding level of F: allow that much.

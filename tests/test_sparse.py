@@ -14,9 +14,11 @@ import logreg_jax as lj
 from logreg_jax import proximal
 from logreg_jax.loss import bound_objective
 from logreg_jax.models.logistic import MODEL as LOGISTIC
-from logreg_jax.proximal import kkt_violation, soft_threshold
+from logreg_jax.proximal import kkt_violation
 from logreg_jax.report.sparse import duality_gap, l1_max
 from logreg_jax.studies import path as study
+from logreg_jax.studies import path_cv
+from logreg_jax.subproblem import hessian_block, select_working_set, soft_threshold
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +123,7 @@ def test_fit_with_l1_is_certified_and_matches_saga(x64):
 def test_choose_picks_min_and_one_standard_error():
     lams = np.array([10.0, 5.0, 2.0, 1.0])
     dev = np.array([[0.9, 0.5, 0.41, 0.41], [0.9, 0.5, 0.39, 0.40], [0.9, 0.5, 0.40, 0.36]])
-    got = study.choose(lams, dev)
+    got = path_cv.choose(lams, dev)
     assert got["lambda_min"] == 1.0  # means 0.9, 0.5, 0.4, 0.39
     assert got["lambda_1se"] == 2.0  # 0.4 ≤ 0.39 + se(0.41, 0.40, 0.36) = 0.39 + 0.0153 < 0.5
 
@@ -187,9 +189,21 @@ def test_path_script_writes_the_run(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["certified"] and metrics["cv_certified"]
     assert metrics["support_1se"]["false_negatives"] == 0
+    assert metrics["support_1se"]["false_positives"] <= 30  # 24 of 990 null features: the lasso over-selects
     header = (out / "path.csv").read_text().splitlines()[0].split(",")
-    assert header[:6] == ["l1", "l2", "train_loss", "gap", "n_nonzero", "bias"] and len(header) == 6 + 300
+    assert header[:6] == ["l1", "l2", "train_loss", "gap", "n_nonzero", "bias"] and len(header) == 6 + 1000
     assert (out / "coefficients.png").stat().st_size > 0 and (out / "cv.png").stat().st_size > 0
+    net = tmp_path / "net"
+    done = subprocess.run(
+        [sys.executable, "experiments/path.py", "configs/breast_cancer_path.toml", "--set", "path.l1_ratio=0.5",
+         "--out", str(net)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    metrics = json.loads((net / "metrics.json").read_text())
+    assert metrics["l1_ratio"] == 0.5 and metrics["certified"] and metrics["cv_certified"]
+    rows = (net / "path.csv").read_text().splitlines()[1:]
+    assert all(float(r.split(",")[1]) == pytest.approx(float(r.split(",")[0]), rel=1e-12) for r in rows)  # l2 = l1
     bad = subprocess.run(
         [sys.executable, "experiments/path.py", "configs/breast_cancer_path.toml", "--set", "path.ratio=2"],
         capture_output=True, text=True, timeout=600,
@@ -252,3 +266,75 @@ def test_train_refuses_an_l1_term_for_an_optimizer_that_ignores_it(x64):
             epochs=1,
             sparse=sparse,
         )
+
+
+def test_working_set_takes_the_entries_farthest_from_optimal(x64):
+    p = jnp.array([0.5, 0.0, 0.0, -1.0, 0.0, 0.0])
+    g = jnp.array([0.1, 2.0, 0.5, -0.9, 1.2, 0.0])
+    lam = jnp.array([0.0, 1.0, 1.0, 1.0, 1.0, 1.0])  # entry 0 free (a bias)
+    # violations: free |g| = 0.1; zeros |g| − λ = 1.0, −0.5, 0.2, −1.0; nonzero |g + λ sign p| = 1.9
+    assert select_working_set(p, g, lam, 4).tolist() == [0, 1, 3, 4]
+    assert select_working_set(p, g, lam, 2).tolist() == [1, 3]  # a full set still lets a violator in
+
+
+def test_hessian_block_is_the_numpy_formula(cancer, x64):
+    X, y = cancer
+    X1 = np.c_[np.ones(y.size), X]
+    theta = np.random.default_rng(0).normal(size=X1.shape[1]) * 0.1
+    idx = np.array([0, 3, 7, 30])
+    s = 1 / (1 + np.exp(-X1 @ theta))
+    ref = X1[:, idx].T @ (X1[:, idx] * (s * (1 - s) / y.size)[:, None])
+    got = hessian_block(lambda p: jnp.mean(jnp.logaddexp(0, X1 @ p) - y * (X1 @ p)), jnp.asarray(theta), idx)
+    np.testing.assert_allclose(np.asarray(got), ref, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.slow  # compiles its own path and CV programs
+def test_a_working_set_smaller_than_the_support_reaches_the_same_certified_path(cancer, x64):
+    """8 entries per Newton step while up to 25 weights are nonzero: more steps, the same optimum."""
+    X, y = cancer
+    lmax, lams, l1s, l2s = study.path_grid(X, y, study.PathSection(points=30, ratio=0.01))
+    args = (jnp.asarray(X), jnp.asarray(y), jnp.ones(y.size), jnp.asarray(l1s), jnp.asarray(l2s), 1e-11)
+    full, small = (jax.tree_util.tree_map(np.asarray, study.fit_path(*args, working_set=k)) for k in (0, 8))
+    assert np.max(np.sum(full.theta[:, 1:] != 0, axis=1)) > 8
+    assert np.all(small.gap <= 1e-8 * small.objective) and small.steps.sum() > full.steps.sum()
+    np.testing.assert_allclose(small.theta, full.theta, atol=1e-7)
+    np.testing.assert_array_equal(small.theta[:, 1:] != 0, full.theta[:, 1:] != 0)
+
+
+@pytest.mark.slow  # compiles its own path and CV programs
+def test_cv_folds_train_at_the_full_datas_strength_per_row(cancer, x64):
+    X, y = cancer
+    lmax = float(l1_max(jnp.asarray(X), jnp.asarray(y)))
+    l1s = np.array([0.3, 0.05]) * lmax
+    folds = path_cv.fold_weights(y, 5, jax.random.key(0))
+    dev, res = path_cv.cv_path(
+        jnp.asarray(X), jnp.asarray(y), jnp.asarray(folds), jnp.asarray(l1s), jnp.zeros(2), 1e-11
+    )
+    for k, v in enumerate(folds):
+        held = v == 0
+        for i in range(2):
+            theta = np.asarray(res.theta[k, i])
+            l1 = l1s[i] * v.sum() / y.size  # the same l1 / m per row as the full data
+            objective, gap = (
+                float(a)
+                for a in duality_gap(jnp.asarray(theta), jnp.asarray(X), jnp.asarray(y), l1, 0.0, jnp.asarray(v))
+            )
+            assert 0 <= gap <= 1e-8 * objective
+            z = X[held] @ theta[1:] + theta[0]
+            assert float(dev[k, i]) == pytest.approx(np.mean(np.logaddexp(0, z) - y[held] * z), rel=1e-12)
+
+
+@pytest.mark.slow  # compiles its own path and CV programs
+def test_the_lambda_1se_model_finds_a_sparse_support(x64):
+    """Generated data with 5 true weights among 150 features: no false negatives, few false positives."""
+    X, y, w = study.sparse_synthetic(study.SparseSynthetic(m=600, n=150, nonzero=5, weight=1.0, seed=0))
+    X = (X - X.mean(0)) / X.std(0)
+    lmax, lams, l1s, l2s = study.path_grid(X, y, study.PathSection(points=40, ratio=0.05))
+    args = (jnp.asarray(X), jnp.asarray(y))
+    res = study.fit_path(*args, jnp.ones(y.size), jnp.asarray(l1s), jnp.asarray(l2s), 1e-10)
+    folds = path_cv.fold_weights(y, 5, jax.random.key(0))
+    dev, _ = path_cv.cv_path(*args, jnp.asarray(folds), jnp.asarray(l1s), jnp.asarray(l2s), 1e-10)
+    chosen = path_cv.choose(lams, np.asarray(dev))
+    found, truth = np.asarray(res.theta)[chosen["index_1se"], 1:] != 0, w != 0
+    assert chosen["index_1se"] < chosen["index_min"]
+    assert np.sum(truth & ~found) == 0 and np.sum(~truth & found) <= 8  # 7 of 145 null features

@@ -8,7 +8,8 @@
 - :mod:`~logreg_jax.studies.optimizers`: optimizers raced to the optimum;
 - :mod:`~logreg_jax.studies.sweeps` (with :mod:`~logreg_jax.studies.sweep_figures`): a grid of configs trained at once under ``jax.vmap``;
 - :mod:`~logreg_jax.studies.models`: models side by side on one dataset;
-- :mod:`~logreg_jax.studies.path` (with :mod:`~logreg_jax.studies.path_figures`): the L1 /
+- :mod:`~logreg_jax.studies.path` (with :mod:`~logreg_jax.studies.path_cv` and
+  :mod:`~logreg_jax.studies.path_figures`): the L1 /
   elastic-net regularization path, certified and cross-validated.
 
 Each study's config composes the base :class:`~logreg_jax.config.Config` (field ``base``) with

@@ -4,7 +4,8 @@ From ``l1_max`` (every weight zero, :func:`~logreg_jax.report.sparse.l1_max`) do
 in ``points`` log-spaced λ, glmnet's α = ``l1_ratio`` splitting each into l1 = αλ and l2 = (1 − α)λ.
 Each λ is solved by proximal Newton (:mod:`logreg_jax.proximal`) until its KKT violation is at most
 ``train.tol``, warm-started from the previous λ in one ``lax.scan``; the k folds are the same scan
-vmapped over 0/1 row weights. Figures: :mod:`logreg_jax.studies.path_figures`.
+vmapped over 0/1 row weights (:mod:`logreg_jax.studies.path_cv`). Figures:
+:mod:`logreg_jax.studies.path_figures`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from logreg_jax.config import RUN_ONLY, Config, require, valid_seed
-from logreg_jax.data.splits import stratified_kfold
 from logreg_jax.loss import cross_entropy_terms
 from logreg_jax.models.logistic import MODEL as LOGISTIC
 from logreg_jax.models.registry import get_model
@@ -36,6 +36,7 @@ class PathSection:
     folds: int = 0  # k-fold cross-validation of every λ (vmapped); 0 = off
     seed: int = 0  # the folds' seed
     max_iter: int = 100  # proximal Newton steps per λ at most
+    working_set: int = 256  # entries per Newton step at most (nonzero, then KKT violators); 0 = all
 
     def __post_init__(self):
         require(self.points >= 2, "points", "an integer >= 2")
@@ -44,19 +45,22 @@ class PathSection:
         require(self.folds == 0 or self.folds >= 2, "folds", "0 (off) or an integer >= 2")
         require(valid_seed(self.seed), "seed", "an integer seed")
         require(self.max_iter >= 1, "max_iter", "an integer >= 1")
+        require(self.working_set >= 0, "working_set", "an integer >= 0 (0 = every entry)")
 
 
 @dataclass(frozen=True)
 class SparseSynthetic:
     m: int = 0  # rows; 0 = off (data.path is read)
     n: int = 1000  # features, standard normal
-    nonzero: int = 20  # true weights ±2, the first `nonzero` features; the rest 0
+    nonzero: int = 10  # true weights ±weight, the first `nonzero` features; the rest 0
+    weight: float = 1.0  # size of each true weight (the logits' standard deviation is weight·√nonzero)
     seed: int = 0
 
     def __post_init__(self):
         require(self.m >= 0, "m", "an integer >= 0")
         require(self.n >= 1, "n", "an integer >= 1")
         require(1 <= self.nonzero <= self.n, "nonzero", "an integer in [1, n]")
+        require(math.isfinite(self.weight) and self.weight > 0, "weight", "a finite number > 0")
         require(valid_seed(self.seed), "seed", "an integer seed")
 
 
@@ -80,13 +84,13 @@ def base_problem(base: Config) -> str | None:
 
 
 def sparse_synthetic(cfg: SparseSynthetic) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(m, n) X ~ N(0, 1), (m,) labels from σ(Xw), and the (n,) true w (first ``nonzero`` entries ±2)."""
+    """(m, n) X ~ N(0, 1), (m,) labels from σ(Xw), and the (n,) true w (first ``nonzero`` entries ±weight)."""
     kx, ks, ky = jax.random.split(jax.random.key(cfg.seed), 3)
     with jax.enable_x64(True):
         X = np.asarray(jax.random.normal(kx, (cfg.m, cfg.n), jnp.float64))
         signs = np.asarray(jax.random.rademacher(ks, (cfg.nonzero,), jnp.float64))
         w = np.zeros(cfg.n)
-        w[: cfg.nonzero] = 2.0 * signs
+        w[: cfg.nonzero] = cfg.weight * signs
         y = np.asarray(jax.random.bernoulli(ky, jax.nn.sigmoid(X @ w)), np.float64)
     return X, y, w
 
@@ -118,19 +122,24 @@ class PathResult(NamedTuple):
     steps: jax.Array
 
 
-def _solve(theta, X1, y, v, l1, l2, tol, max_iter: int):
+def _solve(theta, X1, y, v, l1, l2, tol, max_iter: int, working_set: int):
     """θ minimizing the row-weighted objective for one (l1, l2), from ``theta``, to KKT ≤ tol."""
     mk = jnp.sum(v)
-    optimizer = prox_newton()
+    optimizer = prox_newton(working_set=working_set or None)
 
     def loss_fn(p):
         return jnp.sum(v * cross_entropy_terms(X1 @ p, y)) / mk + l2 / (2 * mk) * jnp.sum(p[1:] ** 2)
+
+    def curvature(p, idx):  # the (k, k) block of X1ᵀ diag(v σ(1 − σ)) X1 / mk + l2 / mk on the weights
+        s = jax.nn.sigmoid(X1 @ p)
+        cols = X1[:, idx]
+        return (cols * (v * s * (1 - s) / mk)[:, None]).T @ cols + jnp.diag(jnp.where(idx == 0, 0, l2 / mk))
 
     sparse = Sparse(l1 / mk, LOGISTIC.weights)
 
     def body(carry):
         p, state, k, _, _ = carry
-        new_p, new_state, loss, grads = step(loss_fn, optimizer, p, state, sparse=sparse)
+        new_p, new_state, loss, grads = step(loss_fn, optimizer, p, state, sparse=sparse, curvature=curvature)
         _, kkt = certify(sparse, p, loss, grads)
         done = kkt <= tol
         return jnp.where(done, p, new_p), new_state, k + jnp.where(done, 0, 1), done, kkt
@@ -144,8 +153,8 @@ def _solve(theta, X1, y, v, l1, l2, tol, max_iter: int):
     return p, kkt, k
 
 
-@functools.partial(jax.jit, static_argnames=("max_iter",))
-def fit_path(X, y, v, l1s, l2s, tol, *, max_iter: int = 100) -> PathResult:
+@functools.partial(jax.jit, static_argnames=("max_iter", "working_set"))
+def fit_path(X, y, v, l1s, l2s, tol, *, max_iter: int = 100, working_set: int = 256) -> PathResult:
     """The path over (points,) ``l1s``/``l2s`` on (m, n) standardized X (no bias column), rows v (m,).
 
     Starts at the exact λ_max solution (b = logit of the weighted mean label, w = 0), so at
@@ -157,53 +166,8 @@ def fit_path(X, y, v, l1s, l2s, tol, *, max_iter: int = 100) -> PathResult:
 
     def point(theta, lam):
         l1, l2 = lam
-        theta, kkt, k = _solve(theta, X1, y, v, l1, l2, tol, max_iter)
+        theta, kkt, k = _solve(theta, X1, y, v, l1, l2, tol, max_iter, working_set)
         objective, gap = duality_gap(theta, X, y, l1, l2, v)
         return theta, PathResult(theta, objective, gap, kkt, k)
 
     return jax.lax.scan(point, theta0, (l1s, l2s))[1]
-
-
-def held_out_deviance(theta, X, y, v):
-    """(points,) mean cross-entropy on the rows with v = 0, for each θ of a (points, n + 1) path."""
-    z = theta[:, :1] + theta[:, 1:] @ X.T  # (points, m)
-    held = 1 - v
-    return jnp.sum(held * cross_entropy_terms(z, jnp.broadcast_to(y, z.shape)), axis=1) / jnp.sum(held)
-
-
-@functools.partial(jax.jit, static_argnames=("max_iter",))
-def cv_path(X, y, folds, l1s, l2s, tol, *, max_iter: int = 100):
-    """(k, points) held-out deviance and the (k,)-batched :class:`PathResult`, the folds vmapped.
-
-    Args:
-        folds: (k, m) 0/1 training-row weights, one row per fold (:func:`fold_weights`).
-    """
-    results = jax.vmap(lambda v: fit_path(X, y, v, l1s, l2s, tol, max_iter=max_iter))(folds)
-    deviance = jax.vmap(lambda th, v: held_out_deviance(th, X, y, v))(results.theta, folds)
-    return deviance, results
-
-
-def fold_weights(y: np.ndarray, k: int, key) -> np.ndarray:
-    """(k, m) 0/1 training-row weights of the stratified k-fold split (row i is held out in one fold)."""
-    rows = np.arange(y.size)
-    return np.stack([np.isin(rows, train) for train, _ in stratified_kfold(y, k, key=key, name="path.folds")]).astype(
-        np.float64
-    )
-
-
-def choose(lams: np.ndarray, deviance: np.ndarray) -> dict:
-    """glmnet's choices from (k, points) held-out deviance: ``lambda_min`` and ``lambda_1se``
-    (the largest λ whose mean is within one standard error of the minimum), with the CV curve."""
-    mean = deviance.mean(axis=0)
-    se = deviance.std(axis=0, ddof=1) / math.sqrt(deviance.shape[0])
-    best = int(np.argmin(mean))
-    within = np.flatnonzero(mean <= mean[best] + se[best])
-    one_se = int(within[np.argmax(lams[within])])
-    return {
-        "lambda_min": float(lams[best]),
-        "lambda_1se": float(lams[one_se]),
-        "index_min": best,
-        "index_1se": one_se,
-        "cv_mean": mean.tolist(),
-        "cv_se": se.tolist(),
-    }
