@@ -117,7 +117,11 @@ def main(argv=None):
                 "false_negatives": int(np.sum(truth & ~found)),
                 "false_positives": int(np.sum(~truth & found)),
             }
-            print(f"lambda_1se support: {metrics['support_1se']}")
+            s = metrics["support_1se"]
+            print(
+                f"lambda_1se support: {s['false_negatives']} false negatives, {s['false_positives']} false "
+                f"positives (of {s['true']} true and {truth.size - s['true']} zero weights)"
+            )
     print(
         f"largest duality gap / objective: {rel.max():.2e} ({'certified' if certified else 'NOT certified'} ≤ {RELATIVE_GAP:g})"
     )

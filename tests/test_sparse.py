@@ -182,16 +182,20 @@ def test_path_script_writes_the_run(tmp_path):
 
     out = tmp_path / "run"
     done = subprocess.run(
-        [sys.executable, "experiments/path.py", "configs/sparse_synthetic_path.toml", "--out", str(out)],
+        # The shipped config at a quarter of its columns and half its points: the script end to end
+        # (its 1000 columns' recovery is in docs/sparse.md; the property is pinned on small data below).
+        [sys.executable, "experiments/path.py", "configs/sparse_synthetic_path.toml", "--out", str(out),
+         "--set", "sparse_synthetic.n=250", "--set", "path.points=50"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["certified"] and metrics["cv_certified"]
     assert metrics["support_1se"]["false_negatives"] == 0
-    assert metrics["support_1se"]["false_positives"] <= 30  # 24 of 990 null features: the lasso over-selects
+    assert metrics["support_1se"]["false_positives"] <= 30
+    assert f"{metrics['support_1se']['false_positives']} false positives" in done.stdout
     header = (out / "path.csv").read_text().splitlines()[0].split(",")
-    assert header[:6] == ["l1", "l2", "train_loss", "gap", "n_nonzero", "bias"] and len(header) == 6 + 1000
+    assert header[:6] == ["l1", "l2", "train_loss", "gap", "n_nonzero", "bias"] and len(header) == 6 + 250
     assert (out / "coefficients.png").stat().st_size > 0 and (out / "cv.png").stat().st_size > 0
     net = tmp_path / "net"
     done = subprocess.run(
