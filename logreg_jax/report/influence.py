@@ -74,9 +74,9 @@ def _influence(model: Model, params, X, y, X_test, y_test, l2, tol, chunk: int) 
     test = lin._replace(Phi=linear.inputs(model, X_test), y=y_test)
     m, t = X.shape[0], X_test.shape[0]
     Hinv = linear.inverse(linear.hessian(lin, A))
-    exact, newton, norms, losses = loo.leave_one_out(lin, Hinv, A, test, tol, chunk)
     R = linear.residuals((lin.Phi @ A)[:, None], y, jnp.ones((m, 1), A.dtype))[:, 0]
     ihvp = (lin.Phi[:, :, None] * R[:, None, :]).reshape(m, -1) @ Hinv  # (m, P): H⁻¹ g_i, g_i = φ_i ⊗ r_i
+    exact, newton, norms, losses = loo.leave_one_out(lin, Hinv, A, test, tol, chunk, jnp.sum(ihvp * ihvp, 1))
     grad_test = linear.gradient(test._replace(pen=jnp.zeros_like(A)), A[:, None], jnp.full((t, 1), 1 / t, A.dtype))
     ihvp_loss = ihvp @ grad_test.ravel()
     return Influence(exact, losses[0], norms <= tol, ihvp, ihvp_loss, newton, losses[1])

@@ -72,18 +72,24 @@ def linear(model: Model, params, X, y, l2) -> tuple[Linear, jax.Array]:
 
 
 def row_losses(Z, y):
-    """(m,) cross-entropy of each row's (K,) scores: (m, K), (m,)."""
-    return sample_losses(Z[:, 0] if Z.shape[1] == 1 else Z, y)
+    """(m, ...) cross-entropy of each row's K scores: Z (m, ..., K) for labels y (m,)."""
+    shape, K = Z.shape[:-1], Z.shape[-1]
+    labels = jnp.broadcast_to(y.reshape(-1, *(1,) * (len(shape) - 1)), shape).reshape(-1)
+    z = Z.reshape(-1, K)
+    return sample_losses(z[:, 0] if K == 1 else z, labels).reshape(shape)
 
 
 def residuals(Z, y, w):
-    """(m, B, K): the gradient in the scores Z (m, B, K) of Σ_j w_j ℓ_j for each of B weightings w (m, B)."""
-    return jax.grad(lambda Z: jnp.sum(w * jax.vmap(row_losses, (1, None), 1)(Z, y)))(Z)
+    """(m, ..., K): the gradient in the scores Z (m, ..., K) of Σ w ⊙ ℓ, weights w (m, ...)."""
+    return jax.grad(lambda Z: jnp.sum(w * row_losses(Z, y)))(Z)
 
 
 def curvatures(Z, y):
-    """(m, K, K): each row's cross-entropy Hessian in its scores (m, K)."""
-    return jax.vmap(jax.hessian(lambda z, t: row_losses(z[None], t[None])[0]))(Z, y)
+    """(m, K, K): each row's cross-entropy Hessian in its scores Z (m, K)."""
+    _, curvature = jax.linearize(lambda Z: residuals(Z, y, jnp.ones(Z.shape[0], Z.dtype)), Z)
+    K = Z.shape[1]
+    basis = jnp.broadcast_to(jnp.eye(K, dtype=Z.dtype)[:, None], (K, *Z.shape))  # e_k in every row
+    return jnp.moveaxis(jax.vmap(curvature)(basis), 0, 2)
 
 
 def scores(lin: Linear, T):
@@ -113,16 +119,18 @@ def hvp_at(lin: Linear, T, w):
 def hessian(lin: Linear, A):
     """(P, P), P = d K: the Hessian of the objective (all rows) at A (d, K), plus u uᵀ."""
     (m, d), K = lin.Phi.shape, A.shape[1]
-    block = min(HESSIAN_BLOCK, m)
-    pad = -m % block  # zero rows add nothing
-    Phi = jnp.pad(lin.Phi, ((0, pad), (0, 0))).reshape(-1, block, d)
-    S = jnp.pad(curvatures(lin.Phi @ A, lin.y), ((0, pad), (0, 0), (0, 0))).reshape(-1, block, K, K)
+    S = curvatures(lin.Phi @ A, lin.y)
 
-    def add(H, rows):
-        P, Sb = rows
-        return H + jnp.einsum("ja,jkl,jb->akbl", P, Sb, P).reshape(d * K, d * K), None
+    def block(Phi, S):
+        return jnp.einsum("ja,jkl,jb->akbl", Phi, S, Phi).reshape(d * K, d * K)
 
-    H, _ = jax.lax.scan(add, jnp.zeros((d * K, d * K), A.dtype), (Phi, S))
+    if m <= HESSIAN_BLOCK:
+        H = block(lin.Phi, S)
+    else:
+        pad = -m % HESSIAN_BLOCK  # zero rows add nothing
+        Phi = jnp.pad(lin.Phi, ((0, pad), (0, 0))).reshape(-1, HESSIAN_BLOCK, d)
+        S = jnp.pad(S, ((0, pad), (0, 0), (0, 0))).reshape(-1, HESSIAN_BLOCK, K, K)
+        H, _ = jax.lax.scan(lambda H, b: (H + block(*b), None), jnp.zeros((d * K, d * K), A.dtype), (Phi, S))
     return H + jnp.diag(lin.pen.ravel()) + jnp.outer(lin.u.ravel(), lin.u.ravel())
 
 

@@ -4,8 +4,8 @@ Removing row i takes G_iᵀ S_i G_i (G_i = φ_iᵀ ⊗ I_K, rank K) off the Hess
 a rank-K Woodbury correction: one inverse of H serves every row. Each refit starts at the one-step
 Newton estimate θ̂ + H₋ᵢ(θ̂)⁻¹ g_i and takes Newton steps H₋ᵢ(θ) δ = ∇, each solved by a few
 conjugate-gradient iterations preconditioned by H₋ᵢ(θ̂)⁻¹, until its mean gradient norm is ≤ tol / 10.
-A batch of rows iterates until its slowest row is done, so the rows are first sorted by their gradient
-norm at the one-step estimate (how far it is from the refit), which groups rows that need as many steps.
+A batch of rows iterates until its slowest row is done, so the rows are first sorted by the length of
+their influence step H⁻¹ g_i (how far the removal moves θ̂), which groups rows that need as many steps.
 """
 
 from __future__ import annotations
@@ -33,9 +33,12 @@ def downdates(lin: Linear, Hinv, A, rows):
     phi, (d, K) = lin.Phi[rows], A.shape
     U = jnp.einsum("pak,ba->bpk", Hinv.reshape(-1, d, K), phi)
     GU = jnp.einsum("ba,balk->blk", phi, U.reshape(-1, d, K, K))
+    S = curvatures(phi @ A, lin.y[rows])
+    if K == 1:  # one logit: C = s / (1 − s h), h the row's leverage-like x_iᵀ H⁻¹ x_i
+        return U, S / (1 - S * GU)
     # With S = L Lᵀ, (I − S M)⁻¹ S = L (I − Lᵀ M L)⁻¹ Lᵀ, whose inner matrix is symmetric positive
     # definite (its eigenvalues are 1 − the row's leverages): both by symmetric eigendecompositions.
-    s, Q = jnp.linalg.eigh(curvatures(phi @ A, lin.y[rows]))
+    s, Q = jnp.linalg.eigh(S)
     L = Q * jnp.sqrt(jnp.maximum(s, 0))[:, None, :]
     Lt = L.transpose(0, 2, 1)
     nu, R = jnp.linalg.eigh(jnp.eye(K, dtype=A.dtype) - Lt @ GU @ L)
@@ -106,32 +109,21 @@ def refits(lin: Linear, Hinv, A, rows, test: Linear, tol, max_steps):
     start = (0, A[:, None] + newton, jnp.zeros(len(rows), A.dtype), True)
     _, T, norms, _ = jax.lax.while_loop(lambda state: state[3], body, start)
     Z = scores(test, jnp.concatenate([T, A[:, None] + newton], axis=1))
-    losses = jnp.mean(jax.vmap(row_losses, (1, None), 1)(Z, test.y), axis=0) - jnp.mean(
-        row_losses(test.Phi @ A, test.y)
-    )
+    losses = jnp.mean(row_losses(Z, test.y), axis=0) - jnp.mean(row_losses(test.Phi @ A, test.y))
     flat = [a.transpose(1, 0, 2).reshape(len(rows), -1) for a in (T - A[:, None], newton)]
     return jnp.concatenate([*flat, norms[:, None], losses.reshape(2, -1).T], axis=1)
 
 
-def leave_one_out(lin: Linear, Hinv, A, test: Linear, tol, chunk: int):
+def leave_one_out(lin: Linear, Hinv, A, test: Linear, tol, chunk: int, effort):
     """Every row's refit: (m, P) refitted minus full parameters, (m, P) one-step Newton changes,
     (m,) mean gradient norms of the refits, (2, m) changes of the mean loss on ``test`` for both.
 
-    Two passes over the rows in batches of ``chunk``: the first only evaluates each one-step estimate,
-    the second refits with the rows sorted by their gradient norm there (how far the estimate is from
-    the refit).
+    The rows are refitted in batches of ``chunk`` in the order of ``effort`` (m,), an estimate of how
+    far each refit moves (the influence step ‖H⁻¹ g_i‖), so that a batch holds rows that need about as
+    many Newton steps.
     """
     m, P = lin.Phi.shape[0], A.size
-    index = batches(m, chunk)
-
-    def sweep(p, state):
-        """(the rows sorted by their norms here, the rows in the order done, the results in that order)."""
-        order = state[0]
-        out = jax.lax.map(lambda rows: refits(lin, Hinv, A, rows, test, tol, p * MAX_STEPS), order[index])
-        out = out.reshape(-1, out.shape[-1])[:m]
-        return order[jnp.argsort(out[:, 2 * P])], order, out
-
-    rows = jnp.arange(m)
-    _, order, out = jax.lax.fori_loop(0, 2, sweep, (rows, rows, jnp.zeros((m, 2 * P + 3), A.dtype)))
-    out = jnp.zeros_like(out).at[order].set(out)
+    order = jnp.argsort(effort)
+    out = jax.lax.map(lambda rows: refits(lin, Hinv, A, rows, test, tol, MAX_STEPS), order[batches(m, chunk)])
+    out = jnp.zeros((m, out.shape[-1]), A.dtype).at[order].set(out.reshape(-1, out.shape[-1])[:m])
     return out[:, :P], out[:, P : 2 * P], out[:, 2 * P], out[:, 2 * P + 1 :].T
