@@ -79,13 +79,13 @@ def _newton_step(lin: Linear, T, G, W, solve):
     return jax.lax.fori_loop(0, CG_ITERATIONS, cg, start)[0]
 
 
-def refits(lin: Linear, Hinv, A, rows, test: Linear, tol, max_steps):
-    """The refits without each of rows (B,), from the one-step Newton estimate, taking up to ``max_steps``
+def refits(lin: Linear, Hinv, A, rows, test: Linear, tol):
+    """The refits without each of rows (B,), from the one-step Newton estimate, taking up to ``MAX_STEPS``
     Newton steps while one of them has a mean gradient norm above tol / 10.
 
     Returns:
-        (d, B, K) refitted minus full parameters, (d, B, K) one-step Newton changes, (B,) mean gradient
-        norms of the refits, (2, B) changes of the mean loss on ``test`` for both.
+        (B, 2P + 3): per row its refitted minus full parameters (P), one-step Newton change (P), the
+        refit's mean gradient norm, and the changes of the mean loss on ``test`` for both.
     """
     m = lin.Phi.shape[0]
     U, C = downdates(lin, Hinv, A, rows)
@@ -100,7 +100,7 @@ def refits(lin: Linear, Hinv, A, rows, test: Linear, tol, max_steps):
         G = gradient(lin, T, W)
         norms = jnp.sqrt(_dot(G, G)) / (m - 1)
         busy = norms > tol / 10
-        go = jnp.any(busy) & (k < max_steps)
+        go = jnp.any(busy) & (k < MAX_STEPS)
         step = jax.lax.cond(
             go, lambda G: _newton_step(lin, T, G, W, lambda V: precondition(Hinv, U, C, V)), jnp.zeros_like, G
         )
@@ -124,6 +124,6 @@ def leave_one_out(lin: Linear, Hinv, A, test: Linear, tol, chunk: int, effort):
     """
     m, P = lin.Phi.shape[0], A.size
     order = jnp.argsort(effort)
-    out = jax.lax.map(lambda rows: refits(lin, Hinv, A, rows, test, tol, MAX_STEPS), order[batches(m, chunk)])
+    out = jax.lax.map(lambda rows: refits(lin, Hinv, A, rows, test, tol), order[batches(m, chunk)])
     out = jnp.zeros((m, out.shape[-1]), A.dtype).at[order].set(out.reshape(-1, out.shape[-1])[:m])
     return out[:, :P], out[:, P : 2 * P], out[:, 2 * P], out[:, 2 * P + 1 :].T
