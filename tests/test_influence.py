@@ -88,7 +88,7 @@ def test_glm_diagnostics_match_statsmodels():
     np.testing.assert_allclose(d.d_params, ref.d_params, rtol=1e-10, atol=1e-12 * np.abs(ref.d_params).max())
 
 
-@pytest.mark.slow  # compiles the softmax refit program (about 10 s)
+@pytest.mark.slow  # a second softmax program to compile
 def test_softmax_refits_are_optima_of_the_reduced_objective():
     X, y, Xt, yt = _problem("data/iris.csv", 30, multiclass=True)
     model, l2 = get_model(ModelConfig(name="softmax"), 3), 1.0
