@@ -3,7 +3,7 @@
     python experiments/influence.py CONFIG [--set ...] [--out DIR]
 
 For a logistic or softmax training config with a held-out set (data.test_fraction or
-data.test_path), it fits the model, refits it without each training row in one vmapped Newton
+data.test_path), it fits the model, refits it without each training row in one batched Newton
 solve (float64), and compares the change of the mean held-out loss with the influence-function
 and one-step Newton predictions. Writes runs/<name>/ with config.json, metrics.json,
 influence.csv, scatter.png and point.png (the rows that helped and hurt ``influence.point``).

@@ -2,6 +2,8 @@
 the GLM diagnostics against statsmodels."""
 
 import jax
+import jax.flatten_util
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -86,7 +88,7 @@ def test_glm_diagnostics_match_statsmodels():
     np.testing.assert_allclose(d.d_params, ref.d_params, rtol=1e-10, atol=1e-12 * np.abs(ref.d_params).max())
 
 
-@pytest.mark.slow  # compiles the softmax refit program (about 10 s)
+@pytest.mark.slow  # a second softmax program to compile
 def test_softmax_refits_are_optima_of_the_reduced_objective():
     X, y, Xt, yt = _problem("data/iris.csv", 30, multiclass=True)
     model, l2 = get_model(ModelConfig(name="softmax"), 3), 1.0
@@ -108,6 +110,70 @@ def test_softmax_refits_are_optima_of_the_reduced_objective():
         assert np.max(np.abs(X[keep].T @ (P - Y[keep]) + l2 * W)) <= 1e-9
         assert np.max(np.abs((P - Y[keep]).sum(0))) <= 1e-9
         assert abs(db.sum()) <= 1e-12  # the common bias shift stays that of the full fit
+
+
+def test_softmax_leave_one_out_matches_scikit_learn_multinomial_refits():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, Xt, yt = _problem("data/iris.csv", 30, multiclass=True)
+    model, l2 = get_model(ModelConfig(name="softmax"), 3), 1.0
+    with jax.enable_x64(True):
+        start = {"W": np.zeros((X.shape[1], 3)), "b": np.zeros(3)}
+        params, _ = inf.polish(model, start, X, y, l2, steps=25)
+        r = jax.tree_util.tree_map(np.asarray, inf.influence(model, params, X, y, Xt, yt, l2, chunk=16))
+    assert r.converged.all()
+    W0, b0 = np.asarray(params["W"]), np.asarray(params["b"])
+    for i in (0, 17, int(np.argmax(np.abs(r.exact_loss)))):
+        keep = np.arange(len(y)) != i
+        ref = LogisticRegression(C=1 / l2, solver="newton-cholesky", tol=1e-14, max_iter=1000).fit(X[keep], y[keep])
+        W, b = W0 + r.exact_params[i][: W0.size].reshape(W0.shape), b0 + r.exact_params[i][W0.size :]
+        # Only bias differences are identifiable (a common shift changes no probability): both centred.
+        assert np.max(np.abs(W - ref.coef_.T)) <= 1e-8
+        assert np.max(np.abs((b - b.mean()) - (ref.intercept_ - ref.intercept_.mean()))) <= 1e-8
+        Z = Xt @ ref.coef_.T + ref.intercept_
+        ref_loss = np.mean(np.log(np.exp(Z).sum(1)) - Z[np.arange(len(yt)), yt.astype(int)])
+        Z0 = Xt @ W0 + b0
+        base = np.mean(np.log(np.exp(Z0).sum(1)) - Z0[np.arange(len(yt)), yt.astype(int)])
+        assert r.exact_loss[i] == pytest.approx(ref_loss - base, abs=1e-10)
+
+
+@pytest.mark.parametrize("name", ["logistic", "softmax"])
+def test_the_structured_hessian_and_gradient_are_jax_s(name, monkeypatch):
+    from logreg_jax.loss import objective
+    from logreg_jax.report import linear
+
+    X, y, _, _ = _problem("data/iris.csv", 30, multiclass=True)
+    if name == "logistic":
+        model, y = LOGISTIC, (y > 0).astype(float)
+        X = np.c_[np.ones(len(X)), X]
+    else:
+        model = get_model(ModelConfig(name="softmax"), 3)
+    theta = np.sin(np.arange(1.0, (X.shape[1] if name == "logistic" else 15) + 1))
+    params = theta if name == "logistic" else {"W": theta[:12].reshape(4, 3), "b": theta[12:]}
+    monkeypatch.setattr(linear, "HESSIAN_BLOCK", 7)  # 120 rows: 18 blocks, the last padded
+
+    @jax.jit
+    def both(params):
+        lin, A = linear.linear(model, params, X, y, 0.5)
+        flat, unravel = jax.flatten_util.ravel_pytree(params)
+
+        def total(t):
+            return len(y) * objective(model, unravel(t), X, y, 0.5)
+
+        ours = linear.hessian(lin, A), linear.gradient(lin, A[:, None], jnp.ones((len(y), 1))).ravel()
+        return ours, (jax.hessian(total)(flat) + jnp.outer(lin.u.ravel(), lin.u.ravel()), jax.grad(total)(flat))
+
+    with jax.enable_x64(True):
+        (H, g), (ref_H, ref_g) = jax.tree_util.tree_map(np.asarray, both(params))
+    np.testing.assert_allclose(H, ref_H, rtol=0, atol=1e-12 * np.abs(ref_H).max())
+    np.testing.assert_allclose(g.ravel(), ref_g, rtol=0, atol=1e-12 * np.abs(ref_g).max())
+
+
+def test_a_model_whose_logits_are_not_the_ravelled_layout_is_refused():
+    reversed_model = LOGISTIC._replace(name="reversed", logits=lambda theta, X: X @ theta[::-1])
+    X = np.c_[np.ones(5), np.arange(10.0).reshape(5, 2)]
+    with pytest.raises(ValueError, match="linear in the inputs"):
+        inf.influence(reversed_model, np.ones(3), X, np.ones(5), X, np.ones(5))
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from jax.test_util import check_grads
 import logreg_jax as lj
 from logreg_jax.config import ModelConfig, config_from_dict
 from logreg_jax.data import splits as holdout
+from logreg_jax.fit import run_keys
 from logreg_jax.loss import categorical_cross_entropy
 from logreg_jax.models import mlp, softmax
 
@@ -120,6 +121,10 @@ def test_stratified_split_is_reproducible_and_keeps_every_class_share():
     a, b = (lj.fit(iris_cfg(data={"test_fraction": 0.2}, train={"epochs": 3})) for _ in range(2))
     np.testing.assert_array_equal(a.test.X, b.test.X)
     assert a.data.y.size == 120 and np.array_equal(np.bincount(a.test.y.astype(int)), [10, 10, 10])
+    # Each training row knows its row of the file, the split's training indices.
+    everything = lj.load_dataset("data/iris.csv", multiclass=True)
+    np.testing.assert_array_equal(a.data.index, holdout.stratified_split(run_keys(0).split, everything.y, 0.2)[0])
+    np.testing.assert_array_equal(a.data.X, everything.X[a.data.index])
 
 
 @pytest.mark.parametrize(

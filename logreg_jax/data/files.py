@@ -25,11 +25,14 @@ class Dataset(NamedTuple):
         X: (m, n) float64 features.
         y: (m,) float64 labels, each 0.0 or 1.0 (class numbers 0.0 … K−1 for K-class models).
         feature_names: n column names (from the header line, else ``x1 … xn``).
+        index: (m,) each row's 0-based position among the data rows it was taken from (a split's
+            rows of the file); None: the rows are those rows, in order.
     """
 
     X: np.ndarray
     y: np.ndarray
     feature_names: tuple[str, ...]
+    index: np.ndarray | None = None
 
 
 def default_feature_names(d: int) -> tuple[str, ...]:

@@ -92,8 +92,9 @@ def stratified_kfold(y, k: int, *, key, name: str = "cv.k") -> list[tuple[np.nda
 
 
 def subset(data: Dataset, rows: np.ndarray) -> Dataset:
-    """The given rows of a dataset."""
-    return Dataset(data.X[rows], data.y[rows], data.feature_names)
+    """The given rows of a dataset, each remembering its position in the rows ``data`` came from."""
+    index = rows if data.index is None else data.index[rows]
+    return Dataset(data.X[rows], data.y[rows], data.feature_names, np.asarray(index))
 
 
 def check_held_out(data_cfg, data: Dataset, test: Dataset | None) -> None:

@@ -17,8 +17,6 @@ from matplotlib.figure import Figure
 
 import logreg_jax as lj
 from logreg_jax.config import Config, require
-from logreg_jax.data.splits import stratified_split
-from logreg_jax.fit import run_keys
 from logreg_jax.report import influence as inf
 from logreg_jax.report.bootstrap import separated
 
@@ -84,14 +82,6 @@ class Study(NamedTuple):
     point_changes: np.ndarray  # (m,) exact change of the point's loss when each training row is removed
 
 
-def training_rows(base: Config, n_rows: int) -> np.ndarray:
-    """Each training row's 0-based line among the data rows of the training file."""
-    if base.data.test_path or base.data.test_fraction <= 0:
-        return np.arange(n_rows)
-    y = np.asarray(lj.load_data(base).y)
-    return stratified_split(run_keys(base.seed).split, y, base.data.test_fraction)[0]
-
-
 def influence_study(cfg: InfluenceConfig) -> Study:
     """Fits ``cfg.base``, then every leave-one-out refit and both approximations, in float64.
 
@@ -132,7 +122,8 @@ def influence_study(cfg: InfluenceConfig) -> Study:
         raise lj.DataError(
             f"{int((~result.converged).sum())} leave-one-out refits did not reach the gradient tolerance"
         )
-    lines = training_rows(base, len(y))
+    index = fitted.data.index  # the split's rows of the training file
+    lines = np.arange(len(y)) if index is None else index
     rows = []
     for i in range(len(y)):
         row = dict(row=int(lines[i]), label=int(y[i]), exact_loo=float(result.exact_loss[i]))
