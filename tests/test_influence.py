@@ -88,15 +88,23 @@ def test_glm_diagnostics_match_statsmodels():
     np.testing.assert_allclose(d.d_params, ref.d_params, rtol=1e-10, atol=1e-12 * np.abs(ref.d_params).max())
 
 
-@pytest.mark.slow  # a second softmax program to compile
-def test_softmax_refits_are_optima_of_the_reduced_objective():
+def _iris_softmax(chunk: int):
+    """Softmax on iris (λ = 1, 30 % held out) polished to its optimum, with every refit: (X, y, Xt, yt,
+    params, Influence as NumPy)."""
     X, y, Xt, yt = _problem("data/iris.csv", 30, multiclass=True)
     model, l2 = get_model(ModelConfig(name="softmax"), 3), 1.0
     with jax.enable_x64(True):
         start = {"W": np.zeros((X.shape[1], 3)), "b": np.zeros(3)}
         params, norm = inf.polish(model, start, X, y, l2, steps=25)
-        r = jax.tree_util.tree_map(np.asarray, inf.influence(model, params, X, y, Xt, yt, l2, chunk=50))
+        r = jax.tree_util.tree_map(np.asarray, inf.influence(model, params, X, y, Xt, yt, l2, chunk=chunk))
     assert norm <= 1e-12 and r.converged.all()
+    return X, y, Xt, yt, params, r
+
+
+@pytest.mark.slow  # a second softmax program to compile
+def test_softmax_refits_are_optima_of_the_reduced_objective():
+    X, y, Xt, yt, params, r = _iris_softmax(chunk=50)
+    l2 = 1.0
     Y = np.eye(3)[y.astype(int)]
     W0, b0 = np.asarray(params["W"]), np.asarray(params["b"])
     for i in (0, int(np.argmax(np.abs(r.exact_loss)))):
@@ -115,13 +123,8 @@ def test_softmax_refits_are_optima_of_the_reduced_objective():
 def test_softmax_leave_one_out_matches_scikit_learn_multinomial_refits():
     from sklearn.linear_model import LogisticRegression
 
-    X, y, Xt, yt = _problem("data/iris.csv", 30, multiclass=True)
-    model, l2 = get_model(ModelConfig(name="softmax"), 3), 1.0
-    with jax.enable_x64(True):
-        start = {"W": np.zeros((X.shape[1], 3)), "b": np.zeros(3)}
-        params, _ = inf.polish(model, start, X, y, l2, steps=25)
-        r = jax.tree_util.tree_map(np.asarray, inf.influence(model, params, X, y, Xt, yt, l2, chunk=16))
-    assert r.converged.all()
+    X, y, Xt, yt, params, r = _iris_softmax(chunk=16)
+    l2 = 1.0
     W0, b0 = np.asarray(params["W"]), np.asarray(params["b"])
     for i in (0, 17, int(np.argmax(np.abs(r.exact_loss)))):
         keep = np.arange(len(y)) != i
