@@ -192,7 +192,7 @@ def test_path_script_writes_the_run(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["certified"] and metrics["cv_certified"]
     assert metrics["support_1se"]["false_negatives"] == 0
-    assert metrics["support_1se"]["false_positives"] <= 30
+    assert metrics["support_1se"]["false_positives"] < 10  # fewer than the true weights (3 of 240)
     assert f"{metrics['support_1se']['false_positives']} false positives" in done.stdout
     header = (out / "path.csv").read_text().splitlines()[0].split(",")
     assert header[:6] == ["l1", "l2", "train_loss", "gap", "n_nonzero", "bias"] and len(header) == 6 + 250
@@ -330,8 +330,9 @@ def test_cv_folds_train_at_the_full_datas_strength_per_row(cancer, x64):
 
 @pytest.mark.slow  # compiles its own path and CV programs
 def test_the_lambda_1se_model_finds_a_sparse_support(x64):
-    """Generated data with 5 true weights among 150 features: no false negatives, few false positives."""
-    X, y, w = study.sparse_synthetic(study.SparseSynthetic(m=600, n=150, nonzero=5, weight=1.0, seed=0))
+    """Generated data with 5 true weights among 150 features: no false negatives, and fewer false
+    positives than true weights."""
+    X, y, w = study.sparse_synthetic(study.SparseSynthetic(m=600, n=150, nonzero=5, weight=0.5, seed=0))
     X = (X - X.mean(0)) / X.std(0)
     lmax, lams, l1s, l2s = study.path_grid(X, y, study.PathSection(points=40, ratio=0.05))
     args = (jnp.asarray(X), jnp.asarray(y))
@@ -341,4 +342,4 @@ def test_the_lambda_1se_model_finds_a_sparse_support(x64):
     chosen = path_cv.choose(lams, np.asarray(dev))
     found, truth = np.asarray(res.theta)[chosen["index_1se"], 1:] != 0, w != 0
     assert chosen["index_1se"] < chosen["index_min"]
-    assert np.sum(truth & ~found) == 0 and np.sum(~truth & found) <= 8  # 7 of 145 null features
+    assert np.sum(truth & ~found) == 0 and np.sum(~truth & found) < 5  # 2 of 145 null features
