@@ -13,7 +13,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from logreg_jax.report.classification import calibration_bins, confusion_matrix, roc_auc, roc_curve
-from logreg_jax.report.fit_figures import CHAR_WIDTH, fixed_margins, grid_axes
+from logreg_jax.report.fit_figures import CHAR_WIDTH, fixed_margins, fixed_title, grid_axes
 
 
 def class_color(k: int):
@@ -41,7 +41,8 @@ def draw_confusion(ax, matrix: np.ndarray, class_names, title: str = ""):
             )
     ax.set_xticks(range(k), class_names, rotation=45 if max(map(len, class_names)) > 3 else 0)
     ax.set_yticks(range(k), class_names)
-    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    ax.set(xlabel="predicted class", ylabel="true class")
+    fixed_title(ax, title)
     return image
 
 
@@ -71,9 +72,9 @@ def roc_figure(curves, title: str = "") -> Figure:
         ylabel="true positive rate",
         xlim=(0, 1),
         ylim=(0, 1.01),
-        title=title,
         aspect="equal",
     )
+    fixed_title(ax, title)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
     return fig
@@ -107,9 +108,9 @@ def calibration_figure(sets, n_bins: int = 10, title: str = "") -> Figure:
         ylabel="observed fraction of positives",
         xlim=(-0.02, 1.02),
         ylim=(-0.02, 1.02),
-        title=title,
         aspect="equal",
     )
+    fixed_title(ax, title)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
     return fig
