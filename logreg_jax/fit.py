@@ -62,7 +62,7 @@ class InMemory(NamedTuple):
         return self.X.shape[0]
 
     def accuracy(self, model: Model, params) -> float:
-        return accuracy(model, params, jnp.asarray(self.X), jnp.asarray(self.y))
+        return accuracy(model, params, *jax.device_put((self.X, self.y)))
 
     def sample(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self.X[:k], self.y[:k]

@@ -13,6 +13,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from logreg_jax.models import logistic
 from logreg_jax.models.base import Model
@@ -134,8 +135,15 @@ def bound_objective(model: Model, X, y, l2=0.0) -> jax.tree_util.Partial:
     Args:
         model: the :class:`Model`. X: (m, n) inputs. y: (m,) labels. l2: penalty strength λ ≥ 0.
     """
-    X = jnp.asarray(X)
-    return jax.tree_util.Partial(_objective_of(model), X, jnp.asarray(y, X.dtype), jnp.asarray(l2, X.dtype))
+    X = _on_device(X, None)
+    return jax.tree_util.Partial(_objective_of(model), X, _on_device(y, X.dtype), _on_device(l2, X.dtype))
+
+
+def _on_device(a, dtype):
+    """``jnp.asarray(a, dtype)``, but host values by ``jax.device_put``: ``jnp.asarray`` traces and
+    lowers a conversion program per dtype on a process's first call, a visible share of a short
+    run's fixed cost."""
+    return jnp.asarray(a, dtype) if isinstance(a, jax.Array) else jax.device_put(np.asarray(a, dtype))
 
 
 @functools.partial(jax.jit, static_argnums=0)

@@ -166,7 +166,7 @@ def train(
         TrainingDiverged: the loss or gradient became non-finite; the message names the epoch.
     """
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
-    opt_state, stopped, tol = optimizer.init(params), jnp.asarray(False), jnp.asarray(tol, dtype)
+    opt_state, (stopped, tol) = optimizer.init(params), jax.device_put((np.asarray(False), np.asarray(tol, dtype)))
     if sparse is not None and not takes_l1(opt_state):
         raise ConfigError('loss.l1 > 0: expected optimizer.name = "prox_newton" (the L1 term needs its proximal step)')
     losses, norms, done = [], [], 0
