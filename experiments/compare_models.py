@@ -27,6 +27,7 @@ from logreg_jax.cli.args import parse_args, run_main
 from logreg_jax.cli.progress import Progress
 from logreg_jax.data.splits import stratified_kfold
 from logreg_jax.report.fit_figures import panels_figure
+from logreg_jax.report.grids import probability_grid
 from logreg_jax.runs.staging import staged_folder, write_csv, write_json
 from logreg_jax.runs.store import save_figure, write_config
 from logreg_jax.studies.models import COLUMNS, ModelsConfig, compare_models
@@ -55,7 +56,7 @@ def main(argv=None):
         )
     panels = [
         (
-            lambda pts, f=f: lj.predict_proba(f, pts)[:, 1],
+            probability_grid(lambda pts, f=f: lj.predict_proba(f, pts)[:, 1], data.X, base.plot),
             f"{r['model']}\ntraining accuracy {r['train_accuracy']:.3f}, "
             f"{cfg.cv.k}-fold CV {r['val_accuracy_mean']:.3f} ± {r['val_accuracy_std']:.3f}",
         )
@@ -65,7 +66,6 @@ def main(argv=None):
         panels,
         data.X,
         data.y,
-        base.plot,
         f"{base.name}: P(y = 1) and the P = 0.5 boundary",
         base.plot.axis_labels or data.feature_names,
         base.plot.class_names,

@@ -20,6 +20,7 @@ from logreg_jax.cli.args import ArgumentParser, run_main
 from logreg_jax.config import replace_key
 from logreg_jax.report.class_figures import class_map_figure, draw_confusion
 from logreg_jax.report.classification import confusion_matrix
+from logreg_jax.report.grids import probability_grid
 from logreg_jax.runs.store import save_figure
 
 CONFIGS = ("configs/iris_softmax.toml", "configs/digits_softmax.toml", "configs/digits_mlp.toml")
@@ -70,10 +71,9 @@ def iris_petal_map(cfg) -> Figure:
     petals = lj.Dataset(data.X[:, 2:], data.y, data.feature_names[2:])
     fitted = lj.fit(replace_key(replace_key(cfg, "data.test_fraction", 0.0), "predict.points", ()), petals)
     return class_map_figure(
-        lambda pts: lj.predict_proba(fitted, pts),
+        probability_grid(lambda pts: lj.predict_proba(fitted, pts), petals.X, fitted.cfg.plot),
         petals.X,
         petals.y,
-        fitted.cfg.plot,
         "Iris petals, softmax regression",
         ("petal length (cm)", "petal width (cm)"),
         IRIS_SPECIES,

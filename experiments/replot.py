@@ -18,7 +18,9 @@ if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no 
 from logreg_jax.cli.args import ArgumentParser, run_main
 from logreg_jax.config import config_from_dict, config_to_dict
 from logreg_jax.errors import ConfigError
-from logreg_jax.runs.store import load_fit, read_metrics, write_coefficients, write_figures
+from logreg_jax.runs.painter import InProcess
+from logreg_jax.runs.run_figures import coefficient_job, fit_figure_jobs
+from logreg_jax.runs.store import load_fit, read_metrics, write_png
 
 
 def main(argv=None):
@@ -31,9 +33,15 @@ def main(argv=None):
             raise ConfigError(f"--set {text!r}: only plot.* keys can change without retraining")
     fitted = load_fit(args.run)
     cfg = config_from_dict(config_to_dict(fitted.cfg), str(args.run / "config.json"), args.set)
-    for note in write_figures(args.run, fitted._replace(cfg=cfg)):
+    jobs, notes = fit_figure_jobs(fitted._replace(cfg=cfg))
+    coefficients = coefficient_job(fitted, read_metrics(args.run))  # from the stored table: no refit
+    painter = InProcess()
+    for job in jobs + ([coefficients] if coefficients else []):
+        painter.draw(job)
+    for name, png in painter.finish().items():
+        write_png(args.run / name, png)
+    for note in notes:
         print(note)
-    write_coefficients(args.run, fitted, read_metrics(args.run))  # from the stored table: no refit
     print(f"redrew the figures in {args.run}/")
 
 

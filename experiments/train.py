@@ -18,6 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 if __name__ == "__main__":  # Ctrl-C while the imports below load: one line, no traceback
     # os._exit: an exception raised here could land in a callback that swallows it (XLA's gc hook).
     signal.signal(signal.SIGINT, lambda *_: (sys.stderr.write("interrupted\n"), os._exit(130)))  # run_main re-arms it
+    from logreg_jax.runs.painter import Painter
+
+    PAINTER = Painter.start()  # matplotlib loads in a second process while this one loads JAX
 
 import logreg_jax as lj
 from logreg_jax.cli.args import parse_args, run_main
@@ -25,10 +28,14 @@ from logreg_jax.cli.progress import Progress
 from logreg_jax.config import data_name
 from logreg_jax.report.inference import at_optimum, format_table, to_json
 from logreg_jax.report.metrics import fit_inference
+from logreg_jax.runs.painter import InProcess
+from logreg_jax.runs.run_figures import fit_figure_jobs
 from logreg_jax.runs.store import write_run
 
 
-def main(argv=None):
+def main(argv=None, painter=None):
+    """``painter``: where the figures are drawn (:mod:`logreg_jax.runs.painter`); None: in this process."""
+    painter = painter or InProcess()
     cfg, out = parse_args(argv, __doc__.splitlines()[0])
     print(
         f"{cfg.name}: {cfg.model.name} on {data_name(cfg.data)}, {cfg.optimizer.name} "
@@ -38,6 +45,9 @@ def main(argv=None):
         fitted = lj.fit_config(
             cfg, callback=lambda epoch, loss, gnorm: progress.update(epoch, f"loss {loss:.6f}, |grad| {gnorm:.3e}")
         )
+    jobs, notes = fit_figure_jobs(fitted)
+    for job in jobs:  # drawn while the metrics and inference below are computed
+        painter.draw(job)
     metrics = lj.summarize(fitted)
     if cfg.inference.enabled and not fitted.model.inference:
         print(f"inference skipped: standard errors need a logistic model, not the {fitted.model.name}")
@@ -60,7 +70,8 @@ def main(argv=None):
             metrics["warnings"].append(f"{err}")
     if metrics["converged"]:
         print(f"converged after {metrics['epochs']} iterations (|grad| <= train.tol = {cfg.train.tol:g})")
-    for note in write_run(out, fitted, metrics):
+    write_run(out, fitted, metrics, painter)
+    for note in notes:
         print(note)
     for warning in metrics["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
@@ -92,4 +103,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    run_main(main)
+    try:
+        run_main(lambda: main(painter=PAINTER))
+    finally:
+        PAINTER.close()

@@ -328,7 +328,12 @@ class PlotConfig:
             require(lo_hi is None or lo_hi[0] < lo_hi[1], name, "[low, high] with low < high")
         require(self.step is None or (math.isfinite(self.step) and self.step > 0), "step", "a finite number > 0")
         require(self.levels >= 2, "levels", "an integer >= 2")
-        require(_is_colormap(self.cmap), "cmap", "the name of a matplotlib colormap, e.g. RdYlBu or viridis")
+        # the default needs no lookup: loading matplotlib's registry of colormaps would cost every run
+        require(
+            self.cmap == "RdYlBu" or _is_colormap(self.cmap),
+            "cmap",
+            "the name of a matplotlib colormap, e.g. RdYlBu or viridis",
+        )
         if self.x1 is not None and self.x2 is not None:
             problem = self.grid_problem()
             require(problem is None, "step", problem or "")
@@ -349,7 +354,7 @@ class PlotConfig:
         if self.step is None:
             return None
         ranges = [r for r in self.grid_ranges(X_raw) if r is not None]
-        counts = [int((hi - lo) / self.step + 0.5) + 1 for lo, hi in ranges]  # as plots.grid_axes
+        counts = [int((hi - lo) / self.step + 0.5) + 1 for lo, hi in ranges]  # as report.grids.grid_axes
         if any(c < 2 for c in counts):
             return (
                 f"a step at most the plot range ({' and '.join(f'{hi - lo:g}' for lo, hi in ranges)}), "

@@ -1,8 +1,8 @@
 """Figures of how well a classifier does: confusion matrix, ROC curve, reliability diagram, and the
 K-class probability map over two features.
 
-Builders return :class:`matplotlib.figure.Figure` objects (no pyplot, no file I/O);
-:func:`evaluation_figures` makes those of a fitted model, which ``runs.write_figures`` saves.
+Builders take NumPy arrays and return :class:`matplotlib.figure.Figure` objects (no pyplot, no file
+I/O); :mod:`logreg_jax.runs.run_figures` computes their inputs for a run folder.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from matplotlib import colormaps
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
-from logreg_jax.report.classification import calibration_bins, confusion_matrix, roc_auc, roc_curve
-from logreg_jax.report.fit_figures import CHAR_WIDTH, fixed_margins, fixed_title, grid_axes
+from logreg_jax.report.classification import calibration_bins, roc_auc, roc_curve
+from logreg_jax.report.fit_figures import CHAR_WIDTH, fixed_margins, fixed_title
+from logreg_jax.report.grids import ProbabilityGrid
 
 
 def class_color(k: int):
@@ -117,21 +118,21 @@ def calibration_figure(sets, n_bins: int = 10, title: str = "") -> Figure:
 
 
 def class_map_figure(
-    prob_fn, X_raw, y, plot_cfg, title: str = "", feature_names=("x1", "x2"), class_names=None
+    grid: ProbabilityGrid, X_raw, y, title: str = "", feature_names=("x1", "x2"), class_names=None
 ) -> Figure:
     """The K-class probability map over two raw features: each grid point in the colour of its most
     likely class, pale where that class's probability is low (1/K) and full where it is 1; the
     training points on top in their class colours.
 
     Args:
-        prob_fn: (k, 2) raw rows → (k, K) class probabilities.
+        grid: the (q, p, K) class probabilities over the grid (:func:`~logreg_jax.report.grids.probability_grid`).
         X_raw: (m, 2) raw features; y: (m,) class numbers.
-        plot_cfg: a ``PlotConfig`` (grid ranges and step).
     """
-    a1, a2 = grid_axes(X_raw, plot_cfg)
+    a1, a2 = grid.x1, grid.x2
     g1, g2 = np.meshgrid(a1, a2)
-    probs = prob_fn(np.column_stack([g1.ravel(), g2.ravel()]))
-    k = probs.shape[1]
+    k = grid.probs.shape[-1]
+    probs = grid.probs.reshape(-1, k)
+    X_raw, y = np.asarray(X_raw), np.asarray(y)
     best, top = np.argmax(probs, axis=1), np.max(probs, axis=1)
     shade = ((top - 1 / k) / (1 - 1 / k))[:, None]
     colors = np.array([to_rgb(class_color(c)) for c in range(k)])
@@ -169,32 +170,3 @@ def class_map_figure(
         fontsize=8,
     )
     return fig
-
-
-def evaluation_figures(fitted, predict) -> dict[str, Figure]:
-    """``confusion.png`` (on the held-out set if there is one, else the training set) and, for a
-    binary model, ``roc.png`` and ``calibration.png`` (training and held-out sets).
-
-    Args:
-        fitted: a :class:`~logreg_jax.fit.Fit` with its data in memory.
-        predict: ``predict_proba``: (fitted, (k, d) raw rows) → (k, K) probabilities.
-    """
-    sets = [("train", fitted.data)] + ([("test", fitted.test)] if fitted.test is not None else [])
-    probs = [(name, data.y, predict(fitted, data.X)) for name, data in sets]
-    name, y, prob = probs[-1]
-    n_classes = prob.shape[1]
-    predicted = np.argmax(prob, axis=1) if n_classes > 2 else (prob[:, 1] >= 0.5)
-    # Binary: decided on P ≥ 0.5 here; metrics decide on the logit z ≥ 0, identical but for the
-    # rounding of σ(z) within 1e-7 of 0.5.
-    labels = list(fitted.cfg.plot.class_names) if n_classes == 2 else [str(c) for c in range(n_classes)]
-    where = "held-out" if name == "test" else "training"
-    figures = {
-        "confusion.png": confusion_figure(
-            confusion_matrix(y, predicted, n_classes), labels, f"{fitted.cfg.name}: {where} set ({y.size} samples)"
-        )
-    }
-    if n_classes == 2:
-        positive = [(name, y, p[:, 1]) for name, y, p in probs]
-        figures["roc.png"] = roc_figure(positive, f"{fitted.cfg.name}: ROC curve")
-        figures["calibration.png"] = calibration_figure(positive, title=f"{fitted.cfg.name}: reliability diagram")
-    return figures

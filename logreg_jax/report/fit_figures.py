@@ -9,12 +9,12 @@ share of a short run's figure time (benchmarks/RESULTS.md, "Profile of the demo 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from matplotlib import ticker
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+
+from logreg_jax.report.grids import ProbabilityGrid
 
 # The tutorial's colours: positives in blue, negatives in red.
 POSITIVE_COLOR = (28 / 255, 159 / 255, 251 / 255)
@@ -50,46 +50,26 @@ def fixed_title(ax, title: str, **kwargs) -> None:
     ax.set_title(title, y=1.0, **kwargs)
 
 
-def grid_axes(X_raw: np.ndarray, plot_cfg) -> tuple[np.ndarray, np.ndarray]:
-    """The two 1-D grid axes: the configured ranges and step, else the data range plus 5 %."""
-    axes = []
-    for lo, hi in plot_cfg.grid_ranges(X_raw):
-        if plot_cfg.step is None:
-            axes.append(np.linspace(lo, hi, 300))
-        else:
-            axes.append(np.arange(lo, hi + plot_cfg.step / 2, plot_cfg.step))
-    return axes[0], axes[1]
-
-
-def probability_map(
-    ax,
-    prob_fn: Callable[[np.ndarray], np.ndarray],
-    X_raw,
-    y,
-    plot_cfg,
-    feature_names=("x1", "x2"),
-    class_names=("y = 0", "y = 1"),
+def draw_probability_map(
+    ax, grid: ProbabilityGrid, X_raw, y, feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")
 ):
     """Draws P(y = 1) as filled contours over the grid, the P = 0.5 line, and the data.
 
     Args:
         ax: a matplotlib Axes.
-        prob_fn: (k, 2) raw feature rows → (k,) probabilities.
+        grid: the model's P(y = 1) tabulated over the grid (:func:`~logreg_jax.report.grids.probability_grid`).
         X_raw: (m, 2) raw training features.
         y: (m,) labels in {0, 1}.
-        plot_cfg: a ``PlotConfig`` (grid ranges, step, levels, colormap).
 
     Returns:
         The filled-contour set (for a colorbar).
     """
-    a1, a2 = grid_axes(X_raw, plot_cfg)
-    g1, g2 = np.meshgrid(a1, a2)
-    probs = prob_fn(np.column_stack([g1.ravel(), g2.ravel()])).reshape(g1.shape)
-    filled = ax.contourf(
-        g1, g2, probs, levels=np.linspace(0, 1, plot_cfg.levels + 1), cmap=plot_cfg.cmap, vmin=0, vmax=1
-    )
+    g1, g2 = np.meshgrid(grid.x1, grid.x2)
+    probs = grid.probs
+    filled = ax.contourf(g1, g2, probs, levels=np.linspace(0, 1, grid.levels + 1), cmap=grid.cmap, vmin=0, vmax=1)
     if probs.min() < 0.5 < probs.max():
         ax.contour(g1, g2, probs, levels=[0.5], colors="k", linewidths=1.5)
+    X_raw, y = np.asarray(X_raw), np.asarray(y)
     for label, color, marker in ((0, NEGATIVE_COLOR, "o"), (1, POSITIVE_COLOR, "^")):
         pts = X_raw[y == label]
         ax.scatter(
@@ -105,8 +85,8 @@ def probability_map(
         )
     ax.set_xlabel(feature_names[0])
     ax.set_ylabel(feature_names[1])
-    ax.set_xlim(a1[0], a1[-1])
-    ax.set_ylim(a2[0], a2[-1])
+    ax.set_xlim(grid.x1[0], grid.x1[-1])
+    ax.set_ylim(grid.x2[0], grid.x2[-1])
     return filled
 
 
@@ -119,12 +99,13 @@ def boundary_legend(ax, loc: str = "upper right", **kwargs) -> None:
 
 
 def decision_boundary_figure(
-    prob_fn, X_raw, y, plot_cfg, title: str = "", feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")
+    grid: ProbabilityGrid, X_raw, y, title: str = "", feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")
 ) -> Figure:
-    """One probability map with a colorbar, a legend naming the P = 0.5 line, and a title."""
+    """One probability map (:func:`draw_probability_map`) with a colorbar, a legend naming the
+    P = 0.5 line, and a title."""
     fig = fixed_margins(Figure(figsize=(7, 5.6)), left=0.7, right=0.45, bottom=0.5, top=0.3)
     ax = fig.add_subplot()
-    filled = probability_map(ax, prob_fn, X_raw, y, plot_cfg, feature_names, class_names)
+    filled = draw_probability_map(ax, grid, X_raw, y, feature_names, class_names)
     fig.colorbar(filled, ax=ax, label="P(y = 1)", ticks=np.linspace(0, 1, 6), fraction=0.1, pad=0.04)
     boundary_legend(ax)
     fixed_title(ax, title)
@@ -152,20 +133,19 @@ def training_figure(loss: np.ndarray, grad_norm: np.ndarray, title: str = "") ->
 
 
 def panels_figure(
-    panels, X_raw, y, plot_cfg, title: str = "", feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")
+    panels, X_raw, y, title: str = "", feature_names=("x1", "x2"), class_names=("y = 0", "y = 1")
 ) -> Figure:
-    """Probability maps side by side, on the same data and grid, with one shared colorbar.
+    """Probability maps side by side, on the same data, with one shared colorbar.
 
     Args:
-        panels: ``(prob_fn, title)`` per panel; prob_fn maps (k, 2) raw rows to (k,) P(y = 1).
+        panels: ``(grid, title)`` per panel, each grid a :class:`~logreg_jax.report.grids.ProbabilityGrid`.
         X_raw: (m, 2) raw features; y: (m,) labels in {0, 1}.
-        plot_cfg: a ``PlotConfig`` (grid, levels, colormap).
         title: the figure's title.
     """
     fig = Figure(figsize=(4.8 * len(panels) + 1.0, 5.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(panels), sharex=True, sharey=True))
-    for ax, (prob_fn, panel_title) in zip(axes, panels):
-        filled = probability_map(ax, prob_fn, X_raw, y, plot_cfg, feature_names, class_names)
+    for ax, (grid, panel_title) in zip(axes, panels):
+        filled = draw_probability_map(ax, grid, X_raw, y, feature_names, class_names)
         ax.set_title(panel_title, fontsize=10)
     for ax in axes[1:]:
         ax.set_ylabel("")

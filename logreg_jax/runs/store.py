@@ -20,11 +20,12 @@ import numpy as np
 from logreg_jax.config import Config, config_from_dict, config_to_dict, reads_a_source
 from logreg_jax.data.features import FeatureMap, Standardizer, n_inputs
 from logreg_jax.errors import DataError, LogregError
-from logreg_jax.fit import Fit, n_classes, predict_proba, split_data
+from logreg_jax.fit import Fit, n_classes, split_data
 from logreg_jax.models.registry import get_model
-from logreg_jax.report.fit_figures import coefficients_figure, decision_boundary_figure, training_figure
 from logreg_jax.route import load_data
 from logreg_jax.runs.folder import require_run_folder
+from logreg_jax.runs.painter import png_bytes
+from logreg_jax.runs.run_figures import coefficient_job
 from logreg_jax.runs.staging import staged_folder, write_json
 from logreg_jax.train import History
 
@@ -85,73 +86,36 @@ def write_config(path: Path, cfg: Config) -> None:
     write_json(path, config_to_dict(cfg))
 
 
-def write_figures(folder: Path, fitted: Fit) -> list[str]:
-    """Writes ``loss.png``, the evaluation figures (:func:`~logreg_jax.report.class_figures.evaluation_figures`:
-    ``confusion.png``; binary: ``roc.png``, ``calibration.png``) and, for two raw features,
-    ``decision_boundary.png`` (for K classes: the most likely class, shaded by its probability).
-
-    Returns:
-        Notes on figures that were skipped, for the script to print.
-    """
-    cfg, data, rows = fitted.cfg, fitted.data, fitted.rows
-    title = f"{cfg.name}: {cfg.model.name}, {cfg.optimizer.name} (lr {cfg.optimizer.learning_rate:g})"
-    save_figure(training_figure(fitted.history.loss, fitted.history.grad_norm, title), folder / "loss.png")
-    if rows is not None:  # in memory (data at scale are not re-read for figures)
-        from logreg_jax.report.class_figures import class_map_figure, evaluation_figures
-
-        for name, fig in evaluation_figures(fitted, predict_proba).items():
-            save_figure(fig, folder / name)
-    n_features = len(data.feature_names)  # not data.X: for a .npy or synthetic source that reads every row
-    if n_features != 2:
-        return [f"decision_boundary.png skipped: the data have {n_features} features, the plot needs 2"]
-    names = cfg.plot.axis_labels or data.feature_names
-    if fitted.model.n_classes > 2:
-        probability = lambda pts: predict_proba(fitted, pts)
-        fig = class_map_figure(probability, data.X, data.y, cfg.plot, title, names)
-    else:
-        probability = lambda pts: predict_proba(fitted, pts)[:, 1]
-        fig = decision_boundary_figure(probability, data.X, data.y, cfg.plot, title, names, cfg.plot.class_names)
-    save_figure(fig, folder / "decision_boundary.png")
-    return []
-
-
 def save_figure(fig, path: Path) -> None:
-    """Saves a PNG under a temporary name, then renames it, so a re-plot never leaves half a file.
+    """Saves a figure as PNG (:func:`~logreg_jax.runs.painter.png_bytes`), atomically (:func:`write_png`)."""
+    write_png(path, png_bytes(fig))
 
-    PNG is lossless at every zlib level: the fastest level writes the same pixels in larger files,
-    and encoding at the default level was a large share of a short run's figure time.
-    """
+
+def write_png(path: Path, png: bytes) -> None:
+    """Writes the bytes under a temporary name, then renames them, so a re-plot never leaves half a file."""
     partial = path.with_name(f".{path.name}.partial")
-    fig.savefig(partial, dpi=120, format="png", pil_kwargs={"compress_level": 1})
+    partial.write_bytes(png)
     os.replace(partial, path)
 
 
-def write_run(out: str | Path, fitted: Fit, metrics: dict) -> list[str]:
-    """Writes the complete run folder ``out`` atomically; returns notes on skipped figures."""
+def write_run(out: str | Path, fitted: Fit, metrics: dict, painter) -> None:
+    """Writes the complete run folder ``out`` atomically.
+
+    Args:
+        painter: a :mod:`~logreg_jax.runs.painter` that holds the jobs of the fit's figures
+            (:func:`~logreg_jax.runs.run_figures.fit_figure_jobs`); ``coefficients.png`` is added
+            here, and every figure it draws is written into the folder.
+    """
     with staged_folder(out, "train") as folder:
         write_config(folder / "config.json", fitted.cfg)
         write_json(folder / "metrics.json", metrics)
         write_history(folder / "history.csv", fitted.history)
         save_params(folder / "params.npz", fitted.params, fitted.feature_map)
-        write_coefficients(folder, fitted, metrics)
-        return write_figures(folder, fitted)
-
-
-def write_coefficients(folder: Path, fitted: Fit, metrics: dict) -> None:
-    """``coefficients.png`` from the ``inference`` block of ``metrics`` (none when it was refused),
-    its title saying its units (standardized when the features were; the printed table is raw)."""
-    block = metrics.get("inference", {}) if isinstance(metrics, dict) else {}
-    if "coef" not in block:
-        return
-    scaled = fitted.feature_map.standardizer is not None
-    fig = coefficients_figure(
-        block["standardized"],
-        block["names"],
-        f"{fitted.cfg.name}: coefficients"
-        + (" in standardized units\n(the printed table is in raw units)" if scaled else ""),
-        *(() if scaled else ("coefficient (log-odds per unit of the feature)",)),
-    )
-    save_figure(fig, folder / "coefficients.png")
+        job = coefficient_job(fitted, metrics)
+        if job is not None:
+            painter.draw(job)
+        for name, png in painter.finish().items():
+            write_png(folder / name, png)
 
 
 def read_metrics(run_dir: str | Path) -> dict:

@@ -18,7 +18,8 @@ from logreg_jax.config import RUN_ONLY, Config, replace_key, require
 from logreg_jax.data.files import Dataset
 from logreg_jax.data.splits import stratified_kfold
 from logreg_jax.fit import Fit, predict_proba
-from logreg_jax.report.fit_figures import boundary_legend, probability_map
+from logreg_jax.report.fit_figures import boundary_legend, draw_probability_map
+from logreg_jax.report.grids import probability_grid
 from logreg_jax.studies.cv import CVConfig, fit_and_score
 
 COLUMNS = (
@@ -115,15 +116,8 @@ def boundaries_figure(results: Sequence, plot_cfg, feature_names, class_names, t
     filled = None
     for ax, result in zip(axes, results):
         fitted, row = result.fitted, result.row
-        filled = probability_map(
-            ax,
-            lambda pts, f=fitted: predict_proba(f, pts)[:, 1],
-            fitted.data.X,
-            fitted.data.y,
-            plot_cfg,
-            feature_names,
-            class_names,
-        )
+        grid = probability_grid(lambda pts, f=fitted: predict_proba(f, pts)[:, 1], fitted.data.X, plot_cfg)
+        filled = draw_probability_map(ax, grid, fitted.data.X, fitted.data.y, feature_names, class_names)
         ax.set_title(f"λ = {row['lambda']:g}: training accuracy {100 * row['train_accuracy']:.1f} %")
     for ax in axes[len(results) :]:
         ax.set_visible(False)
