@@ -92,16 +92,21 @@ class Painter:
             thread.start()
 
     @classmethod
-    def start(cls) -> Painter:
+    def start(cls) -> Painter | InProcess:
+        """A painter process, or :class:`InProcess` where none can be started."""
         root = str(Path(__file__).resolve().parents[2])
         code = f"import sys; sys.path.insert(0, {root!r}); from logreg_jax.runs.painter import serve; serve()"
         errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty painter can never block on it
         # Its own session: Ctrl-C in the terminal reaches this process only, which ends the painter
         # by closing its input (also when this process dies without cleaning up).
-        process = subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-            start_new_session=True,
-        )  # fmt: skip
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+                start_new_session=True,
+            )  # fmt: skip
+        except OSError:
+            errors.close()
+            return InProcess()
         return cls(process, errors)
 
     def _send(self) -> None:
@@ -133,7 +138,10 @@ class Painter:
         Raises:
             LogregError: a figure could not be drawn (its name and the error), or the painter ended early.
         """
-        self.close()
+        self._jobs.put(None)  # the end of the jobs: the painter finishes them, then ends
+        for thread in self._threads:
+            thread.join()
+        self._process.wait()
         failed = [(name, error) for name, _, error in self._replies if error is not None]
         if failed:
             name, error = failed[0]
@@ -145,11 +153,13 @@ class Painter:
         return {name: png for name, png, _ in self._replies}
 
     def close(self) -> None:
-        """Sends the painter the end of its jobs and waits for it to finish them and end."""
+        """Ends the painter now, its unfinished jobs dropped (a run that stops early does not wait
+        for figures it will not write); after :meth:`finish` there is nothing left to end."""
+        if self._process.poll() is None:
+            self._process.kill()
         self._jobs.put(None)
-        for thread in self._threads:
-            thread.join()
         self._process.wait()
+        self._errors.close()
 
 
 def serve() -> None:
