@@ -10,7 +10,9 @@ chooses the large-data path (``lj.scale``) where the config asks for it, as the 
 
 Every name here loads its module on first use (PEP 562), so ``import logreg_jax`` is free and a
 process that needs one wing (the figure painter, :mod:`logreg_jax.runs.painter`, needs matplotlib
-only) loads no JAX. The studies (``lj.studies``) and the large-data machinery (``lj.scale``) are
+only) loads no JAX. Submodules are imported by name (``import logreg_jax.report.inference``), not
+reached as attributes of a bare ``import logreg_jax``; ``lj.fit`` and ``lj.train`` are always the
+functions, never the modules of the same names. The studies (``lj.studies``) and the large-data machinery (``lj.scale``) are
 subpackages, likewise imported on first use.
 """
 
@@ -84,7 +86,7 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    return sorted([*globals(), *_HOME])
+    return sorted({*globals(), *_HOME, "studies", "scale"})
 
 
 class _Face(types.ModuleType):

@@ -7,21 +7,21 @@ as a :class:`Job` (a figure function named ``"module:function"`` and its NumPy a
 as the data are there, goes on (inference, metrics), and collects the PNG bytes at the end, which it
 writes into the run folder itself: the folder is staged, written and cleaned up by one process
 (:mod:`logreg_jax.runs.staging`). :class:`InProcess` has the same interface and draws in the calling
-process (tests, notebooks, re-plots); both draw with :func:`render`, so both give the same bytes.
+process (tests, notebooks, re-plots); both draw with :func:`render`, so both give the same bytes,
+and a figure the painter could not deliver (it died) is drawn here instead: a run never loses one.
 
     painter = Painter.start()                       # before `import jax`
     painter.draw(Job("loss.png", "logreg_jax.report.fit_figures:training_figure", (loss, grad_norm)))
     pngs = painter.finish()                         # {"loss.png": b"\\x89PNG..."}
 
-May import: the standard library at the top (the painter process starts from this module, and the
-figure modules it names import matplotlib and NumPy, never JAX); ``errors``.
+May import: the standard library at the top (the script imports this module before JAX, and the
+painter process, :mod:`logreg_jax.runs.painter_process`, loads matplotlib and NumPy only); ``errors``.
 """
 
 from __future__ import annotations
 
 import importlib
 import io
-import os
 import pickle
 import queue
 import subprocess
@@ -29,16 +29,20 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from logreg_jax.errors import LogregError
+
+# What a job may carry (checked when it is given): anything else, a jax.Array or a config object,
+# would make the painter import JAX to unpickle it.
+ALLOWED = ("builtins", "numpy", "logreg_jax.report.grids", "logreg_jax.runs.painter")
 
 
 class Job(NamedTuple):
     """One figure: ``draw(*args, **kwargs)`` returns a matplotlib Figure, written as ``name``.
 
-    ``draw`` names a function as ``"module:function"``; the arguments are NumPy arrays and plain
-    values (they travel to the painter by pickle, and nothing in them may need JAX to load).
+    ``draw`` names a function as ``"module:function"``; the arguments are NumPy arrays, plain values
+    and :class:`~logreg_jax.report.grids.ProbabilityGrid` (see :data:`ALLOWED`).
     """
 
     name: str
@@ -62,6 +66,15 @@ def render(job: Job) -> bytes:
     return png_bytes(getattr(importlib.import_module(module), function)(*job.args, **(job.kwargs or {})))
 
 
+def describe(err: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    return f"{type(err).__name__}: {str(err).strip()}".splitlines()[0]
+
+
+def failed(name: str, error: str) -> LogregError:
+    return LogregError(f"{name}: the figure could not be drawn ({error})")
+
+
 class InProcess:
     """The painter's interface, drawing each job at once in this process."""
 
@@ -69,7 +82,10 @@ class InProcess:
         self._pngs: dict[str, bytes] = {}
 
     def draw(self, job: Job) -> None:
-        self._pngs[job.name] = render(job)
+        try:
+            self._pngs[job.name] = render(job)
+        except Exception as err:
+            raise failed(job.name, describe(err)) from err
 
     def finish(self) -> dict[str, bytes]:
         """{file name: PNG bytes} of every job, in the order they were given."""
@@ -79,14 +95,23 @@ class InProcess:
         pass
 
 
+class _Checked(pickle.Unpickler):
+    def find_class(self, module, name):
+        if not any(module == a or module.startswith(f"{a}.") for a in ALLOWED):
+            raise TypeError(f"{module}.{name} (a job carries NumPy arrays and plain values only)")
+        return super().find_class(module, name)
+
+
 class Painter:
     """A second Python process that draws jobs while this one goes on (see the module docstring)."""
 
     def __init__(self, process: subprocess.Popen, errors):
-        self._process, self._errors, self._replies = process, errors, []
+        self._process, self._errors = process, errors
+        self._given: list[Job] = []  # every job, to draw here what the painter does not deliver
+        self._replies: list[tuple] = []  # (name, PNG bytes or None, error or None)
         # Threads at both ends of the pipes: draw() never waits for the painter to take a job (a
         # (300, 300) grid is more than a pipe holds), and the painter never waits for a reply to be read.
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
         self._threads = [threading.Thread(target=f, daemon=True) for f in (self._send, self._read)]
         for thread in self._threads:
             thread.start()
@@ -95,11 +120,10 @@ class Painter:
     def start(cls) -> Painter | InProcess:
         """A painter process, or :class:`InProcess` where none can be started."""
         root = str(Path(__file__).resolve().parents[2])
-        code = f"import sys; sys.path.insert(0, {root!r}); from logreg_jax.runs.painter import serve; serve()"
+        # sys.path[0] is the checkout, not the current folder: a stray numpy.py there cannot shadow numpy
+        code = f"import sys; sys.path[0] = {root!r}; from logreg_jax.runs.painter_process import serve; serve()"
         errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty painter can never block on it
-        # Its own session: Ctrl-C in the terminal reaches this process only, which ends the painter
-        # by closing its input (also when this process dies without cleaning up).
-        try:
+        try:  # its own session: Ctrl-C in the terminal reaches this process only, which ends it (close)
             process = subprocess.Popen(
                 [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
                 start_new_session=True,
@@ -109,12 +133,23 @@ class Painter:
             return InProcess()
         return cls(process, errors)
 
+    def draw(self, job: Job) -> None:
+        """Hands ``job`` to the painter: pickled now (its arrays as they are now), sent by a thread.
+
+        Raises:
+            TypeError: the job carries something other than NumPy arrays and plain values.
+        """
+        data = pickle.dumps(job)
+        _Checked(io.BytesIO(data)).load()
+        self._given.append(job)
+        self._outbox.put(data)
+
     def _send(self) -> None:
         try:
-            while (job := self._jobs.get()) is not None:
-                pickle.dump(job, self._process.stdin)
+            while (data := self._outbox.get()) is not None:
+                self._process.stdin.write(data)
                 self._process.stdin.flush()
-        except OSError:  # the painter is gone; finish() says why
+        except OSError:  # the painter is gone: finish() draws the rest here
             pass
         finally:
             try:
@@ -126,80 +161,40 @@ class Painter:
         try:
             while True:
                 self._replies.append(pickle.load(self._process.stdout))
-        except (EOFError, OSError, pickle.UnpicklingError):
+        except EOFError:
             pass
-
-    def draw(self, job: Job) -> None:
-        self._jobs.put(job)
+        except Exception:  # a damaged reply stream: stop the painter; finish() draws the rest here
+            self._process.kill()
 
     def finish(self) -> dict[str, bytes]:
-        """Waits for every job; {file name: PNG bytes} in the order they were given.
+        """Waits for every job; {file name: PNG bytes} in the order they were given. A figure the
+        painter did not deliver (it ended early) is drawn in this process.
 
         Raises:
-            LogregError: a figure could not be drawn (its name and the error), or the painter ended early.
+            LogregError: a figure could not be drawn (its name and the error, in one line).
         """
-        self._jobs.put(None)  # the end of the jobs: the painter finishes them, then ends
+        self._outbox.put(None)  # the end of the jobs: the painter finishes them, then ends
         for thread in self._threads:
             thread.join()
         self._process.wait()
-        failed = [(name, error) for name, _, error in self._replies if error is not None]
-        if failed:
-            name, error = failed[0]
-            raise LogregError(f"{name}: the figure could not be drawn ({error})")
-        if self._process.returncode != 0:
-            self._errors.seek(0)
-            last = (self._errors.read().decode(errors="replace").strip().splitlines() or ["no message"])[-1]
-            raise LogregError(f"the figure painter process ended with exit code {self._process.returncode}: {last}")
-        return {name: png for name, png, _ in self._replies}
+        delivered = {name: (png, error) for name, png, error in self._replies}
+        pngs = {}
+        for job in self._given:
+            png, error = delivered.get(job.name, (None, None))
+            if error is not None:
+                raise failed(job.name, error)
+            if png is None:
+                fallback = InProcess()
+                fallback.draw(job)
+                png = fallback.finish()[job.name]
+            pngs[job.name] = png
+        return pngs
 
     def close(self) -> None:
         """Ends the painter now, its unfinished jobs dropped (a run that stops early does not wait
         for figures it will not write); after :meth:`finish` there is nothing left to end."""
         if self._process.poll() is None:
             self._process.kill()
-        self._jobs.put(None)
+        self._outbox.put(None)
         self._process.wait()
         self._errors.close()
-
-
-def serve() -> None:
-    """The painter process: loads the figure modules, then draws jobs from stdin until it closes,
-    answering each with (name, PNG bytes or None, error message or None) on stdout."""
-    replies, sys.stdout = sys.stdout.buffer, sys.stderr  # stray prints must not corrupt the replies
-    jobs = sys.stdin.buffer
-    for job in _warm_up_jobs():
-        render(job)
-    while True:
-        try:
-            job: Any = pickle.load(jobs)
-        except EOFError:  # every reply is flushed: end now, without tearing matplotlib down
-            os._exit(0)
-        try:
-            reply = (job.name, render(job), None)
-        except Exception as err:  # one line for the run to report; the painter goes on
-            reply = (job.name, None, f"{type(err).__name__}: {str(err).strip()}".splitlines()[0])
-        pickle.dump(reply, replies)
-        replies.flush()
-
-
-def _warm_up_jobs() -> list[Job]:
-    """A miniature of every run-folder figure, drawn once by the painter while the script loads JAX
-    and trains: what a first figure costs (modules matplotlib loads on first use, fonts, the
-    renderer) is then paid off the run's critical path."""
-    import numpy as np
-
-    from logreg_jax.report.grids import ProbabilityGrid
-
-    x, y = np.linspace(0.1, 0.9, 4), np.array([0, 1, 0, 1])
-    curves = [("train", y, x)]
-    grid = ProbabilityGrid(x, x, np.outer(x, x))
-    figures, classes = "logreg_jax.report.fit_figures:", "logreg_jax.report.class_figures:"
-    block = {"coef": x, "ci_low": x - 0.1, "ci_high": x + 0.1}
-    return [
-        Job("", figures + "training_figure", (x, x, "t")),
-        Job("", figures + "decision_boundary_figure", (grid, np.column_stack([x, x]), y, "t")),
-        Job("", figures + "coefficients_figure", (block, ["a", "b", "c", "d"], "t")),
-        Job("", classes + "confusion_figure", (np.eye(2, dtype=int), ["0", "1"], "t")),
-        Job("", classes + "roc_figure", (curves, "t")),
-        Job("", classes + "calibration_figure", (curves,)),
-    ]
