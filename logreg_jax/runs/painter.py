@@ -26,7 +26,6 @@ import pickle
 import queue
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import NamedTuple
@@ -105,8 +104,8 @@ class _Checked(pickle.Unpickler):
 class Painter:
     """A second Python process that draws jobs while this one goes on (see the module docstring)."""
 
-    def __init__(self, process: subprocess.Popen, errors):
-        self._process, self._errors = process, errors
+    def __init__(self, process: subprocess.Popen):
+        self._process = process
         self._given: list[Job] = []  # every job, to draw here what the painter does not deliver
         self._replies: list[tuple] = []  # (name, PNG bytes or None, error or None)
         # Threads at both ends of the pipes: draw() never waits for the painter to take a job (a
@@ -122,16 +121,17 @@ class Painter:
         root = str(Path(__file__).resolve().parents[2])
         # sys.path[0] is the checkout, not the current folder: a stray numpy.py there cannot shadow numpy
         code = f"import sys; sys.path[0] = {root!r}; from logreg_jax.runs.painter_process import serve; serve()"
-        errors = tempfile.TemporaryFile()  # a file, not a pipe: a chatty painter can never block on it
-        try:  # its own session: Ctrl-C in the terminal reaches this process only, which ends it (close)
+        # Its own session: Ctrl-C in the terminal reaches this process only, which ends it (close).
+        # Its stderr is discarded: a figure's error comes back as its reply, and a painter that
+        # fails in any other way delivers nothing, which finish() then draws here.
+        try:
             process = subprocess.Popen(
-                [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
-                start_new_session=True,
+                [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
         except OSError:
-            errors.close()
             return InProcess()
-        return cls(process, errors)
+        return cls(process)
 
     def draw(self, job: Job) -> None:
         """Hands ``job`` to the painter: pickled now (its arrays as they are now), sent by a thread.
@@ -197,4 +197,3 @@ class Painter:
             self._process.kill()
         self._outbox.put(None)
         self._process.wait()
-        self._errors.close()

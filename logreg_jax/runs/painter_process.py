@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import pickle
 import sys
-import traceback
 
 from logreg_jax.runs.painter import Job, describe, render
 
@@ -31,8 +30,7 @@ def serve() -> None:
             os._exit(0)
         try:
             reply = (job.name, render(job), None)
-        except Exception as err:  # one line for the run to report; the traceback in the error file
-            traceback.print_exc()
+        except Exception as err:  # one line for the run to report; the painter goes on
             reply = (job.name, None, describe(err))
         pickle.dump(reply, replies)
         replies.flush()
