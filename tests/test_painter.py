@@ -69,6 +69,7 @@ def test_a_painter_that_dies_loses_no_figure(exam_jobs):
     assert painter.finish() == {job.name: render(job) for job in exam_jobs}  # drawn here instead
 
 
+@pytest.mark.slow  # starts a Python process
 def test_a_job_carries_numpy_and_plain_values_only(exam_jobs):
     painter = Painter.start()
     try:

@@ -9,7 +9,6 @@ Everything is first written to a hidden sibling folder that is renamed into plac
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from logreg_jax.route import load_data
 from logreg_jax.runs.folder import require_run_folder
 from logreg_jax.runs.painter import png_bytes
 from logreg_jax.runs.run_figures import coefficient_job
-from logreg_jax.runs.staging import staged_folder, write_json
+from logreg_jax.runs.staging import staged_file, staged_folder, write_json
 from logreg_jax.train import History
 
 
@@ -92,10 +91,9 @@ def save_figure(fig, path: Path) -> None:
 
 
 def write_png(path: Path, png: bytes) -> None:
-    """Writes the bytes under a temporary name, then renames them, so a re-plot never leaves half a file."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(png)
-    os.replace(partial, path)
+    """Writes PNG bytes through :func:`~logreg_jax.runs.staging.staged_file`, so a re-plot never leaves half a file."""
+    with staged_file(path) as partial:
+        partial.write_bytes(png)
 
 
 def write_run(out: str | Path, fitted: Fit, metrics: dict, painter) -> None:
