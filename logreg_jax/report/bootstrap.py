@@ -182,23 +182,23 @@ def solve_spd(H, G):
     """x = H⁻¹ g for a batch of small symmetric positive-definite systems: (n, k, k), (n, k) → (n, k).
 
     Gauss–Jordan elimination without pivoting (stable for positive-definite matrices: every pivot is
-    a positive Schur complement), k eliminations in a ``fori_loop`` of elementwise (n, k, k + 1)
-    products. Not ``jnp.linalg.solve`` or a Cholesky: the first LAPACK call a process lowers imports
+    a positive Schur complement), k eliminations in a ``fori_loop`` over [H | g] laid out members
+    last, (k, k + 1, n): each elimination reads row j and column j and updates the rest in passes
+    along the members, which vectorize (members first, the passes would run along k + 1 entries).
+    Not ``jnp.linalg.solve`` or a Cholesky: the first LAPACK call a process lowers imports
     ``scipy.linalg`` for its kernels, which costs more than the whole compiled bootstrap.
     """
     k = H.shape[-1]
-    A = jnp.concatenate([H, G[..., None]], axis=-1)  # (n, k, k + 1): [H | g]
-    rows = jnp.arange(k)
+    A = jnp.concatenate([H, G[..., None]], axis=-1).transpose(1, 2, 0)  # (k, k + 1, n): [H | g]
+    rows = jnp.arange(k)[:, None, None]
 
     def eliminate(j, A):
-        e = (rows == j).astype(A.dtype)  # (k,) selects row j
-        pivot_row = jnp.einsum("i,nic->nc", e, A)  # (n, k + 1)
-        r = pivot_row / jnp.einsum("nc,c->n", pivot_row[:, :k], e)[:, None]
-        column = jnp.einsum("nic,c->ni", A[:, :, :k], e)  # (n, k): column j of every row
-        A = A - ((1 - e) * column)[:, :, None] * r[:, None, :]
-        return A * (1 - e)[:, None] + e[:, None] * r[:, None, :]
+        pivot_row = jax.lax.dynamic_index_in_dim(A, j, 0, keepdims=False)  # (k + 1, n)
+        r = pivot_row / jax.lax.dynamic_index_in_dim(pivot_row, j, 0)  # scaled to a unit pivot
+        column = jax.lax.dynamic_index_in_dim(A, j, 1, keepdims=False)  # (k, n): column j of every row
+        return jnp.where(rows == j, r, A - column[:, None, :] * r)
 
-    return jax.lax.fori_loop(0, k, eliminate, A)[..., k]
+    return jax.lax.fori_loop(0, k, eliminate, A)[:, k, :].T
 
 
 def bootstrap(key, theta, X, y, n: int, l2=0.0, steps: int = NEWTON_STEPS):
