@@ -85,17 +85,20 @@ def newton_terms(theta, X, y, w, l2=0.0):
 
 
 def resample_counts(key, n: int, m: int) -> np.ndarray:
-    """How often each of m rows is drawn in each of n resamples with replacement: (n, m) int32.
+    """How often each of m rows is drawn in each of n resamples with replacement: (n, m) unsigned integers.
 
     Drawn on the host by NumPy, seeded with the key's bits: m uniform row numbers per resample,
     counted by ``bincount`` a block of resamples at a time (multinomial counts, several times faster than NumPy's
     ``multinomial``, which loops over the resamples). Compiling JAX's threefry bits for an (n, m)
     draw would take longer than all the refits, and the counts do not depend on the run's float precision.
+    A count is at most m, so they are stored in the smallest unsigned type that holds m (``uint16``
+    for m < 65,536): the array the refits read, and copy to the device, is half the size of ``int32``.
     """
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)))
-    counts = np.empty((n, m), np.int32)
-    for lo in range(0, n, 1024):  # in blocks of resamples: a few MB reused, not an (n, m) int64 array
-        b = min(n, lo + 1024) - lo
+    counts = np.empty((n, m), np.min_scalar_type(m))
+    block = 128  # resamples at a time: bincount's (block · m) int64 counts stay in cache
+    for lo in range(0, n, block):
+        b = min(n, lo + block) - lo
         rows = rng.integers(0, m, size=(b, m), dtype=np.int32) + (m * np.arange(b, dtype=np.int32))[:, None]
         counts[lo : lo + b] = np.bincount(rows.ravel(), minlength=b * m).reshape(b, m)
     return counts
