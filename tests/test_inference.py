@@ -276,3 +276,15 @@ def test_the_bootstraps_batched_solve_equals_numpy():
         x = np.asarray(solve_spd(jnp.asarray(H), jnp.asarray(g)))
     expected = np.linalg.solve(H, g[..., None])[..., 0]
     np.testing.assert_allclose(x, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("m", [100, 569, 300])
+def test_resample_counts_are_multinomial_in_the_smallest_unsigned_type(m):
+    """Every resample draws m rows (counts sum to m, stored in the smallest unsigned type holding m),
+    each row about once on average with the multinomial's variance, and a key's first resamples are
+    the same whatever n is (the blocks they are drawn in do not change the draws)."""
+    counts = resample_counts(jax.random.key(3), 1000, m)
+    assert counts.dtype == np.min_scalar_type(m) and counts.dtype.kind == "u"
+    assert counts.shape == (1000, m) and np.all(counts.sum(axis=1, dtype=np.int64) == m)
+    assert abs(counts.var() - (1 - 1 / m)) < 0.02  # multinomial(m, 1/m): Var = 1 − 1/m
+    np.testing.assert_array_equal(resample_counts(jax.random.key(3), 130, m), counts[:130])
