@@ -91,8 +91,9 @@ def resample_counts(key, n: int, m: int) -> np.ndarray:
     counted by ``bincount`` a block of resamples at a time (multinomial counts, several times faster than NumPy's
     ``multinomial``, which loops over the resamples). Compiling JAX's threefry bits for an (n, m)
     draw would take longer than all the refits, and the counts do not depend on the run's float precision.
-    A count is at most m, so they are stored in the smallest unsigned type that holds m (``uint16``
-    for m < 65,536): the array the refits read, and copy to the device, is half the size of ``int32``.
+    A count is at most m, so they are stored in the smallest unsigned type that holds m (``uint8`` up
+    to 255 rows, ``uint16`` up to 65,535): the array the refits read and copy to the device is a
+    quarter or half the size of ``int32``.
     """
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)))
     counts = np.empty((n, m), np.min_scalar_type(m))
