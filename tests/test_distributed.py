@@ -69,6 +69,23 @@ def test_four_devices_shard_the_rows_and_reach_the_single_device_theta():
     assert result["accuracy"][0] == result["accuracy"][1] > 0.6
 
 
+def test_scripts_make_one_cpu_device_per_core_unless_told_otherwise():
+    """use_cpu_cores (run_main calls it): one CPU device per core the process may use; the count a
+    user set (JAX_NUM_CPU_DEVICES) stands, and once the backend started it changes nothing."""
+    code = """
+        import json, os, jax
+        from logreg_jax.cli.args import use_cpu_cores
+        if os.environ.get("START_FIRST"):
+            jax.devices()
+        use_cpu_cores()
+        print(json.dumps({"devices": len(jax.devices()), "cores": len(os.sched_getaffinity(0))}))
+    """
+    cores = len(os.sched_getaffinity(0))
+    assert run_child(code) == {"devices": cores, "cores": cores}
+    assert run_child(code, JAX_NUM_CPU_DEVICES="3")["devices"] == 3
+    assert run_child(code, START_FIRST="1")["devices"] == 1
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

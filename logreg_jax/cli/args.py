@@ -110,6 +110,23 @@ def enable_compilation_cache(folder: str | Path | None = None) -> Path | None:
     return Path(folder)
 
 
+def use_cpu_cores() -> None:
+    """Makes JAX's CPU backend one device per core this process may run on, so that a program
+    that shares its work among the local devices (the bootstrap's refits) runs on every core: XLA
+    runs one device's program on one core at a time. Every other program still runs on device 0.
+
+    Left as it is where ``JAX_NUM_CPU_DEVICES`` or ``XLA_FLAGS`` already set the count, and once
+    the backend has started (the setting only applies before it does).
+    """
+    if "JAX_NUM_CPU_DEVICES" in os.environ or "host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        jax.config.update("jax_num_cpu_devices", cores)
+    except RuntimeError:  # the backend has started (a test or a notebook calling a script's main)
+        pass
+
+
 @functools.cache  # once per process: a later call would also freeze what the process made since
 def freeze_imports() -> None:
     """Moves every object alive now (the imported modules: JAX, NumPy, matplotlib) out of reach of
@@ -141,7 +158,8 @@ def os_error_message(err: OSError) -> str:
 
 
 def run_main(main: Callable[[], None]) -> None:
-    """Runs a script's ``main`` with the compilation cache on (:func:`enable_compilation_cache`);
+    """Runs a script's ``main`` on every CPU core (:func:`use_cpu_cores`) with the compilation cache
+    on (:func:`enable_compilation_cache`);
     a :class:`LogregError`, or a file that cannot be read or written (``OSError``, which names
     the file), becomes one line on stderr and exit 2. Ctrl-C (exit 130) and SIGTERM (exit 143)
     print one line; the run folder being written is removed, any earlier one left as it was."""
@@ -149,6 +167,7 @@ def run_main(main: Callable[[], None]) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     errors.pending.clear()
     try:
+        use_cpu_cores()
         enable_compilation_cache()
         freeze_imports()
         main()
