@@ -300,7 +300,7 @@ def test_refits_shared_among_devices_are_the_one_device_refits():
 
 
 def test_the_bootstraps_batched_solve_equals_numpy():
-    """bootstrap.solve_spd (Gauss–Jordan in a fori_loop, no LAPACK) against numpy.linalg.solve."""
+    """bootstrap.solve_spd (Gauss–Jordan in a while_loop, no LAPACK) against numpy.linalg.solve."""
     from logreg_jax.report.bootstrap import solve_spd
 
     rng = np.random.default_rng(0)

@@ -148,10 +148,12 @@ def _refit_on(theta, X, y, counts, l2, steps: int, devices: tuple):
 def _refit_members(theta, X, y, counts, l2, steps: int):
     """:func:`refit` of the members of one device.
 
-    The members go through in chunks of :data:`CHUNK` (a ``lax.map``), each chunk taking every
-    Newton step before the next starts: its (CHUNK, m) arrays stay in cache through the steps,
-    where all n members at once would stream (n, m) arrays through memory at every step (on
-    10,000 breast-cancer resamples, 1.4× slower). The last chunk is padded with full-data members.
+    The members go through in chunks of :data:`CHUNK`, each chunk taking every Newton step before
+    the next starts: its (CHUNK, m) arrays stay in cache through the steps, where all n members at
+    once would stream (n, m) arrays through memory at every step (on 10,000 breast-cancer
+    resamples, 1.4× slower). The last chunk is padded with full-data members. Every loop is a
+    ``lax.while_loop``, not a ``lax.map`` or ``fori_loop``: those are scans, which JAX traces a
+    second time to lower them, and tracing and lowering are most of what a second process pays.
     """
     (n, m), k = counts.shape, theta.size
     # Row i's x_i x_iᵀ, its k (k + 1) / 2 distinct entries: every member's Hessian is then one
@@ -165,10 +167,20 @@ def _refit_members(theta, X, y, counts, l2, steps: int):
     hessian = (outer, jnp.asarray(spread.reshape(rows.size, k * k), X.dtype))
     chunk = min(CHUNK, n)
     padded = jnp.concatenate([counts, jnp.ones(((-n) % chunk, m), counts.dtype)])
-    T, ok = jax.lax.map(
-        lambda c: _refit_chunk(theta, X, y, c, l2, hessian, steps), padded.reshape(-1, chunk, m)
-    )  # (chunks, chunk, k), (chunks, chunk)
-    return T.reshape(-1, k)[:n], ok.reshape(-1)[:n]
+
+    def next_chunk(carry):  # the chunks in turn, each writing its (chunk, k) refits and (chunk,) flags
+        i, T, ok = carry
+        Ti, oki = _refit_chunk(theta, X, y, jax.lax.dynamic_slice_in_dim(padded, i, chunk), l2, hessian, steps)
+        return (
+            i + chunk,
+            jax.lax.dynamic_update_slice_in_dim(T, Ti, i, 0),
+            jax.lax.dynamic_update_slice_in_dim(ok, oki, i, 0),
+        )
+
+    total = padded.shape[0]
+    start = (0, jnp.zeros((total, k), X.dtype), jnp.zeros(total, bool))
+    _, T, ok = jax.lax.while_loop(lambda carry: carry[0] < total, next_chunk, start)
+    return T[:n], ok[:n]
 
 
 def _refit_chunk(theta, X, y, counts, l2, hessian, steps: int):
@@ -197,13 +209,14 @@ def _refit_chunk(theta, X, y, counts, l2, hessian, steps: int):
         p = jnp.where(Z >= 0, r, e * r)
         return (W * (p - y)) @ X + l2 * mask * T, W * (e * r * r), Z
 
-    def step(_, T):
+    def step(T):
         G, C, _ = terms(T)
         H = ((C @ outer) @ spread).reshape(-1, k, k) + l2 * np.diag(mask)
         return T - solve_spd(H, G)
 
-    # A fixed count (no early exit): a while_loop compiles slower than the steps it would save.
-    T = jax.lax.fori_loop(0, steps, step, jnp.broadcast_to(theta, (W.shape[0], k)))
+    # A fixed count (no early exit: testing convergence compiles slower than the steps it would save).
+    start = (0, jnp.broadcast_to(theta, (W.shape[0], k)))
+    _, T = jax.lax.while_loop(lambda c: c[0] < steps, lambda c: (c[0] + 1, step(c[1])), start)
     Z = T @ X.T  # the check needs no curvatures: σ alone gives the gradient
     G = (W * (jax.nn.sigmoid(Z) - y)) @ X + l2 * mask * T
     small = jnp.sqrt(jnp.sum(G * G, axis=1)) <= GRADIENT_TOL * m
@@ -216,7 +229,7 @@ def solve_spd(H, G):
     """x = H⁻¹ g for a batch of small symmetric positive-definite systems: (n, k, k), (n, k) → (n, k).
 
     Gauss–Jordan elimination without pivoting (stable for positive-definite matrices: every pivot is
-    a positive Schur complement), k eliminations in a ``fori_loop`` over [H | g] laid out members
+    a positive Schur complement), k eliminations in a ``while_loop`` over [H | g] laid out members
     last, (k, k + 1, n): each elimination reads row j and column j and updates the rest in passes
     along the members, which vectorize (members first, the passes would run along k + 1 entries).
     Not ``jnp.linalg.solve`` or a Cholesky: the first LAPACK call a process lowers imports
@@ -226,13 +239,14 @@ def solve_spd(H, G):
     A = jnp.concatenate([H, G[..., None]], axis=-1).transpose(1, 2, 0)  # (k, k + 1, n): [H | g]
     rows = jnp.arange(k)[:, None, None]
 
-    def eliminate(j, A):
+    def eliminate(carry):
+        j, A = carry
         pivot_row = jax.lax.dynamic_index_in_dim(A, j, 0, keepdims=False)  # (k + 1, n)
         r = pivot_row / jax.lax.dynamic_index_in_dim(pivot_row, j, 0)  # scaled to a unit pivot
         column = jax.lax.dynamic_index_in_dim(A, j, 1, keepdims=False)  # (k, n): column j of every row
-        return jnp.where(rows == j, r, A - column[:, None, :] * r)
+        return j + 1, jnp.where(rows == j, r, A - column[:, None, :] * r)
 
-    return jax.lax.fori_loop(0, k, eliminate, A)[:, k, :].T
+    return jax.lax.while_loop(lambda carry: carry[0] < k, eliminate, (0, A))[1][:, k, :].T
 
 
 def bootstrap(key, theta, X, y, n: int, l2=0.0, steps: int = NEWTON_STEPS):
