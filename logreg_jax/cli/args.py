@@ -113,7 +113,8 @@ def enable_compilation_cache(folder: str | Path | None = None) -> Path | None:
 def use_cpu_cores() -> None:
     """Makes JAX's CPU backend one device per core this process may run on, so that a program
     that shares its work among the local devices (the bootstrap's refits) runs on every core: XLA
-    runs one device's program on one core at a time. Every other program still runs on device 0.
+    runs one device's program on one core at a time. Programs that do not share their work (all but
+    the bootstrap and ``distributed.data_parallel`` training) still run on device 0 alone.
 
     Left as it is where ``JAX_NUM_CPU_DEVICES`` or ``XLA_FLAGS`` already set the count, and once
     the backend has started (the setting only applies before it does).
