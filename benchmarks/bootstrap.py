@@ -105,7 +105,7 @@ def breast_cancer(n: int) -> dict:
         jax.block_until_ready(bootstrap(key, theta, X, y, n, steps=BC_STEPS))
         t_warm = time.perf_counter() - start
     start = time.perf_counter()
-    sm_thetas = statsmodels_loop(X, y, resample_counts(jax.random.key(1), n, X.shape[0]))
+    sm_thetas = statsmodels_loop(X, y, resample_counts(key, n, X.shape[0]))
     t_sm = time.perf_counter() - start
     agree, ok_sm = largest_difference(thetas, ok, sm_thetas)
     return dict(
@@ -221,7 +221,7 @@ def main(argv=None):
             key = jax.random.key(0)
             t_warm = min(timed(lambda: bootstrap(key, theta, X, y, args.n)) for _ in range(5))
         progress.start(f"statsmodels: {args.n} fits in a Python loop")
-        counts = resample_counts(jax.random.key(0), args.n, X.shape[0])
+        counts = resample_counts(key, args.n, X.shape[0])
         start = time.perf_counter()
         sm_thetas = statsmodels_loop(X, y, counts)
         t_sm = time.perf_counter() - start

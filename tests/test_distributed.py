@@ -86,6 +86,34 @@ def test_scripts_make_one_cpu_device_per_core_unless_told_otherwise():
     assert run_child(code, START_FIRST="1")["devices"] == 1
 
 
+def test_bootstrap_refits_shared_among_devices_are_the_one_device_refits():
+    """report.bootstrap.refit shares the members among the local devices: three here, with 301
+    members (the last share padded). Every refit and flag is the one-device program's."""
+    result = run_child(
+        """
+        import json, jax, numpy as np, logreg_jax as lj
+        from logreg_jax.report import bootstrap as rb
+        data = lj.load_dataset("data/exam_scores.txt")
+        X, y = lj.FeatureMap.fit(data.X)(data.X), data.y
+        devices = tuple(jax.devices())
+        with jax.enable_x64(True):
+            theta = np.asarray(rb.refit(np.zeros(3), X, y, np.ones((1, 100)))[0][0])  # the full-data fit
+            counts = rb.resample_counts(jax.random.key(0), 301, 100)
+            shared = rb.refit(theta, X, y, counts)
+            one = rb._refit_on(theta, X, y, counts, 0.0, steps=rb.NEWTON_STEPS, devices=devices[:1])
+            program = rb._refit_on.trace(theta, X, y, counts, 0.0, steps=rb.NEWTON_STEPS, devices=devices)
+        print(json.dumps({"devices": len(devices), "sharded": "shard_map" in str(program.jaxpr),
+                          "shared": np.asarray(shared[0]).tolist(), "one": np.asarray(one[0]).tolist(),
+                          "ok_shared": np.asarray(shared[1]).tolist(), "ok_one": np.asarray(one[1]).tolist()}))
+        """,
+        JAX_NUM_CPU_DEVICES="3",
+    )
+    assert result["devices"] == 3 and result["sharded"]
+    shared, one, ok = np.array(result["shared"]), np.array(result["one"]), np.array(result["ok_one"])
+    assert shared.shape == (301, 3) and result["ok_shared"] == result["ok_one"] and ok.sum() >= 295
+    np.testing.assert_allclose(shared[ok], one[ok], rtol=1e-12, atol=0)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

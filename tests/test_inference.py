@@ -2,10 +2,8 @@
 and the refusal of separable data."""
 
 import json
-import os
 import subprocess
 import sys
-import textwrap
 
 import jax
 import jax.numpy as jnp
@@ -264,39 +262,6 @@ def test_train_script_writes_the_table_and_figure(tmp_path, capsys):
     assert block["cov_type"] == "nonrobust" and block["nobs"] == raw.nobs == 100
     assert len(block["bootstrap_std_err"]) == 3
     assert (out / "coefficients.png").stat().st_size > 10_000
-
-
-@pytest.mark.slow
-def test_refits_shared_among_devices_are_the_one_device_refits():
-    """refit shares the members among the local devices: three here, with 301 members (the
-    last share padded). Every refit and flag is the one-device program's."""
-    code = """
-        import json, jax, numpy as np, logreg_jax as lj
-        from logreg_jax.report import bootstrap as rb
-        data = lj.load_dataset("data/exam_scores.txt")
-        X, y = lj.FeatureMap.fit(data.X)(data.X), data.y
-        with jax.enable_x64(True):
-            theta = np.asarray(rb.refit(np.zeros(3), X, y, np.ones((1, 100)))[0][0])  # the full-data fit
-            counts = rb.resample_counts(jax.random.key(0), 301, 100)
-            shared = rb.refit(theta, X, y, counts)
-            one = rb._refit_on(theta, X, y, counts, 0.0, steps=rb.NEWTON_STEPS, devices=tuple(jax.devices()[:1]))
-            program = str(rb._refit_on.trace(theta, X, y, counts, 0.0, steps=12, devices=tuple(jax.devices())).jaxpr)
-        print(json.dumps({"devices": len(jax.devices()), "sharded": "shard_map" in program,
-                          "shared": np.asarray(shared[0]).tolist(), "one": np.asarray(one[0]).tolist(),
-                          "ok_shared": np.asarray(shared[1]).tolist(), "ok_one": np.asarray(one[1]).tolist()}))
-    """
-    env = dict(os.environ, JAX_NUM_CPU_DEVICES="3", JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-    env.pop("XLA_FLAGS", None)
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    r = json.loads(done.stdout.splitlines()[-1])
-    assert r["devices"] == 3 and r["sharded"]
-    shared, one = np.array(r["shared"]), np.array(r["one"])
-    assert shared.shape == (301, 3) and r["ok_shared"] == r["ok_one"] and sum(r["ok_one"]) >= 295
-    ok = np.array(r["ok_one"])
-    np.testing.assert_allclose(shared[ok], one[ok], rtol=1e-12, atol=0)
 
 
 def test_the_bootstraps_batched_solve_equals_numpy():
