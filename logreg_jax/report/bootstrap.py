@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from logreg_jax.compiled import cached_call
 from logreg_jax.loss import cross_entropy_terms, l2_penalty
 from logreg_jax.models import logistic
 
@@ -123,7 +124,8 @@ def refit(theta, X, y, counts, l2=0.0, steps: int = NEWTON_STEPS):
         (n, k) refitted θ, and (n,) bool: the member converged (finite, gradient norm over m at
         most :data:`GRADIENT_TOL`, and, for l2 = 0, not separated: such a resample has no finite estimate).
     """
-    return _refit_on(theta, X, y, counts, l2, steps=steps, devices=tuple(jax.local_devices()))
+    # Kept on disk when the compilation cache is on: a second process runs it without tracing it.
+    return cached_call(_refit_on, theta, X, y, counts, l2, steps=steps, devices=tuple(jax.local_devices()))
 
 
 @functools.partial(jax.jit, static_argnames=("steps", "devices"), compiler_options=_QUICK_COMPILE)
