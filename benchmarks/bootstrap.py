@@ -177,7 +177,7 @@ the refits shared among {len(jax.devices())} JAX CPU devices, one per core, as i
 | what | time | statsmodels ÷ this |
 | --- | --- | --- |
 | logreg_jax, first call: trace + compile + run (no persistent cache) | {t_jax:.3f} s | {ratio:.1f}× |
-| logreg_jax, first call of a second process, compiled program from the persistent cache | {t_cached:.3f} s | {cached:.1f}× |
+| logreg_jax, first call of a second process, the compiled program loaded from the cache folder (not traced) | {t_cached:.3f} s | {cached:.1f}× |
 | logreg_jax, the same call again (compiled, best of 5) | {t_warm * 1e3:.1f} ms | {t_sm / t_warm:.0f}× |
 | statsmodels, {n} fits in a Python loop | {t_sm:.3f} s | 1 |
 
