@@ -13,7 +13,8 @@ and runs it at once.
 That key covers everything a trace can depend on only when the traced code is this package's and
 every static argument prints the same in every process. So a call whose static arguments print an
 object's address, whose arguments are tracers (inside another transformation), or that runs without
-a cache folder is the plain ``jax.jit`` call.
+a cache folder is the plain ``jax.jit`` call. As with JAX's own cache, the folder must be one you
+trust: loading a program runs its machine code.
 """
 
 from __future__ import annotations
