@@ -5,16 +5,19 @@ the *compiling* of a program, but every process still traces and lowers the prog
 entry there, and for a small program that is most of its first call (the bootstrap's refits, see
 benchmarks/RESULTS.md). :func:`cached_call` keeps the compiled executable itself
 (``jax.experimental.serialize_executable``) in a subfolder of that cache, under a key computed
-without tracing: the source of this package, the versions of JAX, jaxlib and NumPy, ``XLA_FLAGS``,
-JAX's configuration as jit keys its own traces, the devices and the processor, the arguments' types
-and shardings, and the static arguments. A later process with the same key loads the executable
-and runs it at once.
+without tracing: the source of this package, the versions of Python, JAX, jaxlib, NumPy and optax,
+``XLA_FLAGS``, JAX's configuration as jit keys its traces and compiles, the devices and the
+processor, the arguments' types and placements, and the static arguments. A later process with the
+same key loads the executable and runs it at once.
 
 That key covers everything a trace can depend on only when the traced code is this package's and
-every static argument prints the same in every process. So a call whose static arguments print an
-object's address, whose arguments are tracers (inside another transformation), or that runs without
-a cache folder is the plain ``jax.jit`` call. As with JAX's own cache, the folder must be one you
-trust: loading a program runs its machine code.
+every static argument prints the same in every process. So a function from outside the package, a
+static argument or setting that prints an object's address, arguments that are tracers (inside
+another transformation), JAX's debugging modes (``jax_debug_nans``, ``jax_debug_infs``,
+``jax_disable_jit``, under which the plain call behaves differently) and a run without a cache folder
+all make the plain ``jax.jit`` call. The source is hashed once per process: code edited and reloaded
+in a running session (a notebook's autoreload) keeps the program compiled before the edit. As with
+JAX's own cache, the folder must be one you trust: loading a program runs its machine code.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import hashlib
 import os
 import pickle
 import platform
+import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,14 +38,24 @@ import jaxlib
 import numpy as np
 from jax.experimental.serialize_executable import deserialize_and_load, serialize
 
-try:  # the configuration that jit keys its own traces on (a tuple of settings, thread-local ones included)
+try:  # the settings jit keys its own traces on, thread-local ones included, and their names
     from jax._src.config import trace_context as _trace_context
-except ImportError:  # a JAX without it: no key can cover the configuration, so nothing is cached
-    _trace_context = None
+    from jax._src.config import trace_context_names as _trace_context_names
+except ImportError:  # a JAX without them: no key can cover the configuration, so nothing is cached
+    _trace_context = _trace_context_names = None
 
 __all__ = ["cached_call"]
 
 SUBFOLDER = "logreg_jax-programs"  # inside the JAX cache folder, whose own entries end in "-cache"
+# What jit adds to the trace context in its compile key: options of the compiler, not of the trace.
+COMPILE_SETTINGS = (
+    "jax_optimization_level",
+    "jax_memory_fitting_level",
+    "jax_exec_time_optimization_effort",
+    "jax_memory_fitting_effort",
+    "jax_compiler_enable_remat_pass",
+)
+PLAIN_MODES = ("jax_debug_nans", "jax_debug_infs", "jax_disable_jit")
 _loaded: dict[str, Callable] = {}  # key -> the compiled program, for the calls after this process's first
 
 
@@ -48,11 +63,16 @@ def cached_call(fn, *args, **static):
     """``fn(*args, **static)``, the compiled program kept on disk for the next process (module docstring).
 
     Args:
-        fn: a ``jax.jit`` function of this package; ``static`` are its static arguments, by name.
-        *args: its other arguments, in the order ``fn`` takes them.
+        fn: a ``jax.jit`` function of this package.
+        *args: its array arguments (every argument that is not static), by position.
+        **static: its static arguments, by name.
 
     Returns:
         What ``fn(*args, **static)`` returns, computed by the same compiled program.
+
+    Raises:
+        TypeError: a static argument was passed by position, or an array argument by name (the
+            compiled program would take other arguments than the stored one).
     """
     folder = _cache_folder()
     key = None if folder is None else _key(fn, args, static)
@@ -64,6 +84,10 @@ def cached_call(fn, *args, **static):
         compiled = _load(path, args)
         if compiled is None:
             compiled = fn.lower(*args, **static).compile()
+            if compiled.in_tree != jax.tree_util.tree_structure((args, {})):
+                raise TypeError(
+                    f"cached_call({fn.__qualname__}): pass static arguments by name, the others by position"
+                )
             _store(path, compiled)
         _loaded[key] = compiled
     return compiled(*args)
@@ -77,22 +101,37 @@ def _cache_folder() -> str | None:
 def _key(fn, args, static) -> str | None:
     """The program's key (a SHA-256 hex digest), or None when no key can cover the trace."""
     leaves, tree = jax.tree_util.tree_flatten(args)
-    if _trace_context is None or any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+    if (
+        _trace_context is None
+        or not fn.__module__.startswith("logreg_jax.")  # the source hash covers this package alone
+        or any(getattr(jax.config, mode) for mode in PLAIN_MODES)
+        or any(isinstance(leaf, jax.core.Tracer) for leaf in leaves)
+    ):
         return None
-    context = [repr(setting) for setting in _trace_context()]
+    # The axis environment prints an address; outside every transformation (no tracers) it is empty.
+    context = [f"{n}={v!r}" for n, v in zip(_trace_context_names(), _trace_context()) if n != "axis_env_state"]
     parts = [
         f"{fn.__module__}.{fn.__qualname__}",
         *_environment(),
-        # The axis environment prints an address; outside every transformation (no tracers) it is empty.
-        *(setting for setting in context if " at 0x" not in setting),
+        f"optax {getattr(sys.modules.get('optax'), '__version__', 'not loaded')}",
+        *context,
+        *(f"{name}={getattr(jax.config, name, None)!r}" for name in COMPILE_SETTINGS),
         str(tree),
-        *(f"{jax.typeof(leaf)} {getattr(leaf, 'sharding', 'host')}" for leaf in leaves),
+        *(f"{jax.typeof(leaf)} {_placement(leaf)}" for leaf in leaves),
         *(f"{name}={value!r}" for name, value in sorted(static.items())),
     ]
     text = "\n".join(parts)
-    if " at 0x" in text:  # a static argument (or a leaf's sharding) printed as an address
+    if " at 0x" in text:  # a static argument or a setting printed as an address: not the same next time
         return None
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _placement(leaf) -> str:
+    """Where an argument lives, as the compiled program checks it: host, or sharding, devices, commitment."""
+    sharding = getattr(leaf, "sharding", None)
+    if sharding is None:
+        return "host"
+    return f"{sharding} on {sorted(d.id for d in sharding.device_set)} committed={leaf.committed}"
 
 
 @functools.cache
@@ -105,35 +144,42 @@ def _environment() -> tuple[str, ...]:
     cpu = ""
     with contextlib.suppress(OSError):  # Linux: the instruction sets an executable may use
         cpu = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
-    devices = jax.local_devices()
+    devices = [(d.id, d.device_kind) for d in jax.local_devices()]
     return (
         source.hexdigest(),
-        f"jax {jax.__version__} jaxlib {jaxlib.__version__} numpy {np.__version__}",
+        f"python {sys.version} jax {jax.__version__} jaxlib {jaxlib.__version__} numpy {np.__version__}",
         os.environ.get("XLA_FLAGS", ""),
         f"{platform.machine()} {platform.processor()} {cpu}",
-        f"{devices[0].client.platform_version} {devices} of {jax.process_count()} processes",
+        f"{jax.local_devices()[0].client.platform_version} {devices} of {jax.process_count()} processes",
     )
 
 
 def _load(path: Path, args):
-    """The compiled program stored at ``path``, or None when there is none that loads."""
+    """The compiled program stored at ``path``, or None when there is none that loads whole."""
     try:
-        serialized, out_tree = pickle.loads(path.read_bytes())
+        blob = path.read_bytes()
+        digest, payload = blob[:32], blob[32:]
+        if hashlib.sha256(payload).digest() != digest:  # truncated or damaged: never run it
+            return None
+        serialized, out_tree = pickle.loads(payload)
         return deserialize_and_load(serialized, jax.tree_util.tree_structure((args, {})), out_tree)
-    except FileNotFoundError:
-        return None
-    except Exception:  # a truncated file, or one another JAX wrote: compile again and replace it
+    except Exception:  # none there, or one another JAX wrote: compile again and replace it
         return None
 
 
 def _store(path: Path, compiled) -> None:
     """Writes ``compiled`` to ``path`` whole or not at all (a reader never sees half a file)."""
-    serialized, _, out_tree = serialize(compiled)
-    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # this process's own, then renamed
+    partial = None
     try:
+        serialized, _, out_tree = serialize(compiled)
+        payload = pickle.dumps((serialized, out_tree))
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(pickle.dumps((serialized, out_tree)))
+        descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(hashlib.sha256(payload).digest() + payload)
         os.replace(partial, path)
-    except OSError:  # a read-only or full folder: this run is unaffected, the next one compiles again
-        with contextlib.suppress(OSError):
-            partial.unlink()
+    except Exception:  # a read-only or full folder, a program that does not serialize: this run is
+        # unaffected (it has the program in memory), the next one compiles again
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)

@@ -1,6 +1,7 @@
 """logreg_jax.compiled: a program kept on disk runs again without being traced and gives the numbers
 of the traced program; whatever its key cannot cover is not kept."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -30,6 +31,17 @@ class Counted:
     def lower(self, *args, **static):
         self.lowered += 1
         return self.fn.lower(*args, **static)
+
+
+@contextlib.contextmanager
+def setting(name, value):
+    """One JAX setting changed for the block, then restored."""
+    before = getattr(jax.config, name)
+    jax.config.update(name, value)
+    try:
+        yield
+    finally:
+        jax.config.update(name, before)
 
 
 @pytest.fixture
@@ -90,6 +102,10 @@ def test_the_key_changes_with_everything_the_trace_depends_on(problem, monkeypat
         changed.append(compiled._key(rb._refit_on, args, static))
     with jax.default_matmul_precision("highest"):  # configuration alone, the types unchanged
         changed.append(compiled._key(rb._refit_on, args, static))
+    with setting("jax_memory_fitting_level", "O0"):  # a compiler setting
+        changed.append(compiled._key(rb._refit_on, args, static))
+    for placed in (jax.device_put(X), jax.device_put(X, jax.local_devices()[0])):  # on a device; committed to it
+        changed.append(compiled._key(rb._refit_on, (theta, placed, y, counts, l2), static))
     monkeypatch.setattr(compiled, "_environment", lambda: ("another source of the package",))
     changed.append(compiled._key(rb._refit_on, args, static))
     assert None not in changed and len({key, *changed}) == len(changed) + 1
@@ -99,6 +115,11 @@ def test_what_a_key_cannot_cover_is_the_plain_jit_call(folder, problem):
     args, static = refit_args(problem)
     assert compiled._key(rb._refit_on, args, {**static, "devices": object()}) is None  # prints an address
     theta, X, y, _, _ = args
+    outside = jax.jit(lambda theta: theta + 1)  # not this package's code: its source is not in the key
+    assert compiled._key(outside, (theta,), {}) is None
+    for mode in compiled.PLAIN_MODES:
+        with setting(mode, True):
+            assert compiled._key(rb._refit_on, args, static) is None
 
     @jax.jit
     def inside(theta):  # the arguments are tracers of another transformation
@@ -114,7 +135,7 @@ def test_a_file_that_does_not_load_is_compiled_again_and_replaced(folder, proble
     expected = rb._refit_on(*args, **static)
     compiled.cached_call(rb._refit_on, *args, **static)
     (path,) = stored(folder)
-    path.write_bytes(b"half a program")
+    path.write_bytes(path.read_bytes()[:-100])  # cut short, as by a full disk
     compiled._loaded.clear()
     np.testing.assert_array_equal(np.asarray(compiled.cached_call(rb._refit_on, *args, **static)[0]), expected[0])
     compiled._loaded.clear()
@@ -164,3 +185,32 @@ def test_a_second_process_runs_the_bootstrap_without_tracing_it(tmp_path):
     first, second = runs
     assert first["devices"] == 2 and first["traced"] and not second["traced"]
     assert sum(first["ok"]) >= 190 and second["ok"] == first["ok"] and second["theta"] == first["theta"]
+
+
+def test_each_static_argument_has_its_own_program(folder, problem):
+    args, _ = refit_args(problem)
+    for steps in (rb.NEWTON_STEPS, 3, rb.NEWTON_STEPS, 3):
+        counted = Counted(rb._refit_on)
+        static = refit_args(problem, steps)[1]
+        out = compiled.cached_call(counted, *args, **static)
+        np.testing.assert_array_equal(np.asarray(out[0]), np.asarray(rb._refit_on(*args, **static)[0]))
+        compiled._loaded.clear()
+    assert len(stored(folder)) == 2 and counted.lowered == 0
+
+
+def test_a_static_argument_by_position_is_refused_before_anything_is_stored(folder, problem):
+    args, static = refit_args(problem)
+    with pytest.raises(TypeError, match="static arguments by name"):
+        compiled.cached_call(rb._refit_on, *args, static["steps"], devices=static["devices"])
+    assert stored(folder) == []
+
+
+def test_a_program_that_does_not_serialize_still_runs(folder, problem, monkeypatch):
+    def refuse(compiled_program):
+        raise AttributeError("Can't pickle local object")
+
+    monkeypatch.setattr(compiled, "serialize", refuse)
+    args, static = refit_args(problem)
+    out = compiled.cached_call(rb._refit_on, *args, **static)
+    np.testing.assert_array_equal(np.asarray(out[0]), np.asarray(rb._refit_on(*args, **static)[0]))
+    assert list(folder.rglob("*")) == []  # not even a partial file
