@@ -144,13 +144,13 @@ def _environment() -> tuple[str, ...]:
     cpu = ""
     with contextlib.suppress(OSError):  # Linux: the instruction sets an executable may use
         cpu = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
-    devices = [(d.id, d.device_kind) for d in jax.local_devices()]
+    devices = jax.local_devices()
     return (
         source.hexdigest(),
         f"python {sys.version} jax {jax.__version__} jaxlib {jaxlib.__version__} numpy {np.__version__}",
         os.environ.get("XLA_FLAGS", ""),
         f"{platform.machine()} {platform.processor()} {cpu}",
-        f"{jax.local_devices()[0].client.platform_version} {devices} of {jax.process_count()} processes",
+        f"{devices[0].client.platform_version} {[(d.id, d.device_kind) for d in devices]} of {jax.process_count()} processes",
     )
 
 
