@@ -115,6 +115,14 @@ COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 run_chunk = jax.jit(run_epochs, static_argnames=("optimizer", "steps"), compiler_options=COMPILER_OPTIONS)
 
 
+@functools.partial(jax.jit, static_argnames="optimizer")
+def init_state(optimizer, params):
+    """``optimizer.init(params)`` as one compiled program: optax builds a state op by op, and in a
+    new process each op is a program of its own to compile (six for L-BFGS: its memories, counter
+    and line-search state)."""
+    return optimizer.init(params)
+
+
 def _report(sparse, params, loss, grads):
     """(loss, norm) a history records: the smooth loss and its gradient norm, or with an L1 term
     the full objective and the KKT violation (:func:`logreg_jax.proximal.certify`)."""
@@ -166,7 +174,8 @@ def train(
         TrainingDiverged: the loss or gradient became non-finite; the message names the epoch.
     """
     dtype = jax.tree_util.tree_leaves(params)[0].dtype
-    opt_state, (stopped, tol) = optimizer.init(params), jax.device_put((np.asarray(False), np.asarray(tol, dtype)))
+    opt_state = init_state(optimizer, params)
+    stopped, tol = jax.device_put((np.asarray(False), np.asarray(tol, dtype)))
     if sparse is not None and not takes_l1(opt_state):
         raise ConfigError('loss.l1 > 0: expected optimizer.name = "prox_newton" (the L1 term needs its proximal step)')
     losses, norms, done = [], [], 0

@@ -24,7 +24,7 @@ from logreg_jax.loss import correct_predictions, l2_penalty, objective
 from logreg_jax.models.base import Model
 from logreg_jax.report import diagnose
 from logreg_jax.scale.pipeline import CHUNK_ROWS
-from logreg_jax.train import History, step
+from logreg_jax.train import History, init_state, step
 
 
 @functools.partial(jax.jit, static_argnames=("model", "optimizer"))
@@ -102,7 +102,7 @@ def train_minibatch(
         (params, :class:`History`): per epoch, the mean over its batches of the loss and gradient
         norm at the parameters each batch started from; final loss and gradient norm over all rows.
     """
-    opt_state = optimizer.init(params)
+    opt_state = init_state(optimizer, params)
     start_loss = evaluate(model, params, source, feature_map, dtype, l2)[0]  # judged against at the end
     l2_arr, m_arr = jnp.asarray(l2, dtype), jnp.asarray(source.m, dtype)
     losses, norms, converged = [], [], False

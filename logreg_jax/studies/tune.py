@@ -21,6 +21,7 @@ import optax
 from logreg_jax.config import RUN_ONLY, Config, require
 from logreg_jax.hypergrad import GRAD_TOL, NotConverged, unrolled_solution, validation_loss
 from logreg_jax.studies.tune_problem import TuneProblem, report, value
+from logreg_jax.train import init_state
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def descend(p: TuneProblem, t: TuneTable, callback=None) -> DescentPath:
         updates, state = opt.update(g, state, u)
         return optax.apply_updates(u, updates), state, params, v, g, report(p, u, params)
 
-    state, inits = opt.init(u), jax.vmap(lambda _: p.init)(p.w)
+    state, inits = init_state(opt, u), jax.vmap(lambda _: p.init)(p.w)
     path = DescentPath([], [], [])
     for _ in range(t.steps):
         u_new, state, inits, v, g, optimum = step(u, state, inits)
