@@ -119,8 +119,10 @@ run_chunk = jax.jit(run_epochs, static_argnames=("optimizer", "steps"), compiler
 def init_state(optimizer, params):
     """``optimizer.init(params)`` as one compiled program: optax builds a state op by op, and in a
     new process each op is a program of its own to compile (six for L-BFGS: its memories, counter
-    and line-search state)."""
-    return optimizer.init(params)
+    and line-search state). Its scalars are strongly typed, as those the update returns: optax's
+    init writes weak ones (``jnp.asarray(0)``), which would make the second chunk's state of other
+    types than the first's, and its program a second one to trace and compile."""
+    return jax.tree.map(lambda leaf: jax.lax.convert_element_type(leaf, leaf.dtype), optimizer.init(params))
 
 
 def _report(sparse, params, loss, grads):

@@ -125,3 +125,29 @@ def test_lbfgs_reaches_the_maximum_likelihood_fit(x64):
     ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, data.y)
     np.testing.assert_allclose(fitted.params, np.r_[ref.intercept_, ref.coef_[0]], rtol=1e-6)
     assert fitted.history.grad_norm[-1] < 1e-8
+
+
+@pytest.mark.parametrize("name", ["adam", "lbfgs", "newton"])
+def test_a_first_train_call_lowers_each_of_its_programs_once(name):
+    """In a new process every program is compiled anew. optax builds an optimizer's state op by op
+    (L-BFGS: six ops, each a program), and its weakly typed scalars made the second chunk's state of
+    other types than the first's (a second chunk program). train lowers one program for the state,
+    one for its chunks of one length and, unless the line search stored it, one for the final loss."""
+    X = lj.add_bias(np.random.default_rng(0).normal(size=(40, 4)))
+    y = (X[:, 1] > 0).astype(np.float32)
+    objective, theta0 = bound_objective(LOGISTIC, X, y), jnp.zeros(5)
+    optimizer = optimizer_from(name, learning_rate=0.1)  # a new object: nothing of it is compiled yet
+    jax.clear_caches()  # and every op-by-op program is gone, as in a new process
+    lowered = []
+
+    def record(event, secs, fun_name=None, **kw):
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+            lowered.append(fun_name.removeprefix("jit").strip("_()"))  # jit(f) or jit_f
+
+    jax.monitoring.register_event_duration_secs_listener(record)
+    try:
+        lj.train(objective, theta0, optimizer=optimizer, epochs=6, chunk=2)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(record)
+    assert len(set(lowered)) == len(lowered), lowered
+    assert {"init_state", "run_epochs"} <= set(lowered) <= {"init_state", "run_epochs", "value_and_norm"}
