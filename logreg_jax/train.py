@@ -180,10 +180,17 @@ def train(
     stopped, tol = jax.device_put((np.asarray(False), np.asarray(tol, dtype)))
     if sparse is not None and not takes_l1(opt_state):
         raise ConfigError('loss.l1 > 0: expected optimizer.name = "prox_newton" (the L1 term needs its proximal step)')
-    losses, norms, done = [], [], 0
+    losses, norms, done, programs = [], [], 0, {}
     while done < epochs and not bool(stopped):
-        params, opt_state, stopped, loss, norm, active = run_chunk(
-            objective, optimizer, params, opt_state, stopped, tol, steps=min(chunk, epochs - done), sparse=sparse
+        steps = min(chunk, epochs - done)
+        if steps not in programs:
+            # Compiled for the first chunk's inputs, the program also takes the next chunks', which
+            # the previous chunk placed with the data (jit would compile them a program of their own).
+            programs[steps] = run_chunk.lower(
+                objective, optimizer, params, opt_state, stopped, tol, steps, sparse
+            ).compile()
+        params, opt_state, stopped, loss, norm, active = programs[steps](
+            objective, params, opt_state, stopped, tol, sparse
         )
         used = int(np.sum(np.asarray(active)))
         loss, norm = np.asarray(loss, np.float64)[:used], np.asarray(norm, np.float64)[:used]

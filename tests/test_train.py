@@ -128,13 +128,17 @@ def test_lbfgs_reaches_the_maximum_likelihood_fit(x64):
 
 
 @pytest.mark.parametrize("name", ["adam", "lbfgs", "newton"])
-def test_a_first_train_call_lowers_each_of_its_programs_once(name):
+@pytest.mark.parametrize("committed", [False, True])
+def test_a_first_train_call_lowers_each_of_its_programs_once(name, committed):
     """In a new process every program is compiled anew. optax builds an optimizer's state op by op
-    (L-BFGS: six ops, each a program), and its weakly typed scalars made the second chunk's state of
-    other types than the first's (a second chunk program). train lowers one program for the state,
+    (L-BFGS: six ops, each a program); its weakly typed scalars, and data placed on a device (as
+    the large-data path places its blocks), made the second chunk's inputs of other types or
+    placement than the first's: a second chunk program. train lowers one program for the state,
     one for its chunks of one length and, unless the line search stored it, one for the final loss."""
     X = lj.add_bias(np.random.default_rng(0).normal(size=(40, 4)))
     y = (X[:, 1] > 0).astype(np.float32)
+    if committed:
+        X, y = jax.device_put((X, y), jax.devices()[0])
     objective, theta0 = bound_objective(LOGISTIC, X, y), jnp.zeros(5)
     optimizer = optimizer_from(name, learning_rate=0.1)  # a new object: nothing of it is compiled yet
     jax.clear_caches()  # and every op-by-op program is gone, as in a new process
