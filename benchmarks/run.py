@@ -47,7 +47,7 @@ from logreg_jax.scale import (  # noqa: E402
     train_blocks,  # noqa: E402
 )
 from logreg_jax.scale.block_loss import bound_block_objective  # noqa: E402
-from logreg_jax.train import run_chunk  # noqa: E402
+from logreg_jax.train import init_state, run_chunk  # noqa: E402
 
 GAP = 1e-9
 
@@ -250,7 +250,7 @@ def main(argv=None):
 
     def trajectory(optimizer, iterations):
         """θ (raw units) after each of ``iterations`` updates, one compiled step at a time."""
-        params, state, stopped, out = theta0, optimizer.init(theta0), jnp.asarray(False), []
+        params, state, stopped, out = theta0, init_state(optimizer, theta0), jnp.asarray(False), []
         zero = jnp.float32(0)
         for _ in range(iterations):
             params, state, stopped, *_ = run_chunk(

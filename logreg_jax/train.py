@@ -117,11 +117,9 @@ run_chunk = jax.jit(run_epochs, static_argnames=("optimizer", "steps"), compiler
 
 @functools.partial(jax.jit, static_argnames="optimizer")
 def init_state(optimizer, params):
-    """``optimizer.init(params)`` as one compiled program: optax builds a state op by op, and in a
-    new process each op is a program of its own to compile (six for L-BFGS: its memories, counter
-    and line-search state). Its scalars are strongly typed, as those the update returns: optax's
-    init writes weak ones (``jnp.asarray(0)``), which would make the second chunk's state of other
-    types than the first's, and its program a second one to trace and compile."""
+    """``optimizer.init(params)`` as one program (optax builds it op by op: in a new process, a program
+    to compile per op), with scalars strongly typed as the update returns them (optax's init writes
+    weak ones, which would give the second chunk a state of other types: a second program)."""
     return jax.tree.map(lambda leaf: jax.lax.convert_element_type(leaf, leaf.dtype), optimizer.init(params))
 
 
@@ -184,8 +182,8 @@ def train(
     while done < epochs and not bool(stopped):
         steps = min(chunk, epochs - done)
         if steps not in programs:
-            # Compiled for the first chunk's inputs, the program also takes the next chunks', which
-            # the previous chunk placed with the data (jit would compile them a program of their own).
+            # Compiled for the first chunk's inputs, it also takes the next chunks' (the previous
+            # outputs, placed with the data), for which jit would compile a second program.
             programs[steps] = run_chunk.lower(
                 objective, optimizer, params, opt_state, stopped, tol, steps, sparse
             ).compile()
