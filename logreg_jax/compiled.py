@@ -44,7 +44,7 @@ try:  # the settings jit keys its own traces on, thread-local ones included, and
 except ImportError:  # a JAX without them: no key can cover the configuration, so nothing is cached
     _trace_context = _trace_context_names = None
 
-__all__ = ["cached_call"]
+__all__ = ["cached_call", "debugging"]
 
 SUBFOLDER = "logreg_jax-programs"  # inside the JAX cache folder, whose own entries end in "-cache"
 # What jit adds to the trace context in its compile key: options of the compiler, not of the trace.
@@ -55,7 +55,6 @@ COMPILE_SETTINGS = (
     "jax_memory_fitting_effort",
     "jax_compiler_enable_remat_pass",
 )
-PLAIN_MODES = ("jax_debug_nans", "jax_debug_infs", "jax_disable_jit")
 _loaded: dict[str, Callable] = {}  # key -> the compiled program, for the calls after this process's first
 
 
@@ -93,6 +92,13 @@ def cached_call(fn, *args, **static):
     return compiled(*args)
 
 
+def debugging() -> bool:
+    """Whether one of JAX's debugging modes is on that needs the jitted function, not a compiled
+    program: ``jax_disable_jit`` runs it op by op, ``jax_debug_nans`` and ``jax_debug_infs`` rerun
+    it so to name the operation that produced the value."""
+    return any(getattr(jax.config, mode) for mode in ("jax_debug_nans", "jax_debug_infs", "jax_disable_jit"))
+
+
 def _cache_folder() -> str | None:
     """JAX's persistent cache folder, where it is on (the scripts turn it on), else None."""
     return jax.config.jax_compilation_cache_dir if jax.config.jax_enable_compilation_cache else None
@@ -104,7 +110,7 @@ def _key(fn, args, static) -> str | None:
     if (
         _trace_context is None
         or not fn.__module__.startswith("logreg_jax.")  # the source hash covers this package alone
-        or any(getattr(jax.config, mode) for mode in PLAIN_MODES)
+        or debugging()
         or any(isinstance(leaf, jax.core.Tracer) for leaf in leaves)
     ):
         return None

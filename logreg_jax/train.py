@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from logreg_jax.compiled import debugging
 from logreg_jax.errors import ConfigError, TrainingDiverged
 from logreg_jax.proximal import Sparse, certify, takes_l1
 
@@ -181,15 +182,10 @@ def train(
     losses, norms, done, programs = [], [], 0, {}
     while done < epochs and not bool(stopped):
         steps = min(chunk, epochs - done)
+        inputs = dict(objective=objective, params=params, opt_state=opt_state, stopped=stopped, tol=tol, sparse=sparse)
         if steps not in programs:
-            # Compiled for the first chunk's inputs, it also takes the next chunks' (the previous
-            # outputs, placed with the data), for which jit would compile a second program.
-            programs[steps] = run_chunk.lower(
-                objective, optimizer, params, opt_state, stopped, tol, steps, sparse
-            ).compile()
-        params, opt_state, stopped, loss, norm, active = programs[steps](
-            objective, params, opt_state, stopped, tol, sparse
-        )
+            programs[steps] = _chunk_program(optimizer, steps, inputs)
+        params, opt_state, stopped, loss, norm, active = programs[steps](**inputs)
         used = int(np.sum(np.asarray(active)))
         loss, norm = np.asarray(loss, np.float64)[:used], np.asarray(norm, np.float64)[:used]
         bad = np.flatnonzero(~(np.isfinite(loss) & np.isfinite(norm)))
@@ -206,6 +202,15 @@ def train(
     if not np.isfinite(final_loss):
         raise TrainingDiverged.at(f"after epoch {done}", final_loss, learning_rate)
     return params, History(np.concatenate(losses), np.concatenate(norms), final_loss, final_norm, bool(stopped))
+
+
+def _chunk_program(optimizer, steps: int, inputs: dict) -> Callable:
+    """:data:`run_chunk` compiled for the first chunk's ``inputs``: it also takes the next chunks'
+    (the previous outputs, placed with the data), for which jit would compile a second program.
+    Under JAX's debugging modes (:func:`logreg_jax.compiled.debugging`), the jitted function."""
+    if debugging():
+        return functools.partial(run_chunk, optimizer=optimizer, steps=steps)
+    return run_chunk.lower(optimizer=optimizer, steps=steps, **inputs).compile()
 
 
 def _stored_loss_and_norm(opt_state) -> tuple[float, float] | None:

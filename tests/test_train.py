@@ -155,3 +155,23 @@ def test_a_first_train_call_lowers_each_of_its_programs_once(name, committed):
         jax.monitoring.unregister_event_duration_listener(record)
     assert len(set(lowered)) == len(lowered), lowered
     assert {"init_state", "run_epochs"} <= set(lowered) <= {"init_state", "run_epochs", "value_and_norm"}
+
+
+def test_jax_debugging_modes_reach_the_training_loop():
+    """The chunk program train compiles itself is not the jitted function that JAX's debugging
+    modes need: under them train calls that function, so disable_jit runs the loop op by op (a
+    Python print inside the objective prints every epoch) and debug_nans names the operation."""
+    X = lj.add_bias(np.random.default_rng(0).normal(size=(40, 4)))
+    y = (X[:, 1] > 0).astype(np.float32)
+    calls, loss = [], bound_objective(LOGISTIC, X, y)
+
+    def objective(theta):
+        calls.append(1)  # runs at every evaluation only when nothing is traced
+        return loss(theta)
+
+    with jax.disable_jit():
+        lj.train(jax.tree_util.Partial(objective), jnp.zeros(5), optimizer=optimizer_from("sgd"), epochs=4, chunk=2)
+    assert len(calls) >= 4
+    diverging = optimizer_from("sgd", learning_rate=1e30)
+    with jax.debug_nans(True), pytest.raises(FloatingPointError, match="invalid value"):
+        lj.train(loss, jnp.zeros(5), optimizer=diverging, epochs=6, chunk=2)
