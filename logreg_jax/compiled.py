@@ -15,7 +15,9 @@ every static argument prints the same in every process. So a function from outsi
 static argument or setting that prints an object's address, arguments that are tracers (inside
 another transformation), JAX's debugging modes (``jax_debug_nans``, ``jax_debug_infs``,
 ``jax_disable_jit``, under which the plain call behaves differently) and a run without a cache folder
-all make the plain ``jax.jit`` call. The source is hashed once per process: code edited and reloaded
+all make the plain ``jax.jit`` call. Only a program XLA compiled in the call is stored: one that
+JAX's persistent cache served (after an edit of the package, say) serializes without some of its
+kernels on XLA:CPU. The source is hashed once per process: code edited and reloaded
 in a running session (a notebook's autoreload) keeps the program compiled before the edit. As with
 JAX's own cache, the folder must be one you trust: loading a program runs its machine code.
 """
@@ -82,12 +84,13 @@ def cached_call(fn, *args, **static):
         path = Path(folder) / SUBFOLDER / f"{key}.bin"
         compiled = _load(path, args)
         if compiled is None:
-            compiled = fn.lower(*args, **static).compile()
+            compiled, fresh = _compile(fn, args, static)
             if compiled.in_tree != jax.tree_util.tree_structure((args, {})):
                 raise TypeError(
                     f"cached_call({fn.__qualname__}): pass static arguments by name, the others by position"
                 )
-            _store(path, compiled)
+            if fresh:
+                _store(path, compiled)
         _loaded[key] = compiled
     return compiled(*args)
 
@@ -95,7 +98,7 @@ def cached_call(fn, *args, **static):
 def debugging() -> bool:
     """Whether one of JAX's debugging modes is on that needs the jitted function, not a compiled
     program: ``jax_disable_jit`` runs it op by op, ``jax_debug_nans`` and ``jax_debug_infs`` rerun
-    it so to name the operation that produced the value."""
+    it so as to name the operation that produced the value."""
     return any(getattr(jax.config, mode) for mode in ("jax_debug_nans", "jax_debug_infs", "jax_disable_jit"))
 
 
@@ -158,6 +161,27 @@ def _environment() -> tuple[str, ...]:
         f"{platform.machine()} {platform.processor()} {cpu}",
         f"{devices[0].client.platform_version} {[(d.id, d.device_kind) for d in devices]} of {jax.process_count()} processes",
     )
+
+
+def _compile(fn, args, static):
+    """(``fn`` compiled for ``args``, whether XLA compiled it just now). An executable that JAX's
+    persistent cache loaded, or that this process had compiled before, is not stored: XLA:CPU
+    serializes one that its cache loaded without some of its kernels, and another process that
+    loads it fails ("Function ... not found") when it runs."""
+    events = []
+
+    def record(event, *_, **__):
+        events.append(event)
+
+    jax.monitoring.register_event_listener(record)
+    jax.monitoring.register_event_duration_secs_listener(record)
+    try:
+        compiled = fn.lower(*args, **static).compile()
+    finally:
+        jax.monitoring.unregister_event_listener(record)
+        jax.monitoring.unregister_event_duration_listener(record)
+    compiled_now = "/jax/core/compile/backend_compile_duration" in events
+    return compiled, compiled_now and "/jax/compilation_cache/cache_hits" not in events
 
 
 def _load(path: Path, args):
