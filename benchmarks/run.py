@@ -40,6 +40,7 @@ from logreg_jax.config import OptimizerConfig  # noqa: E402
 from logreg_jax.data.features import theta_in_raw_units  # noqa: E402
 from logreg_jax.loss import bound_objective  # noqa: E402
 from logreg_jax.models.logistic import MODEL as LOGISTIC  # noqa: E402
+from logreg_jax.optimizers import init_state  # noqa: E402
 from logreg_jax.scale import blocks as blk  # noqa: E402
 from logreg_jax.scale import (  # noqa: E402
     pipeline,
@@ -47,7 +48,7 @@ from logreg_jax.scale import (  # noqa: E402
     train_blocks,  # noqa: E402
 )
 from logreg_jax.scale.block_loss import bound_block_objective  # noqa: E402
-from logreg_jax.train import init_state, run_chunk  # noqa: E402
+from logreg_jax.train import run_chunk  # noqa: E402
 
 GAP = 1e-9
 

@@ -1,4 +1,7 @@
-"""The optax optimizers a config can name: sgd, momentum, adam, lbfgs, newton.
+"""The optax optimizers a config can name: sgd, momentum, adam, lbfgs, newton; and their state.
+
+:func:`init_state` builds an optimizer's state for :func:`logreg_jax.train.train` (one program for
+parameters on one device).
 
 Newton's method is written here as an optax transformation: a damped Newton direction and a line
 search. The direction solves (H + μ I) d = −g, with H the Hessian of the loss from ``jax.hessian`` of
@@ -68,6 +71,33 @@ def optimizer_from(
     if name == "prox_newton":  # the L1 penalty arrives as update's extra argument sparse= (train.py)
         return prox_newton()
     raise ValueError(f"unknown optimizer {name!r}")
+
+
+def init_state(optimizer, params):
+    """The optimizer's state at ``params``, typed as its update returns it.
+
+    optax builds a state op by op, and in a new process each op is a program to compile (six for
+    L-BFGS); for parameters on one device this is one program. The state's scalars are strongly
+    typed, as the update returns them: optax's init writes weak ones, which would give the second
+    chunk inputs of other types than the first's, and so a second program to compile.
+
+    Args:
+        optimizer: an optax transformation. params: the parameter pytree.
+
+    Returns:
+        The optimizer's state pytree.
+    """
+    leaves = [leaf for leaf in jax.tree.leaves(params) if isinstance(leaf, jax.Array)]
+    one_device = all(len(leaf.sharding.device_set) == 1 for leaf in leaves)
+    # jit of parameters sharded over several devices needs the user's mesh context (jax.set_mesh).
+    return (_init_program if one_device else _typed_init)(optimizer, params)
+
+
+def _typed_init(optimizer, params):
+    return jax.tree.map(lambda leaf: jax.lax.convert_element_type(leaf, jnp.result_type(leaf)), optimizer.init(params))
+
+
+_init_program = jax.jit(_typed_init, static_argnames="optimizer")
 
 
 class NewtonDirectionState(NamedTuple):

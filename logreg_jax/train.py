@@ -24,6 +24,7 @@ import optax
 
 from logreg_jax.compiled import debugging
 from logreg_jax.errors import ConfigError, TrainingDiverged
+from logreg_jax.optimizers import init_state
 from logreg_jax.proximal import Sparse, certify, takes_l1
 
 
@@ -116,14 +117,6 @@ COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 run_chunk = jax.jit(run_epochs, static_argnames=("optimizer", "steps"), compiler_options=COMPILER_OPTIONS)
 
 
-@functools.partial(jax.jit, static_argnames="optimizer")
-def init_state(optimizer, params):
-    """``optimizer.init(params)`` as one program (optax builds it op by op: in a new process, a program
-    to compile per op), with scalars strongly typed as the update returns them (optax's init writes
-    weak ones, which would give the second chunk a state of other types: a second program)."""
-    return jax.tree.map(lambda leaf: jax.lax.convert_element_type(leaf, leaf.dtype), optimizer.init(params))
-
-
 def _report(sparse, params, loss, grads):
     """(loss, norm) a history records: the smooth loss and its gradient norm, or with an L1 term
     the full objective and the KKT violation (:func:`logreg_jax.proximal.certify`)."""
@@ -184,7 +177,14 @@ def train(
         steps = min(chunk, epochs - done)
         inputs = dict(objective=objective, params=params, opt_state=opt_state, stopped=stopped, tol=tol, sparse=sparse)
         if steps not in programs:
-            programs[steps] = _chunk_program(optimizer, steps, inputs)
+            # Compiled for the first chunk's inputs, the program also takes the next chunks' (the
+            # previous outputs, placed with the data), for which jit would compile a second one.
+            # JAX's debugging modes need the jitted function itself.
+            programs[steps] = (
+                functools.partial(run_chunk, optimizer=optimizer, steps=steps)
+                if debugging()
+                else run_chunk.lower(optimizer=optimizer, steps=steps, **inputs).compile()
+            )
         params, opt_state, stopped, loss, norm, active = programs[steps](**inputs)
         used = int(np.sum(np.asarray(active)))
         loss, norm = np.asarray(loss, np.float64)[:used], np.asarray(norm, np.float64)[:used]
@@ -202,15 +202,6 @@ def train(
     if not np.isfinite(final_loss):
         raise TrainingDiverged.at(f"after epoch {done}", final_loss, learning_rate)
     return params, History(np.concatenate(losses), np.concatenate(norms), final_loss, final_norm, bool(stopped))
-
-
-def _chunk_program(optimizer, steps: int, inputs: dict) -> Callable:
-    """:data:`run_chunk` compiled for the first chunk's ``inputs``: it also takes the next chunks'
-    (the previous outputs, placed with the data), for which jit would compile a second program.
-    Under JAX's debugging modes (:func:`logreg_jax.compiled.debugging`), the jitted function."""
-    if debugging():
-        return functools.partial(run_chunk, optimizer=optimizer, steps=steps)
-    return run_chunk.lower(optimizer=optimizer, steps=steps, **inputs).compile()
 
 
 def _stored_loss_and_norm(opt_state) -> tuple[float, float] | None:

@@ -69,6 +69,36 @@ def test_four_devices_shard_the_rows_and_reach_the_single_device_theta():
     assert result["accuracy"][0] == result["accuracy"][1] > 0.6
 
 
+def test_train_takes_data_and_parameters_on_a_users_explicit_mesh():
+    """jax.make_mesh's axes are Explicit: a jit of parameters placed on them needs the user's
+    mesh context, so the optimizer's state is built op by op there. Each chunk length is still
+    compiled once, and the fit equals the one of data and parameters on one device."""
+    result = run_child(
+        """
+        import json, jax, jax.numpy as jnp, numpy as np, logreg_jax as lj
+        from jax.sharding import NamedSharding, PartitionSpec as P
+        from logreg_jax.loss import bound_objective
+        from logreg_jax.models.logistic import MODEL
+        from logreg_jax.optimizers import optimizer_from
+        X = lj.add_bias(np.random.default_rng(0).normal(size=(40, 4)))
+        y = (X[:, 1] > 0).astype(np.float32)
+        mesh = jax.make_mesh((4,), ("data",))
+        rows, whole = NamedSharding(mesh, P("data")), NamedSharding(mesh, P())
+        out = {}
+        for name in ("adam", "lbfgs"):
+            optimizer = optimizer_from(name, learning_rate=0.1)
+            one = lj.train(bound_objective(MODEL, X, y), jnp.zeros(5), optimizer=optimizer, epochs=6, chunk=2)
+            data = bound_objective(MODEL, jax.device_put(X, rows), jax.device_put(y, rows))
+            four = lj.train(data, jax.device_put(jnp.zeros(5), whole), optimizer=optimizer, epochs=6, chunk=2)
+            out[name] = [np.asarray(one[0]).tolist(), np.asarray(four[0]).tolist()]
+        print(json.dumps(out))
+        """,
+        XLA_FLAGS="--xla_force_host_platform_device_count=4",
+    )
+    for one, four in result.values():
+        np.testing.assert_allclose(four, one, rtol=1e-5, atol=1e-6)
+
+
 def test_scripts_make_one_cpu_device_per_core_unless_told_otherwise():
     """use_cpu_cores (run_main calls it): one CPU device per core the process may use; the count a
     user set (JAX_NUM_CPU_DEVICES) stands, and once the backend started it changes nothing."""

@@ -22,9 +22,10 @@ from logreg_jax.data.features import FeatureMap
 from logreg_jax.errors import TrainingDiverged
 from logreg_jax.loss import correct_predictions, l2_penalty, objective
 from logreg_jax.models.base import Model
+from logreg_jax.optimizers import init_state
 from logreg_jax.report import diagnose
 from logreg_jax.scale.pipeline import CHUNK_ROWS
-from logreg_jax.train import History, init_state, step
+from logreg_jax.train import History, step
 
 
 @functools.partial(jax.jit, static_argnames=("model", "optimizer"))

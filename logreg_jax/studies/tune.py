@@ -20,8 +20,8 @@ import optax
 
 from logreg_jax.config import RUN_ONLY, Config, require
 from logreg_jax.hypergrad import GRAD_TOL, NotConverged, unrolled_solution, validation_loss
+from logreg_jax.optimizers import init_state
 from logreg_jax.studies.tune_problem import TuneProblem, report, value
-from logreg_jax.train import init_state
 
 
 @dataclass(frozen=True)
