@@ -1,6 +1,7 @@
 """Data at scale: feature-major blocks, .npy and synthetic sources, streamed preparation, minibatches."""
 
 import dataclasses
+import functools
 import sys
 
 import jax
@@ -199,3 +200,32 @@ def test_large_inputs_go_feature_major_unless_the_model_needs_rows(monkeypatch):
     )
     assert isinstance(lj.fit_config(iris).inputs, InMemory)
     assert isinstance(lj.fit_config(exam_cfg(train=few, data={"test_fraction": 0.2})).inputs, InMemory)
+
+
+def test_the_streamed_evaluation_is_two_programs_not_a_dozen_ops(x64, rng):
+    """The loss, gradient norm and accuracy over all rows (a minibatch run's start and end) lower one
+    program per chunk shape and one for the penalty and norm: op by op, each of those dozen
+    operations was a program to compile in a new process. The numbers are the full-batch ones."""
+    from logreg_jax.scale.minibatch import evaluate
+
+    data = lj.Dataset(rng.normal(size=(300, 3)), (rng.random(300) < 0.5).astype(float), ("a", "b", "c"))
+    source = sources.ArraySource(data)
+    fmap = pipeline.fit_feature_map(source, degree=1, standardize=True, bias=True)
+    theta = jax.device_put(rng.normal(size=4))
+    jax.clear_caches()
+    lowered = []
+
+    def record(event, secs, fun_name="", **kw):
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+            lowered.append(fun_name.removeprefix("jit").strip("_()"))
+
+    jax.monitoring.register_event_duration_secs_listener(record)
+    try:
+        loss, norm, accuracy = evaluate(LOGISTIC, theta, source, fmap, np.float64, l2=2.0)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(record)
+    assert sorted(lowered) == ["penalized", "sums"], lowered
+    X = fmap(data.X)
+    objective = functools.partial(lj.objective, LOGISTIC, X=X, y=data.y, l2=2.0)
+    assert loss == pytest.approx(float(objective(theta)), rel=1e-12)
+    assert norm == pytest.approx(float(jnp.linalg.norm(jax.grad(objective)(theta))), rel=1e-12)

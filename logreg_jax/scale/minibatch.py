@@ -55,7 +55,7 @@ def _sums(params, X, y, *, model):
 
 def _mapped(source, feature_map: FeatureMap, dtype, rows) -> tuple[jax.Array, jax.Array]:
     X, y = source.take(rows) if isinstance(rows, np.ndarray) else source.read(*rows)
-    return jnp.asarray(feature_map(np.asarray(X, np.float64)), dtype), jnp.asarray(y, dtype)
+    return jax.device_put((np.asarray(feature_map(np.asarray(X, np.float64)), dtype), np.asarray(y, dtype)))
 
 
 def evaluate(model: Model, params, source, feature_map: FeatureMap, dtype, l2: float = 0.0):
@@ -66,10 +66,17 @@ def evaluate(model: Model, params, source, feature_map: FeatureMap, dtype, l2: f
         part = _sums(params, X, y, model=model)
         loss, correct = loss + float(part[0]), correct + int(part[2])
         grads = part[1] if grads is None else jax.tree_util.tree_map(jnp.add, grads, part[1])
-    m = source.m
+    penalty, norm = _penalized(params, grads, l2, source.m, model=model)
+    return loss / source.m + float(penalty), float(norm), correct / source.m
+
+
+@functools.partial(jax.jit, static_argnames=("l2", "m", "model"))
+def _penalized(params, grads, l2, m, *, model):
+    """(the L2 penalty, the norm of the objective's gradient) from the loss's summed gradient, as
+    one program (op by op, each of its dozen operations is a program to compile in a new process;
+    l2 and m static: the Python arithmetic of the penalty's factor, as before)."""
     penalty, penalty_grad = jax.value_and_grad(lambda p: l2_penalty(model.weights(p), l2, m))(params)
-    full = jax.tree_util.tree_map(lambda g, h: g / m + h, grads, penalty_grad)
-    return loss / m + float(penalty), float(optax.tree.norm(full)), correct / m
+    return penalty, optax.tree.norm(jax.tree_util.tree_map(lambda g, h: g / m + h, grads, penalty_grad))
 
 
 def train_minibatch(
