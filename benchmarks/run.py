@@ -252,11 +252,11 @@ def main(argv=None):
     def trajectory(optimizer, iterations):
         """θ (raw units) after each of ``iterations`` updates, one compiled step at a time."""
         params, state, stopped, out = theta0, init_state(optimizer, theta0), jnp.asarray(False), []
-        zero = jnp.float32(0)
+        objective, zero = bound_block_objective(LOGISTIC, inputs), jnp.float32(0)
+        # One program for every step: the first step's inputs are placed otherwise than its outputs.
+        one_step = run_chunk.lower(objective, optimizer, params, state, stopped, zero, steps=1).compile()
         for _ in range(iterations):
-            params, state, stopped, *_ = run_chunk(
-                bound_block_objective(LOGISTIC, inputs), optimizer, params, state, stopped, zero, steps=1
-            )
+            params, state, stopped, *_ = one_step(objective, params, state, stopped, zero)
             out.append(theta_in_raw_units(np.asarray(params), fmap.standardizer))
         return out
 

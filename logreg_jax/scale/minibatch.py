@@ -112,7 +112,7 @@ def train_minibatch(
     """
     opt_state = init_state(optimizer, params)
     start_loss = evaluate(model, params, source, feature_map, dtype, l2)[0]  # judged against at the end
-    l2_arr, m_arr = jnp.asarray(l2, dtype), jnp.asarray(source.m, dtype)
+    l2_arr, m_arr = jax.device_put((np.asarray(l2, dtype), np.asarray(source.m, dtype)))
     losses, norms, converged = [], [], False
     for epoch in range(epochs):
         # The permutation is drawn on the host, seeded from the run's key: the data live there,
