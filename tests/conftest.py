@@ -1,5 +1,6 @@
 """Shared fixtures: float64 on demand, the bundled data, and in-process experiment scripts."""
 
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
@@ -73,3 +74,21 @@ def write_text(tmp_path: Path, name: str, text: str) -> Path:
 
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@contextlib.contextmanager
+def programs_lowered():
+    """The names of the programs lowered inside the block (``jit(f)`` → ``f``), after emptying JAX's
+    in-memory caches, as in a new process where every program is compiled anew."""
+    jax.clear_caches()
+    names = []
+
+    def record(event, secs, fun_name="", **kw):
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+            names.append(fun_name.removeprefix("jit").strip("_()"))  # jit(f) or jit_f
+
+    jax.monitoring.register_event_duration_secs_listener(record)
+    try:
+        yield names
+    finally:
+        jax.monitoring.unregister_event_duration_listener(record)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from conftest import load_script, rel_err
+from conftest import load_script, programs_lowered, rel_err
 
 import logreg_jax as lj
 from logreg_jax.config import config_from_dict
@@ -212,18 +212,8 @@ def test_the_streamed_evaluation_is_two_programs_not_a_dozen_ops(x64, rng):
     source = sources.ArraySource(data)
     fmap = pipeline.fit_feature_map(source, degree=1, standardize=True, bias=True)
     theta = jax.device_put(rng.normal(size=4))
-    jax.clear_caches()
-    lowered = []
-
-    def record(event, secs, fun_name="", **kw):
-        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
-            lowered.append(fun_name.removeprefix("jit").strip("_()"))
-
-    jax.monitoring.register_event_duration_secs_listener(record)
-    try:
+    with programs_lowered() as lowered:
         loss, norm, accuracy = evaluate(LOGISTIC, theta, source, fmap, np.float64, l2=2.0)
-    finally:
-        jax.monitoring.unregister_event_duration_listener(record)
     assert sorted(lowered) == ["penalized", "sums"], lowered
     X = fmap(data.X)
     objective = functools.partial(lj.objective, LOGISTIC, X=X, y=data.y, l2=2.0)

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import reference
+from conftest import programs_lowered
 
 import logreg_jax as lj
 from logreg_jax.config import config_from_dict
@@ -143,18 +144,8 @@ def test_a_first_train_call_lowers_each_of_its_programs_once(name, committed):
         X, y = jax.device_put((X, y), jax.devices()[0])
     objective, theta0 = bound_objective(LOGISTIC, X, y), jnp.zeros(5)
     optimizer = optimizer_from(name, learning_rate=0.1)  # a new object: nothing of it is compiled yet
-    jax.clear_caches()  # and every op-by-op program is gone, as in a new process
-    lowered = []
-
-    def record(event, secs, fun_name=None, **kw):
-        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
-            lowered.append(fun_name.removeprefix("jit").strip("_()"))  # jit(f) or jit_f
-
-    jax.monitoring.register_event_duration_secs_listener(record)
-    try:
+    with programs_lowered() as lowered:
         lj.train(objective, theta0, optimizer=optimizer, epochs=5, chunk=2)  # chunks of 2, 2 and 1
-    finally:
-        jax.monitoring.unregister_event_duration_listener(record)
     counts = collections.Counter(lowered)
     assert counts.pop("run_epochs") == 2 and counts.pop("value_and_norm", 1) == 1, lowered  # one per length
     assert sum(counts.values()) == 1, lowered  # the state's
