@@ -1,7 +1,7 @@
 """The optax optimizers a config can name: sgd, momentum, adam, lbfgs, newton; and their state.
 
 :func:`init_state` builds an optimizer's state for :func:`logreg_jax.train.train` (one program for
-parameters on one device).
+parameters on one device); :func:`stored_loss_and_norm` reads the loss a line search stored in it.
 
 Newton's method is written here as an optax transformation: a damped Newton direction and a line
 search. The direction solves (H + μ I) d = −g, with H the Hessian of the loss from ``jax.hessian`` of
@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
@@ -98,6 +99,27 @@ def _typed_init(optimizer, params):
 
 
 _init_program = jax.jit(_typed_init, static_argnames="optimizer")
+
+
+def stores_value(opt_state) -> bool:
+    """Whether the state holds the loss and gradient at the current parameters, as L-BFGS's zoom
+    line search stores them at the step it accepted (``optax.value_and_grad_from_state`` reads them)."""
+    try:
+        return all(optax.tree.get(opt_state, key) is not None for key in ("value", "grad"))
+    except KeyError:  # several line searches in one chain: which one's value is ambiguous
+        return False
+
+
+def stored_loss_and_norm(opt_state) -> tuple[float, float] | None:
+    """(loss, global gradient norm in float64) that the state stores (:func:`stores_value`), or
+    None when it stores none or a non-finite loss: a final evaluation the training need not compile."""
+    if not stores_value(opt_state):
+        return None
+    value, grad = (optax.tree.get(opt_state, key) for key in ("value", "grad"))
+    if not np.isfinite(float(value)):
+        return None
+    leaves = jax.tree_util.tree_leaves(grad)
+    return float(value), float(np.sqrt(sum(np.sum(np.square(np.asarray(g, np.float64))) for g in leaves)))
 
 
 class NewtonDirectionState(NamedTuple):

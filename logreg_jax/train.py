@@ -1,11 +1,12 @@
 """Full-batch training: ``jax.value_and_grad`` of the objective and an optax update, in one loop.
 
 :func:`train` takes the objective as a function of the parameters, closed over the data
-(:func:`logreg_jax.loss.bound_objective` for (m, n) rows in memory). One iteration is :func:`step`: the loss and its gradient by ``jax.value_and_grad``, then the
-optimizer's update. :func:`run_epochs` repeats it as a ``lax.scan``, compiled once per chunk of
-epochs (:func:`train`); Python only loops over chunks, so a script can report progress and the
-divergence guard can stop at the first non-finite loss. With a gradient-norm threshold ``tol``
-the scan freezes the state at the first small enough gradient and Python stops after that chunk.
+(:func:`logreg_jax.loss.bound_objective` for (m, n) rows in memory). One iteration is :func:`step`:
+the loss and its gradient by ``jax.value_and_grad``, then the optimizer's update. :func:`run_epochs`
+repeats it as a ``lax.scan``, compiled once per chunk of epochs (:func:`train`); Python only loops
+over chunks, so a script can report progress and the divergence guard can stop at the first
+non-finite loss. With a gradient-norm threshold ``tol`` the scan freezes the state at the first
+small enough gradient and Python stops after that chunk.
 
 The same loop trains on data that do not fit this simple story (feature-major blocks, sharded
 over devices, see :mod:`logreg_jax.scale`): only the objective it is given differs.
@@ -24,7 +25,7 @@ import optax
 
 from logreg_jax.compiled import debugging
 from logreg_jax.errors import ConfigError, TrainingDiverged
-from logreg_jax.optimizers import init_state
+from logreg_jax.optimizers import init_state, stored_loss_and_norm, stores_value
 from logreg_jax.proximal import Sparse, certify, takes_l1
 
 
@@ -56,7 +57,7 @@ def step(objective: Callable, optimizer, params, opt_state, fresh: bool = False,
     (the L1 term ``sparse`` of :mod:`logreg_jax.proximal`) goes to the update as is.
     """
     optimizer = optax.with_extra_args_support(optimizer)
-    if not fresh and _stores_value(opt_state):
+    if not fresh and stores_value(opt_state):
         loss, grads = optax.value_and_grad_from_state(objective)(params, state=opt_state)
     else:
         loss, grads = jax.value_and_grad(objective)(params)
@@ -99,13 +100,6 @@ def run_epochs(objective: Callable, optimizer, params, opt_state, stopped, tol, 
         epoch, (params, opt_state, stopped), length=steps
     )
     return params, opt_state, stopped, losses, norms, active
-
-
-def _stores_value(opt_state) -> bool:
-    try:
-        return all(optax.tree.get(opt_state, key) is not None for key in ("value", "grad"))
-    except KeyError:  # several line searches in one chain: which one's value is ambiguous
-        return False
 
 
 # XLA's newer CPU fusion emitters compile the L-BFGS program much more slowly here, with no
@@ -196,21 +190,9 @@ def train(
         done += used
         if callback is not None and used:
             callback(done, float(loss[-1]), float(norm[-1]))
-    final_loss, final_norm = (None if sparse is not None else _stored_loss_and_norm(opt_state)) or (
+    final_loss, final_norm = (None if sparse is not None else stored_loss_and_norm(opt_state)) or (
         float(v) for v in value_and_norm(objective, params, sparse)
     )
     if not np.isfinite(final_loss):
         raise TrainingDiverged.at(f"after epoch {done}", final_loss, learning_rate)
     return params, History(np.concatenate(losses), np.concatenate(norms), final_loss, final_norm, bool(stopped))
-
-
-def _stored_loss_and_norm(opt_state) -> tuple[float, float] | None:
-    """The loss and gradient norm at the current parameters if the optimizer's line search stored
-    them (see :func:`step`), else None: one program less to compile on a first run."""
-    if not _stores_value(opt_state):
-        return None
-    value, grad = (optax.tree.get(opt_state, key) for key in ("value", "grad"))
-    if not np.isfinite(float(value)):
-        return None
-    leaves = jax.tree_util.tree_leaves(grad)
-    return float(value), float(np.sqrt(sum(np.sum(np.square(np.asarray(g, np.float64))) for g in leaves)))

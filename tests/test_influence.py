@@ -97,7 +97,7 @@ def _iris_softmax(chunk: int):
         start = {"W": np.zeros((X.shape[1], 3)), "b": np.zeros(3)}
         params, norm = inf.polish(model, start, X, y, l2, steps=25)
         r = jax.tree_util.tree_map(np.asarray, inf.influence(model, params, X, y, Xt, yt, l2, chunk=chunk))
-    assert norm <= 1e-12 and r.converged.all()
+        assert norm <= 1e-12 and r.converged.all()  # in float64: norm is a float64 array
     return X, y, Xt, yt, params, r
 
 

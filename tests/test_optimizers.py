@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 import reference
 from scipy.optimize import minimize
@@ -11,7 +12,8 @@ import logreg_jax as lj
 from logreg_jax.config import OptimizerConfig, config_from_dict
 from logreg_jax.data.features import Standardizer
 from logreg_jax.loss import bound_objective
-from logreg_jax.optimizers import scale_by_newton
+from logreg_jax.models.logistic import MODEL as LOGISTIC
+from logreg_jax.optimizers import init_state, optimizer_from, scale_by_newton, stored_loss_and_norm
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +115,27 @@ def test_newton_direction_is_the_newton_step_where_the_hessian_is_positive(x64):
     )(jnp.asarray(g), theta)
     assert not bool(state.fell_back)
     np.testing.assert_allclose(direction, -np.linalg.solve(hessian, g), rtol=1e-10)
+
+
+def test_the_loss_lbfgs_stores_is_the_loss_at_its_parameters(x64):
+    """L-BFGS's line search stores the loss and gradient where it stepped to; training reads its final
+    loss and gradient norm from there, and they equal the NumPy formulas at the returned parameters.
+    An optimizer without a line search stores none, and a stored non-finite loss is not used."""
+    data = lj.load_dataset("data/exam_scores.txt")
+    X = lj.add_bias(Standardizer.fit(data.X)(data.X))
+    objective = bound_objective(LOGISTIC, X, data.y)
+    lbfgs = optimizer_from("lbfgs")
+    params, history = lj.train(objective, jnp.zeros(3), optimizer=lbfgs, epochs=4)
+    assert history.final_loss == pytest.approx(reference.loss(params, X, data.y), rel=1e-13)
+    assert history.final_grad_norm == pytest.approx(np.linalg.norm(reference.gradient(params, X, data.y)), rel=1e-10)
+    assert history.final_loss < history.loss[-1]  # the loss after the last step, not before it
+    assert stored_loss_and_norm(init_state(optimizer_from("adam"), jnp.zeros(3))) is None
+    state = init_state(lbfgs, jnp.zeros(3))
+    assert stored_loss_and_norm(state) is None  # optax starts it at inf: nothing evaluated yet
+    assert stored_loss_and_norm(optax.tree.set(state, value=jnp.asarray(0.5), grad=jnp.asarray([3.0, 4.0, 0.0]))) == (
+        0.5,
+        5.0,
+    )
 
 
 def test_tol_stops_early_and_freezes_the_state(x64):
