@@ -117,7 +117,8 @@ def _coefficients(theta, cov, level, draws=None) -> Coefficients:
     which a compiled program would take longer to trace and lower than to compute."""
     theta = np.asarray(theta, np.float64)
     se = np.sqrt(np.diag(cov))
-    z = theta / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # se = 0 (a degenerate fit): z = ±inf, or NaN
+        z = theta / se
     half = NormalDist().inv_cdf(0.5 + level / 2) * se
     p = np.array([math.erfc(abs(v) / math.sqrt(2)) for v in z])  # 2 Φ(−|z|), accurate far in the tail
     with np.errstate(over="ignore"):  # exp(θ) of a large raw-unit coefficient is inf (written as null)
