@@ -17,9 +17,9 @@ another transformation), JAX's debugging modes (``jax_debug_nans``, ``jax_debug_
 ``jax_disable_jit``, under which the plain call behaves differently) and a run without a cache folder
 all make the plain ``jax.jit`` call. Only a program XLA compiled in the call is stored: one that
 JAX's persistent cache served (after an edit of the package, say) serializes without some of its
-kernels on XLA:CPU. The source is hashed once per process: code edited and reloaded
-in a running session (a notebook's autoreload) keeps the program compiled before the edit. As with
-JAX's own cache, the folder must be one you trust: loading a program runs its machine code.
+kernels on XLA:CPU. The source is hashed once per process: code edited and reloaded in a running
+session (a notebook's autoreload) keeps the program compiled before the edit. As with JAX's own
+cache, the folder must be one you trust: loading a program runs its machine code.
 """
 
 from __future__ import annotations

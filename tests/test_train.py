@@ -153,8 +153,8 @@ def test_a_first_train_call_lowers_each_of_its_programs_once(name, committed):
 
 def test_jax_debugging_modes_reach_the_training_loop():
     """The chunk program train compiles itself is not the jitted function that JAX's debugging
-    modes need: under them train calls that function, so disable_jit runs the loop op by op (a
-    Python print inside the objective prints every epoch) and debug_nans names the operation."""
+    modes need: under them train calls that function, so disable_jit runs the loop op by op (Python
+    code inside the objective runs at every epoch) and debug_nans names the operation."""
     X = lj.add_bias(np.random.default_rng(0).normal(size=(40, 4)))
     y = (X[:, 1] > 0).astype(np.float32)
     calls, loss = [], bound_objective(LOGISTIC, X, y)
