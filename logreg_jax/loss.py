@@ -82,8 +82,11 @@ def categorical_cross_entropy(z, y):
     return jnp.mean(sample_losses(z, y))
 
 
-def mean_cross_entropy(z, y):
-    """The model's data term: binary for (m,) logits, categorical for (m, K) scores."""
+def mean_cross_entropy(z, y, valid=None):
+    """The model's data term: binary for (m,) logits, categorical for (m, K) scores. With ``valid``,
+    (m,) bool, the mean over the rows where it is True: padding rows count for nothing."""
+    if valid is not None:
+        return jnp.sum(jnp.where(valid, sample_losses(z, y), 0)) / jnp.sum(valid)
     return categorical_cross_entropy(z, y) if z.ndim == 2 else binary_cross_entropy(z, y)
 
 
@@ -147,17 +150,17 @@ def _on_device(a, dtype):
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def correct_predictions(model: Model, params, X, y):
-    """How many samples the model classifies right: (m, n) X, (m,) labels → integer scalar.
+def correct_predictions(model: Model, params, X, y, valid=None):
+    """How many samples the model classifies right: (m, n) X, (m,) labels → integer scalar (with
+    ``valid``, (m,) bool, of the rows where it is True).
 
     The prediction is 1 where P(y = 1) ≥ 0.5, decided on the logit (z ≥ 0) so that rounding of
     σ(z) to 0.5 in float32 cannot flip it; every accuracy in the project uses this rule. A K-class
     model predicts its highest score (the most probable class; ties go to the lowest class).
     """
     z = model.logits(params, X)
-    if z.ndim == 2:
-        return jnp.sum(jnp.argmax(z, axis=1) == y.astype(jnp.int32))
-    return jnp.sum((z >= 0) == (y == 1))
+    hits = jnp.argmax(z, axis=1) == y.astype(jnp.int32) if z.ndim == 2 else (z >= 0) == (y == 1)
+    return jnp.sum(hits if valid is None else hits & valid)
 
 
 def accuracy(model: Model, params, X, y) -> float:

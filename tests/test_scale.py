@@ -178,7 +178,7 @@ def test_a_batch_loss_estimates_the_whole_objective_penalty_included(x64, rng):
     theta, l2, still = jnp.asarray(rng.normal(size=4)), 3.0, optax.sgd(0.0)
     m = jnp.asarray(120.0)
     losses = [
-        mb._step(theta, still.init(theta), X[b : b + 30], y[b : b + 30], l2, m, model=LOGISTIC, optimizer=still)[2]
+        mb._step(theta, still.init(theta), X[b : b + 30], y[b : b + 30], 30, l2, m, model=LOGISTIC, optimizer=still)[2]
         for b in range(0, 120, 30)
     ]
     assert float(np.mean(losses)) == pytest.approx(float(lj.objective(LOGISTIC, theta, X, y, l2)), rel=1e-13)
@@ -219,3 +219,65 @@ def test_the_streamed_evaluation_is_two_programs_not_a_dozen_ops(x64, rng):
     objective = functools.partial(lj.objective, LOGISTIC, X=X, y=data.y, l2=2.0)
     assert loss == pytest.approx(float(objective(theta)), rel=1e-12)
     assert norm == pytest.approx(float(jnp.linalg.norm(jax.grad(objective)(theta))), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name, classes, optimizer", [("logistic", 2, "lbfgs"), ("softmax", 3, "sgd"), ("mlp", 3, "momentum")]
+)
+def test_a_padded_batch_steps_exactly_like_its_real_rows(x64, rng, name, classes, optimizer):
+    """The last, shorter batch is zero-padded to the batch size so that one program serves every
+    batch: the padding rows change neither the loss, nor the gradient, nor the step (a line search's
+    included), for binary and K-class models alike."""
+    import logreg_jax.scale.minibatch as mb
+    from logreg_jax.config import ModelConfig, OptimizerConfig
+    from logreg_jax.fit import initial_params
+    from logreg_jax.models.registry import get_model
+    from logreg_jax.optimizers import init_state
+
+    model_cfg = ModelConfig(name=name, hidden=(5,))
+    model, real, size = get_model(model_cfg, classes), 11, 32
+    X = np.column_stack([np.ones(real), rng.normal(size=(real, 3))])
+    y = rng.integers(0, classes, real).astype(np.float64)
+    Xp, yp = np.zeros((size, 4)), np.zeros(size)
+    Xp[:real], yp[:real] = X, y
+    params = initial_params(model, 0, 4, model_cfg)
+    opt = lj.make_optimizer(OptimizerConfig(name=optimizer, learning_rate=0.5))
+    l2, m = jnp.asarray(0.7), jnp.asarray(50.0)
+    alone, padded = (
+        mb._step(params, init_state(opt, params), Xb, yb, real, l2, m, model=model, optimizer=opt)
+        for Xb, yb in [(X, y), (Xp, yp)]
+    )
+    for a, b in zip(jax.tree_util.tree_leaves(alone), jax.tree_util.tree_leaves(padded), strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-16)
+    squares = sum(float(np.sum(np.square(w))) for w in jax.tree_util.tree_leaves(model.weights(params)))
+    expected = float(lj.objective(model, params, X, y)) + 0.7 / (2 * 50.0) * squares
+    assert float(padded[2]) == pytest.approx(expected, rel=1e-13)
+
+
+def test_streamed_passes_compile_one_program_whatever_the_last_chunk(x64, rng, monkeypatch):
+    """m = 300 rows in chunks and batches of 128 leave a last one of 44: it is padded, so writing the
+    blocks, a minibatch epoch and the evaluation each lower one program, and the numbers are the
+    full-batch ones."""
+    import logreg_jax.scale.minibatch as mb
+
+    for module in (pipeline, mb):
+        monkeypatch.setattr(module, "CHUNK_ROWS", 128)
+    data = lj.Dataset(rng.normal(size=(300, 3)), (rng.random(300) < 0.5).astype(float), ("a", "b", "c"))
+    source = sources.ArraySource(data)
+    fmap = pipeline.fit_feature_map(source, degree=1, standardize=True, bias=True)
+    X = fmap(data.X)
+    with programs_lowered() as lowered:
+        blocks = pipeline.build_blocks(source, fmap, np.float64)
+    assert lowered.count("write") == 1, lowered
+    np.testing.assert_array_equal(blk.to_rows(blocks)[0], X)
+    np.testing.assert_array_equal(blk.to_rows(blocks)[1], data.y)
+    theta = jax.device_put(rng.normal(size=4))
+    sgd = optax.sgd(0.1)
+    with programs_lowered() as lowered:
+        params, history = mb.train_minibatch(
+            LOGISTIC, theta, source, fmap, np.float64, batch_size=128, key=jax.random.key(0), optimizer=sgd, epochs=2
+        )
+    assert lowered.count("step") == 1 and lowered.count("sums") == 1, lowered
+    objective = functools.partial(lj.objective, LOGISTIC, X=X, y=data.y)
+    assert history.final_loss == pytest.approx(float(objective(params)), rel=1e-12)
+    assert history.final_grad_norm == pytest.approx(float(jnp.linalg.norm(jax.grad(objective)(params))), rel=1e-12)

@@ -20,7 +20,7 @@ import optax
 
 from logreg_jax.data.features import FeatureMap
 from logreg_jax.errors import TrainingDiverged
-from logreg_jax.loss import correct_predictions, l2_penalty, objective
+from logreg_jax.loss import correct_predictions, l2_penalty, mean_cross_entropy
 from logreg_jax.models.base import Model
 from logreg_jax.optimizers import init_state
 from logreg_jax.report import diagnose
@@ -29,41 +29,49 @@ from logreg_jax.train import History, step
 
 
 @functools.partial(jax.jit, static_argnames=("model", "optimizer"))
-def _step(params, opt_state, X, y, l2, m, *, model, optimizer):
-    """One update on a batch. Its loss is the batch's mean cross-entropy plus the penalty of the
-    whole objective, (l2 / 2m) Σw² over all m rows, so that it estimates the objective that
-    :func:`evaluate` reports. :func:`logreg_jax.train.step` with ``fresh``: a line search's stored
-    value and gradient belong to the previous batch, so they are never reused here."""
+def _step(params, opt_state, X, y, count, l2, m, *, model, optimizer):
+    """One update on a batch, its first ``count`` rows real (the rest padding, see :func:`_mapped`).
+    Its loss is the batch's mean cross-entropy plus the penalty of the whole objective, (l2 / 2m) Σw²
+    over all m rows, so that it estimates the objective that :func:`evaluate` reports.
+    :func:`logreg_jax.train.step` with ``fresh``: a line search's stored value and gradient belong
+    to the previous batch, so they are never reused here."""
+    valid = jnp.arange(X.shape[0]) < count
 
     def loss_fn(params):
-        return objective(model, params, X, y) + l2_penalty(model.weights(params), l2, m)
+        return mean_cross_entropy(model.logits(params, X), y, valid) + l2_penalty(model.weights(params), l2, m)
 
     params, opt_state, loss, grads = step(loss_fn, optimizer, params, opt_state, fresh=True)
     return params, opt_state, loss, optax.tree.norm(grads)
 
 
 @functools.partial(jax.jit, static_argnames=("model",))
-def _sums(params, X, y, *, model):
-    """Summed cross-entropy, its gradient, and correct predictions over the rows of one chunk."""
+def _sums(params, X, y, count, *, model):
+    """Summed cross-entropy, its gradient, and correct predictions over the first ``count`` rows."""
+    valid = jnp.arange(X.shape[0]) < count
 
     def total(params):
-        return objective(model, params, X, y) * X.shape[0]
+        return mean_cross_entropy(model.logits(params, X), y, valid) * count
 
     loss, grads = jax.value_and_grad(total)(params)
-    return loss, grads, correct_predictions(model, params, X, y)
+    return loss, grads, correct_predictions(model, params, X, y, valid)
 
 
-def _mapped(source, feature_map: FeatureMap, dtype, rows) -> tuple[jax.Array, jax.Array]:
+def _mapped(source, feature_map: FeatureMap, dtype, rows, size: int):
+    """(X, y, count): the mapped ``rows`` (an index array, or a range (lo, hi)), zero-padded to
+    ``size`` rows, and how many are real. Every batch then has one shape, the last and smaller one
+    too, so that its program compiles once."""
     X, y = source.take(rows) if isinstance(rows, np.ndarray) else source.read(*rows)
-    return jax.device_put((np.asarray(feature_map(np.asarray(X, np.float64)), dtype), np.asarray(y, dtype)))
+    X, y = np.asarray(feature_map(np.asarray(X, np.float64)), dtype), np.asarray(y, dtype)
+    pad = size - X.shape[0]
+    return jax.device_put((np.pad(X, ((0, pad), (0, 0))), np.pad(y, (0, pad)), np.asarray(X.shape[0], np.int32)))
 
 
 def evaluate(model: Model, params, source, feature_map: FeatureMap, dtype, l2: float = 0.0):
     """(loss, gradient norm, accuracy) over every row of ``source``, streamed in chunks."""
     loss, grads, correct = 0.0, None, 0
     for lo in range(0, source.m, CHUNK_ROWS):
-        X, y = _mapped(source, feature_map, dtype, (lo, min(source.m, lo + CHUNK_ROWS)))
-        part = _sums(params, X, y, model=model)
+        chunk = _mapped(source, feature_map, dtype, (lo, min(source.m, lo + CHUNK_ROWS)), min(CHUNK_ROWS, source.m))
+        part = _sums(params, *chunk, model=model)
         loss, correct = loss + float(part[0]), correct + int(part[2])
         grads = part[1] if grads is None else jax.tree_util.tree_map(jnp.add, grads, part[1])
     penalty, norm = _penalized(params, grads, l2, source.m, model=model)
@@ -122,9 +130,9 @@ def train_minibatch(
         loss_sum = norm_sum = 0.0
         for start in range(0, source.m, batch_size):
             rows = np.sort(order[start : start + batch_size])
-            X, y = _mapped(source, feature_map, dtype, rows)
+            batch = _mapped(source, feature_map, dtype, rows, min(batch_size, source.m))
             params, opt_state, loss, norm = _step(
-                params, opt_state, X, y, l2_arr, m_arr, model=model, optimizer=optimizer
+                params, opt_state, *batch, l2_arr, m_arr, model=model, optimizer=optimizer
             )
             loss_sum, norm_sum = loss_sum + float(loss) * rows.size, norm_sum + float(norm) * rows.size
         losses.append(loss_sum / source.m)

@@ -11,6 +11,7 @@ rows, so with several processes each one reads only the rows of its own devices.
 from __future__ import annotations
 
 import functools
+import math
 from typing import NamedTuple
 
 import jax
@@ -162,15 +163,18 @@ def _fill(source, feature_map: FeatureMap, dtype, device, n: int, block: int, nb
     written ``CHUNK_ROWS`` samples at a time into buffers updated in place."""
     X = jnp.zeros((nb, n, block), dtype, device=device)
     y = jnp.zeros((nb, block), dtype, device=device)
+    width = block if block <= CHUNK_ROWS else math.gcd(block, CHUNK_ROWS)  # CHUNK_ROWS: larger blocks are multiples
     for b in range(nb):
-        for column in range(0, block, CHUNK_ROWS):
+        for column in range(0, block, width):
             start = lo + b * block + column
-            stop = min(hi, start + CHUNK_ROWS, lo + (b + 1) * block)
+            stop = min(hi, start + width)
             if stop <= start:
                 break  # the rest is padding, already zero
             raw, labels = _read(source, start, stop)
-            X_chunk = np.ascontiguousarray(feature_map(raw.astype(np.float64)).astype(dtype).T)
-            X, y = _write(X, y, X_chunk[None], labels.astype(dtype)[None], b, column)
+            # A last, shorter chunk is padded with the zeros the padding holds: one program writes all.
+            X_chunk, y_chunk = np.zeros((1, n, width), dtype), np.zeros((1, width), dtype)
+            X_chunk[0, :, : stop - start], y_chunk[0, : stop - start] = feature_map(raw.astype(np.float64)).T, labels
+            X, y = _write(X, y, X_chunk, y_chunk, b, column)
     return X, y
 
 
