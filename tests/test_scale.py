@@ -88,9 +88,11 @@ def test_npy_errors_name_the_file_and_row(tmp_path):
 
 
 def test_synthetic_rows_are_seeded_and_any_range_comes_alone():
-    a = sources.SyntheticSource(200_000, 3, key=jax.random.key(1))
+    key = jax.random.key(1)
     lo, hi = 65_000, 140_000  # spans three generation chunks
-    X, y = a.read(lo, hi)
+    with programs_lowered() as lowered:  # θ* is drawn inside the chunk's program, not by programs of its own
+        X, y = sources.SyntheticSource(200_000, 3, key=key).read(lo, hi)
+    assert lowered == ["synthetic_chunk"], lowered
     X2, y2 = sources.SyntheticSource(200_000, 3, key=jax.random.key(1)).read(lo - 10, hi)
     np.testing.assert_array_equal(X, X2[10:])
     np.testing.assert_array_equal(y, y2[10:])

@@ -42,12 +42,16 @@ def _xor_arrays(key, m, noise):
     return X, centres[:, 0] != centres[:, 1]
 
 
-@functools.partial(jax.jit, static_argnums=3)
-def synthetic_chunk(key, theta, c, rows: int):
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def synthetic_chunk(key, c, rows: int, d: int):
     """Chunk c of the logistic synthetic data (:class:`~logreg_jax.scale.sources.SyntheticSource`):
-    (rows, d) features x ~ N(0, I) and labels y ~ Bernoulli(σ(0.5 + x·θ)), drawn from ``fold_in(key, c)``
-    so that any chunk can be generated alone."""
-    x_key, y_key = jax.random.split(jax.random.fold_in(key, c))
-    X = jax.random.normal(x_key, (rows, theta.size), dtype=jnp.float32)
+    (rows, d) features x ~ N(0, I) and labels y ~ Bernoulli(σ(0.5 + x·θ)), drawn from ``fold_in(data
+    key, c)`` so that any chunk can be generated alone; ``key`` splits into θ's key and the data key.
+    θ ~ N(0, 4/d) is drawn again in every chunk (d numbers): as a program of its own it cost a
+    run more to compile than it costs every chunk to draw."""
+    theta_key, data_key = jax.random.split(key)
+    theta = jax.random.normal(theta_key, (d,)) * (2.0 / np.sqrt(d))
+    x_key, y_key = jax.random.split(jax.random.fold_in(data_key, c))
+    X = jax.random.normal(x_key, (rows, d), dtype=jnp.float32)
     y = jax.random.bernoulli(y_key, jax.nn.sigmoid(0.5 + X @ theta))
     return X, y

@@ -124,14 +124,13 @@ class SyntheticSource:
     def __init__(self, m: int, d: int, *, key, dtype=np.float32, name: str = "synthetic"):
         self.m, self.d, self.dtype, self.name = m, d, np.dtype(dtype), name
         self.feature_names = default_feature_names(d)
-        theta_key, self._data_key = jax.random.split(key)
-        self._theta = jax.random.normal(theta_key, (d,)) * (2.0 / np.sqrt(d))
+        self._key = key
         self._last = self._all = None
 
     def _chunk(self, c: int) -> tuple[np.ndarray, np.ndarray]:
         # The last chunk is kept: streaming reads are smaller than a chunk and come in order.
         if self._last is None or self._last[0] != c:
-            X, y = synthetic_chunk(self._data_key, self._theta, c, self.CHUNK)
+            X, y = synthetic_chunk(self._key, c, self.CHUNK, self.d)
             self._last = (c, (np.asarray(X), np.asarray(y, np.float32)))
         return self._last[1]
 
