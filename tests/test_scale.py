@@ -93,6 +93,10 @@ def test_synthetic_rows_are_seeded_and_any_range_comes_alone():
     with programs_lowered() as lowered:  # θ* is drawn inside the chunk's program, not by programs of its own
         X, y = sources.SyntheticSource(200_000, 3, key=key).read(lo, hi)
     assert lowered == ["synthetic_chunk"], lowered
+    with jax.enable_x64(True):  # a float64 run draws the same rows
+        X64, y64 = sources.SyntheticSource(200_000, 3, key=key).read(lo, hi)
+    np.testing.assert_array_equal(X64, X)
+    np.testing.assert_array_equal(y64, y)
     X2, y2 = sources.SyntheticSource(200_000, 3, key=jax.random.key(1)).read(lo - 10, hi)
     np.testing.assert_array_equal(X, X2[10:])
     np.testing.assert_array_equal(y, y2[10:])

@@ -48,9 +48,10 @@ def synthetic_chunk(key, c, rows: int, d: int):
     (rows, d) features x ~ N(0, I) and labels y ~ Bernoulli(σ(0.5 + x·θ)), drawn from ``fold_in(data
     key, c)`` so that any chunk can be generated alone; ``key`` splits into θ's key and the data key.
     θ ~ N(0, 4/d) is drawn again in every chunk (d numbers): as a program of its own it cost a
-    run more to compile than it costs every chunk to draw."""
+    run more to compile than it costs every chunk to draw. Everything is drawn in float32, so a seed
+    gives the same rows to float32 and float64 runs (JAX's x64 mode would draw θ and y otherwise)."""
     theta_key, data_key = jax.random.split(key)
-    theta = jax.random.normal(theta_key, (d,)) * (2.0 / np.sqrt(d))
+    theta = jax.random.normal(theta_key, (d,), dtype=jnp.float32) * (2.0 / d**0.5)
     x_key, y_key = jax.random.split(jax.random.fold_in(data_key, c))
     X = jax.random.normal(x_key, (rows, d), dtype=jnp.float32)
     y = jax.random.bernoulli(y_key, jax.nn.sigmoid(0.5 + X @ theta))
