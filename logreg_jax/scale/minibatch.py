@@ -57,13 +57,16 @@ def _sums(params, X, y, count, *, model):
 
 
 def _mapped(source, feature_map: FeatureMap, dtype, rows, size: int):
-    """(X, y, count): the mapped ``rows`` (an index array, or a range (lo, hi)), zero-padded to
-    ``size`` rows, and how many are real. Every batch then has one shape, the last and smaller one
-    too, so that its program compiles once."""
+    """(X, y, count): the mapped ``rows`` (an index array, or a range (lo, hi)) padded to ``size``
+    rows, and how many are real. Every batch then has one shape, the last and smaller one too, so
+    that its program compiles once. The padding repeats the last real row: a model's loss there is
+    as finite as on the data, so masking it out leaves no NaN in the gradient."""
     X, y = source.take(rows) if isinstance(rows, np.ndarray) else source.read(*rows)
     X, y = np.asarray(feature_map(np.asarray(X, np.float64)), dtype), np.asarray(y, dtype)
     pad = size - X.shape[0]
-    return jax.device_put((np.pad(X, ((0, pad), (0, 0))), np.pad(y, (0, pad)), np.asarray(X.shape[0], np.int32)))
+    return jax.device_put(
+        (np.pad(X, ((0, pad), (0, 0)), "edge"), np.pad(y, (0, pad), "edge"), np.asarray(X.shape[0], np.int32))
+    )
 
 
 def evaluate(model: Model, params, source, feature_map: FeatureMap, dtype, l2: float = 0.0):
